@@ -1,0 +1,44 @@
+# The two commands: `make run` and `make test`. Everything else is a helper for them.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install migrate demo bench check clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)."; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Development defaults: an embedded SQLite database and filesystem Celery broker under var/.
+run: export DEBUG ?= 1
+run: install
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py seed_demo
+	@echo "Serving ALM Portal on http://$(HOST):$(PORT)/ with a Celery worker and beat (Ctrl-C stops all)."
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/celery -A almportal worker --loglevel=INFO --concurrency=2 --pool=threads -n worker@%h & \
+	$(BIN)/celery -A almportal beat --loglevel=INFO & \
+	$(BIN)/python manage.py runserver $(HOST):$(PORT) --noreload
+
+test: export SECRET_KEY ?= test-only-secret-key-never-used-outside-the-test-suite-0123456789
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+check: install
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+bench: export SECRET_KEY ?= bench-only-secret-key-never-used-outside-benchmarks-0123456789
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class AccountsConfig(AppConfig):
+    name = "almportal.accounts"
+    label = "accounts"
+    verbose_name = "Accounts and roles"
+
+    def ready(self) -> None:
+        from .roles import sync_role_permissions_after_migrate
+
+        post_migrate.connect(sync_role_permissions_after_migrate, dispatch_uid="sync-roles")

@@ -1,0 +1,98 @@
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from ..core.errors import DomainError, NotPermitted
+from ..core.hashing import sha256_hex
+from ..core.lifecycle import record
+from .models import ApiToken, TokenScope, User
+from .permissions import can
+from .roles import READ_ONLY_ROLES, Role
+
+MAX_TOKEN_LIFETIME = timedelta(days=366)
+SYSTEM_USERNAME = "system"
+
+
+def system_user() -> User:
+    """The named actor for work no person started: Celery tasks and management commands."""
+    user, _ = User.objects.get_or_create(
+        username=SYSTEM_USERNAME,
+        defaults={"first_name": "ALM Portal", "last_name": "(system)", "is_active": False,
+                  "is_service_account": True},
+    )
+    return user
+
+
+def hash_token_key(key: str) -> str:
+    return sha256_hex(key)
+
+
+def _check_token_request(*, actor: User, owner: User, scopes: list[str],
+                         expires_at: datetime) -> None:
+    if owner != actor:
+        if not actor.has_role(Role.ADMIN):
+            raise NotPermitted("Only an admin may create tokens for another account.")
+        if not owner.is_service_account:
+            raise DomainError("Tokens for other users are made only for service accounts.",
+                              field="user")
+    if not can(actor, "accounts.add_apitoken"):
+        raise NotPermitted("Your role may not create API tokens.")
+    unknown = set(scopes) - set(TokenScope.values)
+    if not scopes or unknown:
+        raise DomainError("Choose one or more of: " + ", ".join(TokenScope.values) + ".",
+                          field="scopes")
+    if owner.roles & READ_ONLY_ROLES and set(scopes) - {TokenScope.READ}:
+        raise DomainError("A read-only role can hold only read-scoped tokens.", field="scopes")
+    now = timezone.now()
+    if expires_at <= now:
+        raise DomainError("The expiry must be in the future.", field="expires_at")
+    if expires_at > now + MAX_TOKEN_LIFETIME:
+        raise DomainError("A token may live at most a year.", field="expires_at")
+
+
+@transaction.atomic
+def token_create(*, actor: User, name: str, scopes: list[str], expires_at: datetime,
+                 owner: User | None = None) -> tuple[ApiToken, str]:
+    """Create a token; return it with its secret key, which is never stored and shown only now."""
+    owner = owner or actor
+    _check_token_request(actor=actor, owner=owner, scopes=scopes, expires_at=expires_at)
+    key = ApiToken.generate_key()
+    token = ApiToken(
+        user=owner, name=name.strip() or "token", key_prefix=key[:12],
+        key_hash=hash_token_key(key), scopes=sorted(set(scopes)), expires_at=expires_at,
+        created_by=actor,
+    )
+    record(token, actor=actor, reason=f"API token created with scopes {', '.join(token.scopes)}")
+    return token, key
+
+
+@transaction.atomic
+def token_revoke(*, actor: User, token: ApiToken, reason: str = "") -> ApiToken:
+    if token.user_id != actor.pk and not actor.has_role(Role.ADMIN):
+        raise NotPermitted("You may revoke only your own tokens.")
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        record(token, actor=actor, reason=reason or "API token revoked")
+    return token
+
+
+def token_authenticate(key: str) -> ApiToken | None:
+    """The active token for this key, or None. Records its use at most once a minute."""
+    token = (ApiToken.objects.select_related("user")
+             .filter(key_hash=hash_token_key(key)).first())
+    if token is None or not token.is_active or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token
+
+
+def tokens_visible_to(user: User):
+    tokens = ApiToken.objects.select_related("user", "created_by")
+    if user.has_role(Role.ADMIN):
+        return tokens
+    return tokens.filter(user=user)

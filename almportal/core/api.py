@@ -1,0 +1,35 @@
+"""What every API module shares: pagination, the error format, and mapping domain errors."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, pagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .errors import NON_FIELD, DomainError
+
+
+class CursorPagination(pagination.CursorPagination):
+    ordering = "-pk"
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+def exception_handler(exc, context):
+    """Every error is JSON: {"detail": summary, "errors": {field: [messages]}} where fields apply."""
+    if isinstance(exc, DomainError):
+        errors = {("non_field_errors" if k == NON_FIELD else k): v for k, v in exc.errors.items()}
+        return Response({"detail": exc.message, "errors": errors}, status=exc.status_code)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        data = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        response.data = {"detail": "Invalid input.", "errors": data}
+    elif isinstance(response.data, dict) and "detail" in response.data:
+        response.data = {"detail": response.data["detail"]}
+    return response

@@ -1,0 +1,36 @@
+"""The one error type services raise. Views turn it into form errors or messages, the API into
+JSON with field messages (see core.api.exception_handler)."""
+
+NON_FIELD = "__all__"
+
+
+class DomainError(Exception):
+    """A rule of the domain refused the change; nothing was written."""
+
+    status_code = 400
+
+    def __init__(self, message: str = "", *, field: str | None = None,
+                 errors: dict[str, list[str]] | None = None) -> None:
+        self.errors = errors or {field or NON_FIELD: [message]}
+        self.message = message or next(iter(self.errors.values()))[0]
+        super().__init__(self.message)
+
+
+class NotPermitted(DomainError):
+    """The actor may see the object but not make this change."""
+
+    status_code = 403
+
+
+class Conflict(DomainError):
+    """The object is not in a state that allows the change (e.g. a frozen release)."""
+
+    status_code = 409
+
+
+def add_to_form(form, error: DomainError) -> None:
+    """Show a service's error on the form's fields where they exist, else above the form."""
+    for field, messages in error.errors.items():
+        target = field if field in form.fields else None
+        for message in messages:
+            form.add_error(target, message)

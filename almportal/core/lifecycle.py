@@ -1,0 +1,36 @@
+"""Lifecycle moves: one table of allowed transitions per model, checked under a row lock, and the
+change saved with its actor and reason so that history tells who moved it and why."""
+
+from collections.abc import Mapping
+
+from django.db import models
+
+from .errors import Conflict
+
+
+class Transitions:
+    def __init__(self, choices: type[models.TextChoices], moves: Mapping[str, set[str]]) -> None:
+        self.choices = choices
+        self.moves = {source: frozenset(targets) for source, targets in moves.items()}
+
+    def allows(self, source: str, target: str) -> bool:
+        return target in self.moves.get(source, ())
+
+    def check(self, source: str, target: str) -> None:
+        if not self.allows(source, target):
+            raise Conflict(
+                f"Cannot move from {self.choices(source).label} to {self.choices(target).label}."
+            )
+
+
+def record(instance: models.Model, *, actor, reason: str = "") -> None:
+    """Save with the acting user and the reason, so the history row carries both."""
+    instance._history_user = actor
+    instance._change_reason = reason or ""
+    instance.save()
+
+
+def lock(model: type[models.Model], pk) -> models.Model:
+    """The row, locked for the rest of the transaction (a no-op lock on SQLite, whose
+    IMMEDIATE transactions already serialise writers)."""
+    return model._default_manager.select_for_update().get(pk=pk)

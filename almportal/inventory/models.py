@@ -1,0 +1,283 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.urls import reverse
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from simple_history.models import HistoricalRecords
+
+from ..core.hashing import content_hash, sha256_hex
+from .choices import (
+    ActionReach,
+    Audience,
+    AutonomyLevel,
+    DataClassification,
+    GrantMode,
+    Hosting,
+    RegulatedDomain,
+    ReleaseState,
+    RiskTier,
+    Stage,
+    ToolKind,
+)
+
+User = settings.AUTH_USER_MODEL
+
+
+class Agent(models.Model):
+    """An AI agent, from intake to retirement. Every change goes through inventory.services."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=140, unique=True)
+    purpose = models.TextField("business problem", max_length=4000,
+                               help_text="What problem the agent solves, and for whom.")
+    why_agent = models.TextField(
+        "why an agent", max_length=4000,
+        help_text="Why an agent rather than rules, search or a plain prompt.")
+    business_owner = models.ForeignKey(User, on_delete=models.PROTECT, null=True,
+                                       related_name="owned_agents")
+    sponsor = models.CharField(max_length=120, blank=True)
+    technical_owner = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
+                                        related_name="technical_agents")
+    business_unit = models.CharField(max_length=120, db_index=True)
+    intended_users = models.TextField(max_length=2000, help_text="Who will use it, and how many.")
+    audience = models.CharField(max_length=20, choices=Audience.choices)
+    success_metrics = models.JSONField(default=list, blank=True,
+                                       help_text="KPIs, each with a target.")
+    autonomy_level = models.CharField(max_length=20, choices=AutonomyLevel.choices)
+    data_classification = models.CharField(max_length=20, choices=DataClassification.choices)
+    action_reach = models.CharField(max_length=30, choices=ActionReach.choices)
+    regulated_domain = models.CharField(max_length=30, choices=RegulatedDomain.choices,
+                                        default=RegulatedDomain.NONE)
+    risk_tier = models.CharField(max_length=20, choices=RiskTier.choices,
+                                 default=RiskTier.UNASSESSED, db_index=True)
+    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.DRAFT,
+                             db_index=True)
+    tags = models.JSONField(default=list, blank=True)
+    next_review_at = models.DateField(null=True, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [
+            ("triage_agent", "Can accept or decline intakes"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("inventory:agent-detail", kwargs={"slug": self.slug})
+
+
+class AgentUserObjectPermission(UserObjectPermissionBase):
+    """Direct-FK object permissions (owner, delegates): fast however many grants a user holds."""
+
+    content_object = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="user_perms")
+    history = HistoricalRecords()
+
+
+class AgentGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Agent, on_delete=models.CASCADE,
+                                       related_name="group_perms")
+    history = HistoricalRecords()
+
+
+class ComponentVersion(models.Model):
+    """One immutable version of a named component of an agent. A change is a new row with the
+    next version number; nothing versioned is ever overwritten."""
+
+    kind: str = ""  # the manifest key, e.g. "prompts"
+    manifest_fields: tuple[str, ...] = ()
+
+    # Each concrete kind declares `agent` with its own related_name (agent.prompts, agent.tools…).
+    name = models.CharField(max_length=120,
+                            validators=[RegexValidator(r"^[\w .:/@+-]+$", "Letters, digits and "
+                                                       "._:/@+- only.")])
+    version = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    notes = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["name", "-version"]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+    def manifest_entry(self) -> dict:
+        entry = {"id": self.pk, "name": self.name, "version": self.version}
+        for field in self.manifest_fields:
+            value = getattr(self, field)
+            entry[field] = value.isoformat() if hasattr(value, "isoformat") else value
+        return entry
+
+
+def _component_meta(model_name: str):
+    return type("Meta", (), {
+        "ordering": ["name", "-version"],
+        "constraints": [models.UniqueConstraint(fields=["agent", "name", "version"],
+                                                name=f"{model_name}_unique_version")],
+    })
+
+
+class ModelComponent(ComponentVersion):
+    kind = "models"
+    manifest_fields = ("provider", "model_name", "pinned_version", "hosting", "data_retention")
+
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="models")
+    provider = models.CharField(max_length=80)
+    model_name = models.CharField(max_length=120)
+    pinned_version = models.CharField(max_length=80, help_text="The exact model version pinned.")
+    hosting = models.CharField(max_length=20, choices=Hosting.choices)
+    data_retention = models.CharField(max_length=300, blank=True,
+                                      help_text="The vendor's data-retention terms.")
+    history = HistoricalRecords()
+    Meta = _component_meta("modelcomponent")
+
+
+class Prompt(ComponentVersion):
+    kind = "prompts"
+    manifest_fields = ("content_hash",)
+
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="prompts")
+    text = models.TextField(max_length=100_000)
+    content_hash = models.CharField(max_length=64, editable=False)
+    history = HistoricalRecords()
+    Meta = _component_meta("prompt")
+
+    def save(self, *args, **kwargs):
+        self.content_hash = sha256_hex(self.text)  # derived, never entered
+        super().save(*args, **kwargs)
+
+
+class Tool(ComponentVersion):
+    kind = "tools"
+    manifest_fields = ("tool_kind", "endpoint", "operations", "writes", "needs_human_approval")
+
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="tools")
+    tool_kind = models.CharField("kind", max_length=20, choices=ToolKind.choices)
+    endpoint = models.CharField(max_length=500, help_text="Endpoint URL or server name.")
+    operations = models.JSONField(default=list, help_text="The operations it may call.")
+    writes = models.BooleanField(default=False, help_text="Whether it changes anything.")
+    needs_human_approval = models.BooleanField(default=False,
+                                               help_text="A human approves each call.")
+    history = HistoricalRecords()
+    Meta = _component_meta("tool")
+
+
+class DataSource(ComponentVersion):
+    kind = "data_sources"
+    manifest_fields = ("system", "classification", "retrieval_scope")
+
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="data_sources")
+    system = models.CharField(max_length=120)
+    classification = models.CharField(max_length=20, choices=DataClassification.choices)
+    retrieval_scope = models.CharField(max_length=500)
+    history = HistoricalRecords()
+    Meta = _component_meta("datasource")
+
+
+class Credential(ComponentVersion):
+    """A credential or grant: the identity the agent acts as and what it may do."""
+
+    kind = "credentials"
+    manifest_fields = ("identity", "scopes", "granted_by", "expires_at", "mode")
+
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="credentials")
+    identity = models.CharField(max_length=200, help_text="Service account or identity.")
+    scopes = models.JSONField(default=list)
+    granted_by = models.CharField(max_length=120)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    mode = models.CharField(max_length=20, choices=GrantMode.choices, default=GrantMode.STANDING)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    history = HistoricalRecords()
+    Meta = _component_meta("credential")
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+COMPONENT_MODELS: dict[str, type[ComponentVersion]] = {
+    model.kind: model for model in (ModelComponent, Prompt, Tool, DataSource, Credential)
+}
+
+
+class Release(models.Model):
+    """A version of an agent: a frozen manifest of exact component versions and configuration.
+
+    While a draft, its components and configuration may change (the manifest is recomputed);
+    once submitted it never changes: a new component version goes into a new release."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="releases")
+    number = models.PositiveIntegerField()
+    label = models.CharField(max_length=40, blank=True, help_text="e.g. 1.4.0")
+    state = models.CharField(max_length=20, choices=ReleaseState.choices,
+                             default=ReleaseState.DRAFT, db_index=True)
+    notes = models.TextField(max_length=4000, blank=True)
+    configuration = models.JSONField(default=dict, blank=True,
+                                     help_text="Token and budget limits, rate limits, guardrails.")
+    models_used = models.ManyToManyField(ModelComponent, blank=True, related_name="releases")
+    prompts = models.ManyToManyField(Prompt, blank=True, related_name="releases")
+    tools = models.ManyToManyField(Tool, blank=True, related_name="releases")
+    data_sources = models.ManyToManyField(DataSource, blank=True, related_name="releases")
+    credentials = models.ManyToManyField(Credential, blank=True, related_name="releases")
+    manifest = models.JSONField(default=dict, editable=False)
+    manifest_hash = models.CharField(max_length=64, editable=False, db_index=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    # The manifest key of each component relation.
+    COMPONENT_RELATIONS = {"models": "models_used", "prompts": "prompts", "tools": "tools",
+                           "data_sources": "data_sources", "credentials": "credentials"}
+
+    class Meta:
+        ordering = ["agent", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "number"], name="release_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent} release {self.display_version}"
+
+    @property
+    def display_version(self) -> str:
+        return self.label or f"#{self.number}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("inventory:release-detail",
+                       kwargs={"slug": self.agent.slug, "number": self.number})
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.state != ReleaseState.DRAFT
+
+
+def build_manifest(*, agent_slug: str, configuration: dict,
+                   components: dict[str, list[ComponentVersion]]) -> dict:
+    """The canonical content of a release. Component lists are sorted so order never matters."""
+    return {
+        "agent": agent_slug,
+        "configuration": configuration,
+        "components": {
+            kind: sorted((c.manifest_entry() for c in components.get(kind, [])),
+                         key=lambda e: (e["name"], e["version"]))
+            for kind in COMPONENT_MODELS
+        },
+    }
+
+
+def manifest_hash(manifest: dict) -> str:
+    return content_hash(manifest)

@@ -1,0 +1,140 @@
+"""Read queries for pages, API, exports and admin: one permission layer (what a user may see)."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import chain
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from ..accounts.models import User
+from ..accounts.permissions import can
+from .models import (
+    COMPONENT_MODELS,
+    Agent,
+    AgentGroupObjectPermission,
+    AgentUserObjectPermission,
+    Release,
+)
+
+
+def agents_visible_to(user: User, perm: str = "view_agent") -> QuerySet[Agent]:
+    agents = Agent.objects.select_related("business_owner", "technical_owner")
+    if can(user, f"inventory.{perm}"):
+        return agents
+    if not (user.is_authenticated and user.is_active):
+        return agents.none()
+    direct = AgentUserObjectPermission.objects.filter(
+        content_object=OuterRef("pk"), user=user, permission__codename=perm)
+    via_group = AgentGroupObjectPermission.objects.filter(
+        content_object=OuterRef("pk"), group__in=user.groups.all(), permission__codename=perm)
+    return agents.filter(Q(Exists(direct)) | Q(Exists(via_group)))
+
+
+def releases_visible_to(user: User) -> QuerySet[Release]:
+    return Release.objects.filter(agent__in=agents_visible_to(user)).select_related(
+        "agent", "created_by", "submitted_by")
+
+
+def components_visible_to(user: User, kind: str):
+    model = COMPONENT_MODELS[kind]
+    return model.objects.filter(agent__in=agents_visible_to(user)).select_related(
+        "agent", "created_by")
+
+
+def agent_components(agent: Agent) -> dict[str, list]:
+    """Every version of every component, newest version first within a name."""
+    return {kind: list(getattr(agent, model._meta.get_field("agent").remote_field.related_name)
+                       .select_related("created_by"))
+            for kind, model in COMPONENT_MODELS.items()}
+
+
+def agent_delegates(agent: Agent) -> list[User]:
+    ids = (AgentUserObjectPermission.objects.filter(content_object=agent,
+                                                    permission__codename="change_agent")
+           .exclude(user_id=agent.business_owner_id).values_list("user_id", flat=True))
+    return list(User.objects.filter(pk__in=ids).order_by("username"))
+
+
+# --- History: who changed which field, from what to what, when and why --------------------
+
+@dataclass
+class FieldChange:
+    field: str
+    old: str
+    new: str
+
+
+@dataclass
+class HistoryEntry:
+    when: datetime
+    user: User | None
+    action: str  # created, changed, deleted
+    subject: str
+    reason: str
+    changes: list[FieldChange] = field(default_factory=list)
+
+
+_ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
+_HIDDEN = {"id", "created_at", "updated_at", "manifest"}
+
+
+def _display(model_field, value, users: dict) -> str:
+    if value is None or value == "":
+        return "—"
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if model_field.is_relation and model_field.related_model is User:
+        return str(users.get(value, value))
+    if isinstance(value, list):
+        return ", ".join(
+            f"{v.get('name')}: {v.get('target')}" if isinstance(v, dict) else str(v)
+            for v in value) or "—"
+    return str(value)
+
+
+def _tracked_fields(model):
+    return [f for f in model._meta.concrete_fields if f.name not in _HIDDEN]
+
+
+def _entries_for(rows, subject_of, users) -> list[HistoryEntry]:
+    entries, previous = [], {}
+    for row in rows:
+        fields = _tracked_fields(row.instance_type)
+        before = previous.get(row.id)
+        changes = []
+        if before is not None:
+            for f in fields:
+                old, new = getattr(before, f.attname), getattr(row, f.attname)
+                if old != new:
+                    changes.append(FieldChange(str(f.verbose_name), _display(f, old, users),
+                                               _display(f, new, users)))
+        entries.append(HistoryEntry(
+            when=row.history_date, user=users.get(row.history_user_id),
+            action=_ACTIONS[row.history_type], subject=subject_of(row),
+            reason=row.history_change_reason or "", changes=changes))
+        previous[row.id] = row
+    return entries
+
+
+def agent_history(agent: Agent) -> list[HistoryEntry]:
+    """The agent's record, components, releases and access grants, newest first."""
+    sources = [
+        (Agent.history.filter(id=agent.pk), lambda r: "Agent record"),
+        (Release.history.filter(agent_id=agent.pk),
+         lambda r: f"Release {r.label or '#' + str(r.number)}"),
+        (AgentUserObjectPermission.history.filter(content_object_id=agent.pk)
+         .select_related("permission"),
+         lambda r: f"Access: {r.permission.codename.replace('_', ' ')}"),
+    ] + [
+        (model.history.filter(agent_id=agent.pk),
+         lambda r, m=model: f"{m._meta.verbose_name.capitalize()} {r.name} v{r.version}")
+        for model in COMPONENT_MODELS.values()
+    ]
+    rows = [list(qs.order_by("history_date", "history_id")) for qs, _ in sources]
+    user_ids = {r.history_user_id for r in chain(*rows)}
+    user_ids |= {r.business_owner_id for r in rows[0]} | {r.technical_owner_id for r in rows[0]}
+    user_ids |= {r.user_id for r in rows[2]}
+    users = {u.pk: u for u in User.objects.filter(pk__in=user_ids - {None})}
+    entries = chain.from_iterable(
+        _entries_for(r, subject_of, users) for r, (_, subject_of) in zip(rows, sources))
+    return sorted(entries, key=lambda e: e.when, reverse=True)

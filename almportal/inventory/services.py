@@ -1,0 +1,391 @@
+"""Every change to agents, their components and releases. Pages, API, admin, tasks and commands
+call these functions and nothing else writes inventory rows."""
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.text import slugify
+from django.contrib.auth.models import Permission
+
+from ..accounts.models import User
+from ..accounts.permissions import can, require
+from ..accounts.roles import Role
+from ..core.errors import Conflict, DomainError, NotPermitted
+from ..core.lifecycle import Transitions, lock, record
+from .choices import (
+    CLOSED_STAGES,
+    RELEASE_TRANSITIONS,
+    STAGE_TRANSITIONS,
+    ReleaseState,
+    Stage,
+)
+from .models import (
+    COMPONENT_MODELS,
+    Agent,
+    AgentUserObjectPermission,
+    ComponentVersion,
+    Credential,
+    Release,
+    build_manifest,
+    manifest_hash,
+)
+
+agent_stages = Transitions(Stage, STAGE_TRANSITIONS)
+release_states = Transitions(ReleaseState, RELEASE_TRANSITIONS)
+
+OWNER_PERMISSIONS = ("view_agent", "change_agent")
+
+# Fields an owner edits on the agent record; ownership, stage and tier have their own services.
+AGENT_EDITABLE_FIELDS = (
+    "name", "purpose", "why_agent", "sponsor", "technical_owner", "business_unit",
+    "intended_users", "audience", "success_metrics", "autonomy_level", "data_classification",
+    "action_reach", "regulated_domain", "tags",
+)
+MAX_KPIS = 20
+MAX_TAGS = 20
+
+
+def _full_clean(instance, *, exclude: Iterable[str] = ()) -> None:
+    try:
+        instance.full_clean(exclude=list(exclude), validate_unique=False)
+    except ValidationError as exc:
+        raise DomainError(errors=exc.message_dict) from exc
+
+
+def _clean_success_metrics(value: Any) -> list[dict]:
+    if not isinstance(value, list) or len(value) > MAX_KPIS:
+        raise DomainError(f"Give a list of at most {MAX_KPIS} KPIs.", field="success_metrics")
+    cleaned = []
+    for item in value:
+        if not isinstance(item, Mapping):
+            raise DomainError("Each KPI needs a name and a target.", field="success_metrics")
+        name, target = str(item.get("name", "")).strip(), str(item.get("target", "")).strip()
+        if not name or not target or len(name) > 120 or len(target) > 120:
+            raise DomainError("Each KPI needs a name and a target (120 characters at most).",
+                              field="success_metrics")
+        cleaned.append({"name": name, "target": target})
+    return cleaned
+
+
+def _clean_tags(value: Any) -> list[str]:
+    if not isinstance(value, list) or len(value) > MAX_TAGS:
+        raise DomainError(f"Give a list of at most {MAX_TAGS} tags.", field="tags")
+    tags = sorted({str(tag).strip().lower() for tag in value if str(tag).strip()})
+    if any(len(tag) > 40 for tag in tags):
+        raise DomainError("A tag has at most 40 characters.", field="tags")
+    return tags
+
+
+def _apply_agent_fields(agent: Agent, data: Mapping[str, Any]) -> None:
+    unknown = set(data) - set(AGENT_EDITABLE_FIELDS)
+    if unknown:
+        raise DomainError(errors={f: ["This field cannot be set here."] for f in sorted(unknown)})
+    for field, value in data.items():
+        if field == "success_metrics":
+            value = _clean_success_metrics(value)
+        elif field == "tags":
+            value = _clean_tags(value)
+        setattr(agent, field, value)
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:120] or "agent"
+    slug, n = base, 2
+    while Agent.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def _require_open(agent: Agent) -> None:
+    if agent.stage in CLOSED_STAGES:
+        raise Conflict(f"{agent} is {agent.get_stage_display().lower()} and can no longer change.")
+
+
+def require_agent_change(actor: User, agent: Agent) -> None:
+    require(actor, "inventory.change_agent", agent,
+            message="Only the agent's owner, a delegate or an admin may change it.")
+    _require_open(agent)
+
+
+@transaction.atomic
+def agent_create(*, actor: User, data: Mapping[str, Any], owner: User | None = None,
+                 reason: str = "Intake drafted") -> Agent:
+    """Draft an intake. The actor becomes the business owner unless an admin names another."""
+    require(actor, "inventory.add_agent", message="Your role may not file intakes.")
+    owner = owner or actor
+    if owner != actor and not can(actor, "inventory.change_agent"):
+        raise NotPermitted("Only an admin may file an intake on someone else's behalf.")
+    agent = Agent(business_owner=owner, created_by=actor, stage=Stage.DRAFT)
+    _apply_agent_fields(agent, data)
+    agent.slug = _unique_slug(agent.name)
+    _full_clean(agent)
+    record(agent, actor=actor, reason=reason)
+    _grant(agent, owner, actor=actor, reason="Business owner")
+    return agent
+
+
+@transaction.atomic
+def agent_update(*, actor: User, agent: Agent, data: Mapping[str, Any], reason: str = "") -> Agent:
+    agent = lock(Agent, agent.pk)
+    require_agent_change(actor, agent)
+    _apply_agent_fields(agent, data)
+    _full_clean(agent)
+    record(agent, actor=actor, reason=reason or "Agent record edited")
+    return agent
+
+
+def _move(agent: Agent, target: str, *, actor: User, reason: str) -> Agent:
+    agent_stages.check(agent.stage, target)
+    agent.stage = target
+    record(agent, actor=actor, reason=reason)
+    return agent
+
+
+@transaction.atomic
+def agent_submit_intake(*, actor: User, agent: Agent, reason: str = "") -> Agent:
+    agent = lock(Agent, agent.pk)
+    require_agent_change(actor, agent)
+    return _move(agent, Stage.PROPOSED, actor=actor, reason=reason or "Intake submitted")
+
+
+@transaction.atomic
+def agent_withdraw_intake(*, actor: User, agent: Agent, reason: str = "") -> Agent:
+    """Back to draft: a proposed intake withdrawn, or a declined one being revised."""
+    agent = lock(Agent, agent.pk)
+    require_agent_change(actor, agent)
+    if agent.stage not in (Stage.PROPOSED, Stage.DECLINED):
+        raise Conflict("Only a proposed or declined intake can go back to draft.")
+    return _move(agent, Stage.DRAFT, actor=actor, reason=reason or "Intake reopened as draft")
+
+
+def _require_triage(actor: User, agent: Agent) -> None:
+    require(actor, "inventory.triage_agent", message="Only compliance officers triage intakes.")
+    if actor.pk in (agent.business_owner_id, agent.created_by_id):
+        raise NotPermitted("You cannot triage an intake you own or filed.")
+
+
+@transaction.atomic
+def agent_accept(*, actor: User, agent: Agent, reason: str = "") -> Agent:
+    agent = lock(Agent, agent.pk)
+    _require_triage(actor, agent)
+    accept_guard.check(agent)
+    return _move(agent, Stage.IN_DEVELOPMENT, actor=actor,
+                 reason=reason or "Intake accepted for development")
+
+
+@transaction.atomic
+def agent_decline(*, actor: User, agent: Agent, reason: str) -> Agent:
+    if not reason or not reason.strip():
+        raise DomainError("Say why the intake is declined.", field="reason")
+    agent = lock(Agent, agent.pk)
+    _require_triage(actor, agent)
+    return _move(agent, Stage.DECLINED, actor=actor, reason=reason.strip())
+
+
+class _Guard:
+    """A hook for higher layers (risk) to veto a move without inventory importing them."""
+
+    def __init__(self) -> None:
+        self.checks: list = []
+
+    def register(self, check) -> None:
+        if check not in self.checks:
+            self.checks.append(check)
+
+    def check(self, subject) -> None:
+        for check in self.checks:
+            check(subject)
+
+
+accept_guard = _Guard()   # called with the agent before an intake is accepted
+submit_guard = _Guard()   # called with the release before it is submitted
+
+
+def _owner_permissions():
+    return Permission.objects.filter(content_type__app_label="inventory",
+                                     codename__in=OWNER_PERMISSIONS)
+
+
+def _grant(agent: Agent, user: User, *, actor: User, reason: str) -> None:
+    held = set(AgentUserObjectPermission.objects.filter(content_object=agent, user=user)
+               .values_list("permission_id", flat=True))
+    for permission in _owner_permissions():
+        if permission.pk not in held:
+            row = AgentUserObjectPermission(content_object=agent, user=user, permission=permission)
+            record(row, actor=actor, reason=reason)
+
+
+def _ungrant(agent: Agent, user: User, *, actor: User, reason: str) -> None:
+    for row in AgentUserObjectPermission.objects.filter(
+            content_object=agent, user=user, permission__in=_owner_permissions()):
+        row._history_user, row._change_reason = actor, reason
+        row.delete()
+
+
+@transaction.atomic
+def agent_add_delegate(*, actor: User, agent: Agent, user: User, reason: str = "") -> None:
+    require_agent_change(actor, agent)
+    if not user.is_active or user.is_service_account:
+        raise DomainError("Delegates must be active people.", field="user")
+    _grant(agent, user, actor=actor, reason=reason or f"{user} made a delegate")
+
+
+@transaction.atomic
+def agent_remove_delegate(*, actor: User, agent: Agent, user: User, reason: str = "") -> None:
+    require_agent_change(actor, agent)
+    if user.pk == agent.business_owner_id:
+        raise DomainError("The business owner keeps access; transfer ownership first.",
+                          field="user")
+    _ungrant(agent, user, actor=actor, reason=reason or f"{user} no longer a delegate")
+
+
+@transaction.atomic
+def agent_transfer_ownership(*, actor: User, agent: Agent, new_owner: User, reason: str) -> Agent:
+    """Hand an agent to a new business owner (admins, and compliance for ownerless agents)."""
+    if not reason.strip():
+        raise DomainError("Say why ownership changes.", field="reason")
+    agent = lock(Agent, agent.pk)
+    if not (actor.has_role(Role.ADMIN) or actor.has_role(Role.COMPLIANCE)):
+        raise NotPermitted("Only admins and compliance officers reassign agents.")
+    _require_open(agent)
+    if not new_owner.is_active or new_owner.is_service_account:
+        raise DomainError("The new owner must be an active person.", field="new_owner")
+    previous = agent.business_owner
+    agent.business_owner = new_owner
+    record(agent, actor=actor, reason=reason.strip())
+    if previous is not None and previous != new_owner:
+        _ungrant(agent, previous, actor=actor, reason="Ownership transferred")
+    _grant(agent, new_owner, actor=actor, reason="Business owner")
+    return agent
+
+
+@transaction.atomic
+def component_add_version(*, actor: User, agent: Agent, kind: str,
+                          data: Mapping[str, Any], reason: str = "") -> ComponentVersion:
+    """Add the next version of a named component (version 1 when the name is new)."""
+    model = COMPONENT_MODELS.get(kind)
+    if model is None:
+        raise DomainError(f"Unknown component kind {kind!r}.", field="kind")
+    agent = lock(Agent, agent.pk)
+    require_agent_change(actor, agent)
+    fields = {f.name for f in model._meta.concrete_fields if f.editable} - {
+        "id", "agent", "version", "created_by", "created_at", "revoked_at", "revoked_by"}
+    unknown = set(data) - fields
+    if unknown:
+        raise DomainError(errors={f: ["This field cannot be set here."] for f in sorted(unknown)})
+    component = model(agent=agent, created_by=actor, **data)
+    latest = model.objects.filter(agent=agent, name=component.name).aggregate(v=Max("version"))
+    component.version = (latest["v"] or 0) + 1
+    _full_clean(component)
+    record(component, actor=actor,
+           reason=reason or f"{model._meta.verbose_name} {component.name} v{component.version}")
+    return component
+
+
+@transaction.atomic
+def credential_revoke(*, actor: User, credential: Credential, reason: str) -> Credential:
+    credential = lock(Credential, credential.pk)
+    require(actor, "inventory.change_agent", credential.agent,
+            message="Only the agent's owner, a delegate, security or an admin may revoke grants.")
+    if credential.revoked_at is None:
+        credential.revoked_at = timezone.now()
+        credential.revoked_by = actor
+        record(credential, actor=actor, reason=reason or "Grant revoked")
+    return credential
+
+
+def _resolve_components(agent: Agent, components: Mapping[str, Iterable[int]]) -> dict:
+    resolved: dict[str, list[ComponentVersion]] = {}
+    for kind, ids in components.items():
+        model = COMPONENT_MODELS.get(kind)
+        if model is None:
+            raise DomainError(f"Unknown component kind {kind!r}.", field="components")
+        ids = set(ids)
+        found = list(model.objects.filter(agent=agent, pk__in=ids))
+        if len(found) != len(ids):
+            raise DomainError(f"Some {kind.replace('_', ' ')} do not belong to this agent.",
+                              field=kind)
+        if any(getattr(c, "is_revoked", False) for c in found):
+            raise DomainError("A revoked credential cannot go into a release.", field=kind)
+        names = [c.name for c in found]
+        if len(names) != len(set(names)):
+            raise DomainError(f"Choose one version of each of the {kind.replace('_', ' ')}.",
+                              field=kind)
+        resolved[kind] = found
+    return resolved
+
+
+def _set_release_content(release: Release, *, configuration: dict | None,
+                         components: Mapping[str, Iterable[int]] | None) -> dict:
+    if configuration is not None:
+        if not isinstance(configuration, dict):
+            raise DomainError("Configuration must be a JSON object.", field="configuration")
+        release.configuration = configuration
+    current = {kind: list(getattr(release, rel).all())
+               for kind, rel in Release.COMPONENT_RELATIONS.items()} if release.pk else {}
+    chosen = {**current, **_resolve_components(release.agent, components or {})}
+    release.manifest = build_manifest(agent_slug=release.agent.slug,
+                                      configuration=release.configuration, components=chosen)
+    release.manifest_hash = manifest_hash(release.manifest)
+    return chosen
+
+
+def _save_release(release: Release, chosen: dict, *, actor: User, reason: str) -> Release:
+    _full_clean(release, exclude=["manifest", "manifest_hash"])
+    record(release, actor=actor, reason=reason)
+    for kind, rel in Release.COMPONENT_RELATIONS.items():
+        getattr(release, rel).set(chosen.get(kind, []))
+    return release
+
+
+@transaction.atomic
+def release_create(*, actor: User, agent: Agent, label: str = "", notes: str = "",
+                   configuration: dict | None = None,
+                   components: Mapping[str, Iterable[int]] | None = None) -> Release:
+    agent = lock(Agent, agent.pk)
+    require_agent_change(actor, agent)
+    if agent.stage not in (Stage.IN_DEVELOPMENT, Stage.LIVE, Stage.SUSPENDED):
+        raise Conflict("Releases are made once the intake is accepted.")
+    number = (agent.releases.aggregate(n=Max("number"))["n"] or 0) + 1
+    release = Release(agent=agent, number=number, label=label, notes=notes, created_by=actor)
+    chosen = _set_release_content(release, configuration=configuration or {},
+                                  components=components)
+    return _save_release(release, chosen, actor=actor, reason=f"Release #{number} drafted")
+
+
+@transaction.atomic
+def release_update(*, actor: User, release: Release, label: str | None = None,
+                   notes: str | None = None, configuration: dict | None = None,
+                   components: Mapping[str, Iterable[int]] | None = None,
+                   reason: str = "") -> Release:
+    release = lock(Release, release.pk)
+    require_agent_change(actor, release.agent)
+    if release.is_frozen:
+        raise Conflict(f"Release {release.display_version} is {release.get_state_display().lower()}"
+                       " and frozen: put changes into a new release.")
+    if label is not None:
+        release.label = label
+    if notes is not None:
+        release.notes = notes
+    chosen = _set_release_content(release, configuration=configuration, components=components)
+    return _save_release(release, chosen, actor=actor, reason=reason or "Draft release edited")
+
+
+@transaction.atomic
+def release_submit(*, actor: User, release: Release, reason: str = "") -> Release:
+    """Freeze the manifest and put the release up for sign-off."""
+    release = lock(Release, release.pk)
+    require_agent_change(actor, release.agent)
+    if not release.manifest["components"]["models"]:
+        raise DomainError("A release needs at least one model.", field="models")
+    submit_guard.check(release)
+    release_states.check(release.state, ReleaseState.SUBMITTED)
+    release.state = ReleaseState.SUBMITTED
+    release.submitted_by = actor
+    release.submitted_at = timezone.now()
+    record(release, actor=actor, reason=reason or "Release submitted for sign-off")
+    return release

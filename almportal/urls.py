@@ -1,0 +1,29 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from .accounts.forms import LoginForm
+
+api_v1 = [
+    path("", include("almportal.accounts.api_urls")),
+    path("", include("almportal.inventory.api_urls")),
+]
+
+urlpatterns = [
+    path("", include("almportal.portal.urls")),
+    path("agents/", include("almportal.inventory.urls")),
+    path("account/", include("almportal.accounts.urls")),
+    path("login/", auth_views.LoginView.as_view(authentication_form=LoginForm,
+                                                redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+handler400 = "almportal.portal.views.bad_request"
+handler403 = "almportal.portal.views.permission_denied"
+handler404 = "almportal.portal.views.page_not_found"
+handler500 = "almportal.portal.views.server_error"
