@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "almportal.core",
     "almportal.accounts",
     "almportal.inventory",
+    "almportal.risk",
     "almportal.portal",
 ]
 

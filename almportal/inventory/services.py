@@ -210,6 +210,19 @@ def _owner_permissions():
                                      codename__in=OWNER_PERMISSIONS)
 
 
+@transaction.atomic
+def agent_set_risk_tier(*, actor: User, agent: Agent, tier: str, reason: str) -> Agent:
+    """Record the tier a completed risk assessment gave (called by risk.services only,
+    which has already checked the assessor's permission)."""
+    agent = lock(Agent, agent.pk)
+    _require_open(agent)
+    if agent.risk_tier != tier:
+        agent.risk_tier = tier
+        _full_clean(agent)
+        record(agent, actor=actor, reason=reason)
+    return agent
+
+
 def _grant(agent: Agent, user: User, *, actor: User, reason: str) -> None:
     held = set(AgentUserObjectPermission.objects.filter(content_object=agent, user=user)
                .values_list("permission_id", flat=True))
