@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "almportal.accounts",
     "almportal.inventory",
     "almportal.risk",
+    "almportal.audit",
     "almportal.portal",
 ]
 
@@ -173,7 +174,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "almportal.core.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -189,7 +190,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "DataClassificationEnum": "almportal.inventory.choices.DataClassification",
+        "AssessedTierEnum": "almportal.risk.choices.TIER_CHOICES",
+    },
 }
 
 # Celery (ARCHITECTURE §6): Redis when REDIS_URL is set, else an embedded filesystem broker
@@ -201,6 +205,9 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 else:
     CELERY_BROKER_URL = "filesystem://"
+    # kombu's filesystem transport does not create its folders.
+    for folder in ("queue", "processed"):
+        (CELERY_BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),

@@ -9,12 +9,14 @@ api_v1 = [
     path("", include("almportal.accounts.api_urls")),
     path("", include("almportal.inventory.api_urls")),
     path("", include("almportal.risk.api_urls")),
+    path("", include("almportal.audit.api_urls")),
 ]
 
 urlpatterns = [
     path("", include("almportal.portal.urls")),
     path("agents/", include("almportal.inventory.urls")),
     path("risk/", include("almportal.risk.urls")),
+    path("audit/", include("almportal.audit.urls")),
     path("account/", include("almportal.accounts.urls")),
     path("login/", auth_views.LoginView.as_view(authentication_form=LoginForm,
                                                 redirect_authenticated_user=True), name="login"),
