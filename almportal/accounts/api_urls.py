@@ -1,4 +1,7 @@
 from rest_framework.routers import SimpleRouter
 
+from .api import ApiTokenViewSet
+
 router = SimpleRouter()
+router.register("tokens", ApiTokenViewSet, basename="api-token")
 urlpatterns = router.urls

@@ -1,5 +1,10 @@
+from datetime import timedelta
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils import timezone
+
+from .models import TokenScope, User
 
 
 class LoginForm(AuthenticationForm):
@@ -8,3 +13,27 @@ class LoginForm(AuthenticationForm):
         if user.is_service_account:
             raise forms.ValidationError(
                 "Service accounts act only through API tokens.", code="service_account")
+
+
+class TokenForm(forms.Form):
+    """A new API token. Admins may also make one for a service account."""
+
+    name = forms.CharField(max_length=100, help_text="What uses it, e.g. “CI pipeline”.")
+    scopes = forms.MultipleChoiceField(choices=TokenScope.choices,
+                                       widget=forms.CheckboxSelectMultiple)
+    expires_in_days = forms.IntegerField(label="Expires in (days)", min_value=1, max_value=366,
+                                         initial=90)
+    user = forms.ModelChoiceField(queryset=User.objects.none(), required=False,
+                                  label="For service account",
+                                  help_text="Leave empty for a token of your own.")
+
+    def __init__(self, *args, for_service_accounts: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if for_service_accounts:
+            self.fields["user"].queryset = User.objects.filter(
+                is_service_account=True, is_active=True).order_by("username")
+        else:
+            del self.fields["user"]
+
+    def expires_at(self):
+        return timezone.now() + timedelta(days=self.cleaned_data["expires_in_days"])

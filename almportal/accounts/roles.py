@@ -35,16 +35,20 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.COMPLIANCE: [
         *_READ_EVERYTHING,
         "inventory.triage_agent",
+        "audit.export_ledger",
+        "audit.manage_retention",
         "accounts.add_apitoken",
     ],
     Role.SECURITY: [
         *_READ_EVERYTHING,
+        "inventory.revoke_credential",
         "accounts.add_apitoken",
     ],
     Role.AUDITOR: [
         *_READ_EVERYTHING,
         "accounts.view_user",
         "accounts.view_apitoken",
+        "audit.export_ledger",
         "accounts.add_apitoken",  # read-scoped tokens for evidence tools; writes stay refused
     ],
     Role.ADMIN: ["*"],

@@ -117,11 +117,12 @@ class ComponentVersion(models.Model):
         return entry
 
 
-def _component_meta(model_name: str):
+def _component_meta(model_name: str, permissions: tuple = ()):
     return type("Meta", (), {
         "ordering": ["name", "-version"],
         "constraints": [models.UniqueConstraint(fields=["agent", "name", "version"],
                                                 name=f"{model_name}_unique_version")],
+        "permissions": permissions,
     })
 
 
@@ -198,7 +199,8 @@ class Credential(ComponentVersion):
     revoked_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+")
     history = HistoricalRecords()
-    Meta = _component_meta("credential")
+    Meta = _component_meta("credential", permissions=(
+        ("revoke_credential", "Can revoke any agent's credentials and grants"),))
 
     @property
     def is_revoked(self) -> bool:

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from ..accounts.models import User
 from ..accounts.permissions import can
@@ -23,11 +23,13 @@ def agents_visible_to(user: User, perm: str = "view_agent") -> QuerySet[Agent]:
         return agents
     if not (user.is_authenticated and user.is_active):
         return agents.none()
+    # Start from the user's own permission rows (indexed by user) rather than testing every
+    # agent: the cost follows the user's grants, not the size of the inventory.
     direct = AgentUserObjectPermission.objects.filter(
-        content_object=OuterRef("pk"), user=user, permission__codename=perm)
+        user=user, permission__codename=perm).values("content_object_id")
     via_group = AgentGroupObjectPermission.objects.filter(
-        content_object=OuterRef("pk"), group__in=user.groups.all(), permission__codename=perm)
-    return agents.filter(Q(Exists(direct)) | Q(Exists(via_group)))
+        group__in=user.groups.all(), permission__codename=perm).values("content_object_id")
+    return agents.filter(Q(pk__in=direct) | Q(pk__in=via_group))
 
 
 def releases_visible_to(user: User) -> QuerySet[Release]:

@@ -47,6 +47,8 @@ AGENT_EDITABLE_FIELDS = (
 )
 MAX_KPIS = 20
 MAX_TAGS = 20
+# Slugs the inventory pages use for themselves (/agents/new/, /agents/intake-queue/).
+RESERVED_SLUGS = frozenset({"new", "intake-queue"})
 
 
 def _full_clean(instance, *, exclude: Iterable[str] = ()) -> None:
@@ -95,7 +97,7 @@ def _apply_agent_fields(agent: Agent, data: Mapping[str, Any]) -> None:
 def _unique_slug(name: str) -> str:
     base = slugify(name)[:120] or "agent"
     slug, n = base, 2
-    while Agent.objects.filter(slug=slug).exists():
+    while slug in RESERVED_SLUGS or Agent.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
 
@@ -302,8 +304,10 @@ def component_add_version(*, actor: User, agent: Agent, kind: str,
 @transaction.atomic
 def credential_revoke(*, actor: User, credential: Credential, reason: str) -> Credential:
     credential = lock(Credential, credential.pk)
-    require(actor, "inventory.change_agent", credential.agent,
-            message="Only the agent's owner, a delegate, security or an admin may revoke grants.")
+    if not (can(actor, "inventory.revoke_credential")
+            or can(actor, "inventory.change_agent", credential.agent)):
+        raise NotPermitted(
+            "Only the agent's owner, a delegate, security or an admin may revoke grants.")
     if credential.revoked_at is None:
         credential.revoked_at = timezone.now()
         credential.revoked_by = actor

@@ -106,3 +106,16 @@ def test_history_shows_field_level_changes(owner):
     assert entry.user == owner and entry.reason == "Clearer name"
     assert [(c.field, c.old, c.new) for c in entry.changes] == [
         ("name", "Internal FAQ assistant", "Handbook helper")]
+
+
+def test_security_revokes_any_grant_and_others_cannot(owner, security, other_owner, auditor):
+    agent = make_agent(owner, Stage.IN_DEVELOPMENT)
+    credential = services.component_add_version(
+        actor=owner, agent=agent, kind="credentials",
+        data={"name": "crm", "identity": "svc-crm", "scopes": ["crm.read"], "granted_by": "IT"})
+    for outsider in (other_owner, auditor):
+        with pytest.raises(NotPermitted):
+            services.credential_revoke(actor=outsider, credential=credential, reason="no")
+    services.credential_revoke(actor=security, credential=credential, reason="Unused")
+    credential.refresh_from_db()
+    assert credential.revoked_by == security

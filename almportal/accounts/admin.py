@@ -1,0 +1,140 @@
+from datetime import timedelta
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils import timezone
+
+from ..core.admin import AuditedAdmin, ServiceAdmin, adopt, report
+from ..core.errors import DomainError
+from .models import ApiToken, TokenScope, User
+from .roles import ROLE_BY_GROUP_NAME, Role
+from .services import token_create, token_revoke
+
+
+@admin.register(User)
+class UserAdmin(AuditedAdmin, DjangoUserAdmin):
+    """People and service accounts. Roles are groups; users are deactivated, never deleted."""
+
+    list_display = ("username", "full_name", "email", "role_names", "is_service_account",
+                    "is_staff", "is_active", "last_login")
+    list_filter = ("groups", "is_service_account", "is_staff", "is_superuser", "is_active")
+    search_fields = ("username", "first_name", "last_name", "email")
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Personal info", {"fields": ("first_name", "last_name", "email")}),
+        ("Roles and access", {
+            "fields": ("is_active", "is_service_account", "groups", "is_staff", "is_superuser",
+                       "user_permissions"),
+            "description": "A role is a group. Service accounts act only through API tokens.",
+        }),
+        ("Important dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        *DjangoUserAdmin.add_fieldsets,
+        ("Roles", {"fields": ("first_name", "last_name", "email", "is_service_account",
+                              "groups")}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description="name", ordering="last_name")
+    def full_name(self, obj: User) -> str:
+        return obj.get_full_name()
+
+    @admin.display(description="roles")
+    def role_names(self, obj: User) -> str:
+        names = sorted(Role(ROLE_BY_GROUP_NAME[g.name]).label for g in obj.groups.all()
+                       if g.name in ROLE_BY_GROUP_NAME)
+        if obj.is_superuser and Role.ADMIN.label not in names:
+            names.append(f"{Role.ADMIN.label} (superuser)")
+        return ", ".join(names) or "—"
+
+
+class TokenStatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("active", "Active"), ("expired", "Expired"), ("revoked", "Revoked")]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "active":
+            return queryset.filter(revoked_at__isnull=True, expires_at__gt=now)
+        if self.value() == "expired":
+            return queryset.filter(revoked_at__isnull=True, expires_at__lte=now)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        return queryset
+
+
+class ApiTokenCreationForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(choices=TokenScope.choices,
+                                       widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = ApiToken
+        fields = ("user", "name", "scopes", "expires_at")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ServiceAdmin):
+    """Tokens are created (the key shown once) and revoked through the accounts services;
+    nothing else about a token changes, and its hash is never shown."""
+
+    list_display = ("name", "key_prefix", "user", "scope_list", "status", "expires_at",
+                    "last_used_at", "created_by", "created_at")
+    list_filter = (TokenStatusFilter, "created_at")
+    list_select_related = ("user", "created_by")
+    search_fields = ("name", "key_prefix", "user__username", "user__email")
+    autocomplete_fields = ("user",)
+    readonly_fields = ("name", "key_prefix", "user", "scope_list", "status", "expires_at",
+                       "revoked_at", "last_used_at", "created_by", "created_at")
+    actions = ("revoke",)
+    add_form = ApiTokenCreationForm
+
+    def get_fieldsets(self, request, obj=None):
+        fields = ApiTokenCreationForm.Meta.fields if obj is None else self.readonly_fields
+        return [(None, {"fields": fields})]
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_changeform_initial_data(self, request):
+        return {"expires_at": timezone.now() + timedelta(days=90),
+                "scopes": [TokenScope.READ]}
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="scopes")
+    def scope_list(self, obj: ApiToken) -> str:
+        return ", ".join(obj.scopes)
+
+    def save_model(self, request, obj, form, change) -> None:
+        data = form.cleaned_data
+        token, key = token_create(actor=request.user, owner=data["user"], name=data["name"],
+                                  scopes=list(data["scopes"]), expires_at=data["expires_at"])
+        adopt(obj, token)
+        messages.warning(request, f"Copy this key now; it is not stored and will not be shown "
+                                  f"again: {key}")
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset) -> None:
+        done, failures = 0, []
+        for token in queryset:
+            if token.revoked_at is not None:
+                continue
+            try:
+                token_revoke(actor=request.user, token=token, reason="Revoked in the admin")
+                done += 1
+            except DomainError as error:
+                failures.append(f"{token}: {error.message}")
+        report(request, done, "token(s) revoked", failures)

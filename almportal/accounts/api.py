@@ -1,0 +1,142 @@
+"""API tokens over the API: list your own (admins: all), create one (its key shown once), revoke."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from .models import ApiToken, TokenScope, User
+from .services import token_create, token_revoke, tokens_visible_to
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "almportal.accounts.authentication.ApiTokenAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(header_name="Authorization",
+                                                   token_prefix="Bearer")
+
+
+class StrictInput:
+    """Refuses keys it does not know, or cannot set, instead of silently dropping them: a
+    client that believes it changed something must hear that it did not."""
+
+    def to_internal_value(self, data):
+        refused = {}
+        if isinstance(data, dict):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            refused = {key: ["This field cannot be set here."]
+                       for key in data if key not in writable}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if refused and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**exc.detail, **refused}) from exc
+            raise
+        if refused:
+            raise serializers.ValidationError(refused)
+        return value
+
+
+class StrictSerializer(StrictInput, serializers.Serializer):
+    pass
+
+
+class StrictModelSerializer(StrictInput, serializers.ModelSerializer):
+    pass
+
+
+class ReasonSerializer(StrictSerializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
+class RequiredReasonSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=1000)
+
+
+class NoTokenMinting(permissions.BasePermission):
+    """A token cannot create tokens: one leaked key must not be able to mint itself successors
+    with wider scopes or a later expiry."""
+
+    message = "Create API tokens from a signed-in session, not with a token."
+
+    def has_permission(self, request, view) -> bool:
+        return view.action != "create" or not isinstance(request.auth, ApiToken)
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=TokenScope.choices),
+                                   read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    status = serializers.ChoiceField(choices=["active", "expired", "revoked"], read_only=True)
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "user", "key_prefix", "scopes", "status", "expires_at",
+                  "revoked_at", "last_used_at", "created_by", "created_at"]
+        read_only_fields = fields
+
+
+class ApiTokenCreateSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=100)
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=TokenScope.choices),
+                                   allow_empty=False, max_length=len(TokenScope.values))
+    expires_at = serializers.DateTimeField()
+    user = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.filter(is_active=True), required=False,
+        help_text="Admins only: the service account the token acts as (default: yourself).")
+
+
+class ApiTokenCreatedSerializer(ApiTokenSerializer):
+    key = serializers.CharField(read_only=True,
+                                help_text="The secret. Shown only in this response; store it now.")
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = [*ApiTokenSerializer.Meta.fields, "key"]
+        read_only_fields = fields
+
+
+@extend_schema(tags=["tokens"])
+@extend_schema_view(
+    list=extend_schema(summary="Your API tokens (admins: every token)"),
+    retrieve=extend_schema(summary="One API token"),
+)
+class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = ApiTokenSerializer
+    queryset = ApiToken.objects.none()
+    permission_classes = [*viewsets.GenericViewSet.permission_classes, NoTokenMinting]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ApiToken.objects.none()
+        return tokens_visible_to(self.request.user)
+
+    @extend_schema(summary="Create a token", request=ApiTokenCreateSerializer,
+                   responses={201: ApiTokenCreatedSerializer})
+    def create(self, request):
+        data = validated(ApiTokenCreateSerializer, request)
+        token, key = token_create(actor=request.user, name=data["name"], scopes=data["scopes"],
+                                  expires_at=data["expires_at"], owner=data.get("user"))
+        token.key = key
+        return Response(ApiTokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED,
+                        headers={"Cache-Control": "no-store"})
+
+    @extend_schema(summary="Revoke a token", request=ReasonSerializer,
+                   responses={200: ApiTokenSerializer})
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        token = self.get_object()
+        reason = validated(ReasonSerializer, request)["reason"]
+        token = token_revoke(actor=request.user, token=token, reason=reason)
+        return Response(ApiTokenSerializer(token).data)
+
+
+def validated(serializer_class, request, **kwargs) -> dict:
+    """The request body parsed by the serializer, or a 400 with its field errors."""
+    serializer = serializer_class(data=request.data, context={"request": request}, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

@@ -1,0 +1,60 @@
+"""The account pages: a person's API tokens."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from ..core.errors import DomainError, NotPermitted, add_to_form
+from ..core.views import refuse_not_permitted
+from .forms import TokenForm
+from .permissions import can
+from .roles import Role
+from .services import token_create, token_revoke, tokens_visible_to
+
+
+def _token_form(request):
+    return TokenForm(request.POST or None,
+                     for_service_accounts=request.user.has_role(Role.ADMIN))
+
+
+@login_required
+def token_list(request):
+    return render(request, "accounts/token_list.html", {
+        "tokens": tokens_visible_to(request.user),
+        "form": _token_form(request) if can(request.user, "accounts.add_apitoken") else None,
+    })
+
+
+@never_cache
+@login_required
+@require_POST
+@refuse_not_permitted
+def token_create_view(request):
+    form = _token_form(request)
+    if form.is_valid():
+        try:
+            token, key = token_create(
+                actor=request.user, name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"], expires_at=form.expires_at(),
+                owner=form.cleaned_data.get("user"))
+        except NotPermitted:
+            raise
+        except DomainError as error:
+            add_to_form(form, error)
+        else:
+            # The secret is in this response only: it is never stored, so never shown again.
+            return render(request, "accounts/token_created.html", {"token": token, "key": key})
+    return render(request, "accounts/token_list.html",
+                  {"tokens": tokens_visible_to(request.user), "form": form})
+
+
+@login_required
+@require_POST
+@refuse_not_permitted
+def token_revoke_view(request, pk):
+    token = get_object_or_404(tokens_visible_to(request.user), pk=pk)
+    token_revoke(actor=request.user, token=token)
+    messages.success(request, f"Token “{token.name}” revoked.")
+    return redirect("accounts:tokens")
