@@ -10,6 +10,14 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _plain_http_pages(settings):
+    """Pages over plain HTTP with unhashed static names: no HTTPS redirect, no manifest."""
+    settings.SECURE_SSL_REDIRECT = False
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
+
 # Personas: every permission test names who acts.
 @pytest.fixture
 def owner(db):

@@ -1,8 +1,8 @@
-from django.contrib.auth.decorators import login_required
 from django.urls import path
-from django.views.generic import TemplateView
+
+from . import views
 
 app_name = "portal"
 urlpatterns = [
-    path("", login_required(TemplateView.as_view(template_name="portal/home.html")), name="home"),
+    path("", views.home, name="home"),
 ]

@@ -1,0 +1,357 @@
+"""Inventory in the admin: every write is an inventory service call, with the admin as actor.
+
+Versioned components are never edited: a new version is added through the add form. A release
+is edited only while it is a draft. Nothing here is deleted.
+"""
+
+import json
+
+from django import forms
+from django.contrib import admin
+from django.utils.html import format_html
+from guardian.admin import GuardedModelAdminMixin
+
+from ..core.admin import AuditedAdmin, ServiceAdmin, adopt, reason_field, report
+from ..core.errors import DomainError
+from . import services
+from .models import (
+    COMPONENT_MODELS,
+    Agent,
+    AgentGroupObjectPermission,
+    AgentUserObjectPermission,
+    ComponentVersion,
+    Credential,
+    DataSource,
+    ModelComponent,
+    Prompt,
+    Release,
+    Tool,
+)
+from .selectors import agents_visible_to, components_visible_to, releases_visible_to
+
+
+def _ordered(model_admin, request, queryset):
+    ordering = model_admin.get_ordering(request)
+    return queryset.order_by(*ordering) if ordering else queryset
+
+
+# --- Agents ---------------------------------------------------------------------------------
+
+class AgentAdminForm(forms.ModelForm):
+    reason = reason_field()
+
+    class Meta:
+        model = Agent
+        fields = (*services.AGENT_EDITABLE_FIELDS, "business_owner")
+
+
+@admin.register(Agent)
+class AgentAdmin(GuardedModelAdminMixin, ServiceAdmin):
+    """The agent record. Stage and risk tier move only through their own services (intake,
+    triage, assessment…), so they are shown here, not edited. Object permissions (owner,
+    delegates) are on the "Object permissions" page."""
+
+    form = AgentAdminForm
+    list_display = ("name", "stage", "risk_tier", "business_owner", "business_unit",
+                    "autonomy_level", "data_classification", "action_reach", "updated_at")
+    list_filter = ("stage", "risk_tier", "autonomy_level", "data_classification",
+                   "action_reach", "regulated_domain", "audience", "business_unit")
+    search_fields = ("name", "slug", "purpose", "business_unit", "business_owner__username",
+                     "business_owner__first_name", "business_owner__last_name")
+    autocomplete_fields = ("business_owner", "technical_owner")
+    readonly_fields = ("slug", "stage", "risk_tier", "next_review_at", "created_by",
+                       "created_at", "updated_at")
+    date_hierarchy = "created_at"
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [
+            (None, {"fields": ["name", "purpose", "why_agent", "business_unit", "sponsor",
+                               "business_owner", "technical_owner"]}),
+            ("Use", {"fields": ["intended_users", "audience", "success_metrics", "tags"]}),
+            ("Risk attributes", {"fields": ["autonomy_level", "data_classification",
+                                            "action_reach", "regulated_domain"]}),
+        ]
+        if obj is not None:
+            fieldsets.append(("Lifecycle", {"fields": list(self.readonly_fields)}))
+        if obj is None or self.has_change_permission(request, obj):
+            fieldsets.append(("Change", {"fields": ["reason"]}))
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else ()
+
+    def get_queryset(self, request):
+        return _ordered(self, request, agents_visible_to(request.user))
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.stage in services.CLOSED_STAGES:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change) -> None:
+        data = form.cleaned_data
+        reason = data.get("reason", "").strip()
+        if not change:
+            fields = {f: data[f] for f in services.AGENT_EDITABLE_FIELDS if f in data}
+            agent = services.agent_create(actor=request.user, data=fields,
+                                          owner=data["business_owner"],
+                                          reason=reason or "Intake drafted in the admin")
+            adopt(obj, agent)
+            return
+        edited = {f: data[f] for f in form.changed_data if f in services.AGENT_EDITABLE_FIELDS}
+        agent = obj
+        if edited:
+            agent = services.agent_update(actor=request.user, agent=obj, data=edited,
+                                          reason=reason)
+        if "business_owner" in form.changed_data:
+            agent = services.agent_transfer_ownership(
+                actor=request.user, agent=obj, new_owner=data["business_owner"], reason=reason)
+        adopt(obj, agent)
+
+
+class AgentPermissionAdmin(AuditedAdmin):
+    """Who holds which right on which agent. Grants change on the agent's "Object
+    permissions" page or through the delegate and ownership services, not here."""
+
+    list_filter = ("permission",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AgentUserObjectPermission)
+class AgentUserObjectPermissionAdmin(AgentPermissionAdmin):
+    list_display = ("content_object", "user", "permission")
+    list_select_related = ("content_object", "permission", "user")
+    search_fields = ("content_object__name", "user__username", "user__last_name")
+
+
+@admin.register(AgentGroupObjectPermission)
+class AgentGroupObjectPermissionAdmin(AgentPermissionAdmin):
+    list_display = ("content_object", "group", "permission")
+    list_select_related = ("content_object", "permission", "group")
+    search_fields = ("content_object__name", "group__name")
+
+
+# --- Versioned components -------------------------------------------------------------------
+
+# Set by the service, never entered.
+_SERVICE_FIELDS = {"id", "agent", "version", "created_by", "created_at", "revoked_at",
+                   "revoked_by"}
+
+
+def component_fields(model: type[ComponentVersion]) -> list[str]:
+    """The fields a new version is made of, as component_add_version accepts them."""
+    return [f.name for f in model._meta.concrete_fields
+            if f.editable and f.name not in _SERVICE_FIELDS]
+
+
+class ComponentAdmin(ServiceAdmin):
+    """A version is immutable: the change page only shows it. "Add" makes the next version of
+    the named component (version 1 for a new name) through component_add_version."""
+
+    list_filter = ("created_at",)
+    list_select_related = ("agent", "created_by")
+    search_fields = ("name", "agent__name", "agent__slug", "notes")
+    autocomplete_fields = ("agent",)
+    summary_fields: tuple[str, ...] = ()  # what tells versions apart in the list
+
+    def get_list_display(self, request):
+        return ("name", "version", "agent", *self.summary_fields, "created_by", "created_at")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = type(f"{self.model.__name__}AddForm", (forms.ModelForm,),
+                                  {"reason": reason_field()})
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        fields = ["agent", *component_fields(self.model)]
+        if obj is None:
+            return [(None, {"fields": fields}), ("Change", {"fields": ["reason"]})]
+        extra = [f.name for f in self.model._meta.concrete_fields
+                 if f.name in {"version", "created_by", "created_at", "revoked_at",
+                               "revoked_by", "content_hash"}]
+        return [(None, {"fields": ["agent", "name", "version"]}),
+                ("Content", {"fields": [f for f in fields if f not in ("agent", "name")]}),
+                ("Record", {"fields": [f for f in extra if f != "version"]})]
+
+    def get_queryset(self, request):
+        return _ordered(self, request, components_visible_to(request.user, self.model.kind))
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        data = form.cleaned_data
+        component = services.component_add_version(
+            actor=request.user, agent=data["agent"], kind=self.model.kind,
+            data={f: data[f] for f in component_fields(self.model) if f in data},
+            reason=data.get("reason", "").strip())
+        adopt(obj, component)
+
+
+@admin.register(ModelComponent)
+class ModelComponentAdmin(ComponentAdmin):
+    summary_fields = ("provider", "model_name", "pinned_version", "hosting")
+    list_filter = ("hosting", "provider", "created_at")
+    search_fields = (*ComponentAdmin.search_fields, "provider", "model_name")
+
+
+@admin.register(Prompt)
+class PromptAdmin(ComponentAdmin):
+    summary_fields = ("short_hash",)
+    search_fields = (*ComponentAdmin.search_fields, "text", "content_hash")
+
+    @admin.display(description="content hash")
+    def short_hash(self, obj: Prompt) -> str:
+        return obj.content_hash[:12]
+
+
+@admin.register(Tool)
+class ToolAdmin(ComponentAdmin):
+    summary_fields = ("tool_kind", "endpoint", "writes", "needs_human_approval")
+    list_filter = ("tool_kind", "writes", "needs_human_approval", "created_at")
+    search_fields = (*ComponentAdmin.search_fields, "endpoint")
+
+
+@admin.register(DataSource)
+class DataSourceAdmin(ComponentAdmin):
+    summary_fields = ("system", "classification", "retrieval_scope")
+    list_filter = ("classification", "created_at")
+    search_fields = (*ComponentAdmin.search_fields, "system")
+
+
+class CredentialRevokedFilter(admin.SimpleListFilter):
+    title = "revoked"
+    parameter_name = "revoked"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Revoked"), ("no", "In force")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(revoked_at__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(Credential)
+class CredentialAdmin(ComponentAdmin):
+    summary_fields = ("identity", "mode", "expires_at", "revoked_at")
+    list_filter = (CredentialRevokedFilter, "mode", "expires_at", "created_at")
+    search_fields = (*ComponentAdmin.search_fields, "identity", "granted_by")
+    actions = ("revoke",)
+
+    @admin.action(description="Revoke the selected grants")
+    def revoke(self, request, queryset) -> None:
+        done, failures = 0, []
+        for credential in queryset.filter(revoked_at__isnull=True):
+            try:
+                services.credential_revoke(actor=request.user, credential=credential,
+                                           reason="Revoked in the admin")
+                done += 1
+            except DomainError as error:
+                failures.append(f"{credential}: {error.message}")
+        report(request, done, "grant(s) revoked", failures)
+
+
+# --- Releases -------------------------------------------------------------------------------
+
+class ReleaseAdminForm(forms.ModelForm):
+    reason = reason_field()
+
+    class Meta:
+        model = Release
+        fields = ("agent", "label", "notes", "configuration", *Release.COMPONENT_RELATIONS.values())
+
+
+@admin.register(Release)
+class ReleaseAdmin(ServiceAdmin):
+    """Drafts are edited through release_create / release_update (the manifest is recomputed
+    by the service); from submission on a release is frozen and only shown."""
+
+    form = ReleaseAdminForm
+    list_display = ("agent", "display_version", "number", "state", "short_hash", "created_by",
+                    "created_at", "submitted_at")
+    list_filter = ("state", "created_at", "submitted_at")
+    list_select_related = ("agent", "created_by", "submitted_by")
+    search_fields = ("agent__name", "agent__slug", "label", "notes", "manifest_hash")
+    autocomplete_fields = ("agent",)
+    filter_horizontal = tuple(Release.COMPONENT_RELATIONS.values())
+    readonly_fields = ("number", "state", "manifest_hash", "manifest_display", "created_by",
+                       "created_at", "submitted_by", "submitted_at")
+    actions = ("submit",)
+
+    def get_fieldsets(self, request, obj=None):
+        content = [(None, {"fields": ["agent", "label", "notes", "configuration"]}),
+                   ("Components", {"fields": list(Release.COMPONENT_RELATIONS.values())})]
+        if obj is not None:
+            content.append(("Manifest and state", {"fields": list(self.readonly_fields)}))
+        if obj is None or self.has_change_permission(request, obj):
+            content.append(("Change", {"fields": ["reason"]}))
+        return content
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return ("agent", *self.readonly_fields)
+
+    def get_queryset(self, request):
+        return _ordered(self, request, releases_visible_to(request.user))
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        for kind, relation in Release.COMPONENT_RELATIONS.items():
+            field = form_class.base_fields.get(relation)
+            if field is None:
+                continue
+            components = COMPONENT_MODELS[kind].objects.select_related("agent")
+            if obj is not None:
+                components = components.filter(agent=obj.agent_id)
+            field.queryset = components
+            field.label_from_instance = lambda c: f"{c.agent} · {c}"
+        return form_class
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.is_frozen:
+            return False
+        return super().has_change_permission(request, obj)
+
+    @admin.display(description="manifest hash")
+    def short_hash(self, obj: Release) -> str:
+        return obj.manifest_hash[:12]
+
+    @admin.display(description="manifest")
+    def manifest_display(self, obj: Release) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(obj.manifest, indent=2, sort_keys=True))
+
+    def save_model(self, request, obj, form, change) -> None:
+        data = form.cleaned_data
+        components = {kind: [c.pk for c in data.get(relation, [])]
+                      for kind, relation in Release.COMPONENT_RELATIONS.items()}
+        if change:
+            release = services.release_update(
+                actor=request.user, release=obj, label=data["label"], notes=data["notes"],
+                configuration=data["configuration"], components=components,
+                reason=data.get("reason", "").strip())
+        else:
+            release = services.release_create(
+                actor=request.user, agent=data["agent"], label=data["label"],
+                notes=data["notes"], configuration=data["configuration"],
+                components=components)
+        adopt(obj, release)
+
+    @admin.action(description="Submit the selected draft releases for sign-off")
+    def submit(self, request, queryset) -> None:
+        done, failures = 0, []
+        for release in queryset.select_related("agent"):
+            try:
+                services.release_submit(actor=request.user, release=release,
+                                        reason="Submitted in the admin")
+                done += 1
+            except DomainError as error:
+                failures.append(f"{release}: {error.message}")
+        report(request, done, "release(s) submitted", failures)

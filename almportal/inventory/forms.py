@@ -1,0 +1,229 @@
+"""Parse what people type into the values services take. Rules live in the services."""
+
+import json
+
+from django import forms
+
+from ..accounts.models import User
+from .models import COMPONENT_MODELS, Agent, Credential, DataSource, ModelComponent, Prompt, Tool
+from .services import AGENT_EDITABLE_FIELDS
+
+
+def people():
+    return User.objects.filter(is_active=True, is_service_account=False).order_by(
+        "first_name", "last_name", "username")
+
+
+def split_commas(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+class CommaListField(forms.CharField):
+    """A list of short strings typed as "a, b, c"."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 2000)
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        return ", ".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        return split_commas(super().to_python(value))
+
+
+class KpiField(forms.CharField):
+    """KPIs typed one per line as "Metric: target", parsed to [{name, target}]."""
+
+    widget = forms.Textarea(attrs={"rows": 4, "placeholder": "Deflected tickets: 30%"})
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 5000)
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return "\n".join(f"{kpi.get('name', '')}: {kpi.get('target', '')}" for kpi in value)
+        return value
+
+    def to_python(self, value):
+        kpis = []
+        for number, line in enumerate(super().to_python(value).splitlines(), start=1):
+            if not line.strip():
+                continue
+            name, colon, target = line.partition(":")
+            if not colon or not name.strip() or not target.strip():
+                raise forms.ValidationError(
+                    "Line %(number)s (“%(line)s”) is not “Metric: target”.",
+                    code="kpi_line", params={"number": number, "line": line.strip()[:80]})
+            kpis.append({"name": name.strip(), "target": target.strip()})
+        return kpis
+
+
+class AgentForm(forms.ModelForm):
+    """The intake: every field of the agent record that its owner fills in."""
+
+    success_metrics = KpiField(
+        label="KPIs with targets", help_text="One per line: Metric: target.")
+    tags = CommaListField(help_text="Comma-separated, e.g. hr, handbook.")
+    technical_owner = forms.ModelChoiceField(queryset=people(), required=False,
+                                             help_text="Who builds and runs it.")
+
+    class Meta:
+        model = Agent
+        fields = AGENT_EDITABLE_FIELDS
+        labels = {"why_agent": "Why an agent rather than rules, search or a plain prompt",
+                  "intended_users": "Intended users", "audience": "Audience"}
+        help_texts = {"why_agent": ""}
+        widgets = {"purpose": forms.Textarea(attrs={"rows": 4}),
+                   "why_agent": forms.Textarea(attrs={"rows": 3}),
+                   "intended_users": forms.Textarea(attrs={"rows": 2})}
+
+    field_order = ["name", "purpose", "why_agent", "intended_users", "audience",
+                   "success_metrics", "autonomy_level", "data_classification", "action_reach",
+                   "regulated_domain", "business_unit", "technical_owner", "sponsor", "tags"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["technical_owner"].queryset = people()
+
+    def service_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in AGENT_EDITABLE_FIELDS}
+
+
+class AgentEditForm(AgentForm):
+    reason = forms.CharField(label="Reason for the change", required=False, max_length=500,
+                             help_text="Recorded in the history with the change.")
+
+
+class NoteForm(forms.Form):
+    """An optional note, or a reason a service may require (decline, revoke)."""
+
+    reason = forms.CharField(required=False, max_length=1000,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DelegateForm(forms.Form):
+    user = forms.ModelChoiceField(queryset=User.objects.none(), label="Person")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = people()
+
+
+# --- Components: one form per kind, each creating the next version ----------------------
+
+KIND_LABELS = {"models": "Models", "prompts": "Prompts", "tools": "Tools",
+               "data_sources": "Data sources", "credentials": "Credentials and grants"}
+_COMMON = ["name", "notes"]
+
+
+class ModelComponentForm(forms.ModelForm):
+    class Meta:
+        model = ModelComponent
+        fields = _COMMON + ["provider", "model_name", "pinned_version", "hosting",
+                            "data_retention"]
+
+
+class PromptForm(forms.ModelForm):
+    class Meta:
+        model = Prompt
+        fields = _COMMON + ["text"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 10})}
+
+
+class ToolForm(forms.ModelForm):
+    operations = CommaListField(help_text="Comma-separated, e.g. search, read_page.")
+
+    class Meta:
+        model = Tool
+        fields = _COMMON + ["tool_kind", "endpoint", "operations", "writes",
+                            "needs_human_approval"]
+
+
+class DataSourceForm(forms.ModelForm):
+    class Meta:
+        model = DataSource
+        fields = _COMMON + ["system", "classification", "retrieval_scope"]
+
+
+class CredentialForm(forms.ModelForm):
+    scopes = CommaListField(help_text="Comma-separated, e.g. mail.read, calendar.read.")
+    expires_at = forms.DateTimeField(
+        required=False, label="Expires at",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
+
+    class Meta:
+        model = Credential
+        fields = _COMMON + ["identity", "scopes", "granted_by", "expires_at", "mode"]
+
+
+COMPONENT_FORMS: dict[str, type[forms.ModelForm]] = {
+    "models": ModelComponentForm, "prompts": PromptForm, "tools": ToolForm,
+    "data_sources": DataSourceForm, "credentials": CredentialForm,
+}
+assert set(COMPONENT_FORMS) == set(COMPONENT_MODELS)
+
+
+# --- Releases ---------------------------------------------------------------------------
+
+class ReleaseForm(forms.Form):
+    """Label, notes, configuration, and one version (or none) of each named component."""
+
+    label = forms.CharField(max_length=40, required=False, help_text="e.g. 1.4.0")
+    notes = forms.CharField(max_length=4000, required=False,
+                            widget=forms.Textarea(attrs={"rows": 3}))
+    configuration = forms.CharField(
+        required=False, max_length=20_000, initial="{}",
+        widget=forms.Textarea(attrs={"rows": 6, "class": "mono"}),
+        help_text='A JSON object: token and budget limits, rate limits, guardrails, '
+                  'e.g. {"max_tokens": 4000}.')
+
+    def __init__(self, *args, components: dict[str, list],
+                 chosen: dict[str, set[int]] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.component_fields: list[tuple[str, str, str]] = []  # (kind, name, field name)
+        chosen = chosen or {}
+        for kind, versions in components.items():
+            by_name: dict[str, list] = {}
+            for component in versions:
+                if not getattr(component, "is_revoked", False):
+                    by_name.setdefault(component.name, []).append(component)
+            for index, (name, group) in enumerate(sorted(by_name.items())):
+                field_name = f"{kind}-{index}"
+                picked = next((c.pk for c in group if c.pk in chosen.get(kind, ())), "")
+                self.fields[field_name] = forms.TypedChoiceField(
+                    label=name, required=False, coerce=int, empty_value=None, initial=picked,
+                    choices=[("", "— not included —")]
+                    + [(c.pk, f"v{c.version}" + (f" · {c.notes}" if c.notes else ""))
+                       for c in group])
+                self.component_fields.append((kind, name, field_name))
+
+    def clean_configuration(self):
+        text = self.cleaned_data["configuration"].strip() or "{}"
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(
+                "Not valid JSON (line %(line)s, column %(col)s): %(msg)s.", code="json",
+                params={"line": exc.lineno, "col": exc.colno, "msg": exc.msg}) from exc
+        if not isinstance(value, dict):
+            raise forms.ValidationError("The configuration must be a JSON object: {…}.",
+                                        code="json_object")
+        return value
+
+    def component_groups(self) -> list[tuple[str, list]]:
+        """(kind label, bound fields) for the template."""
+        groups: dict[str, list] = {}
+        for kind, _name, field_name in self.component_fields:
+            groups.setdefault(kind, []).append(self[field_name])
+        return [(KIND_LABELS[kind], fields) for kind, fields in groups.items()]
+
+    def components(self) -> dict[str, list[int]]:
+        picked: dict[str, list[int]] = {kind: [] for kind in COMPONENT_MODELS}
+        for kind, _name, field_name in self.component_fields:
+            if self.cleaned_data.get(field_name):
+                picked[kind].append(self.cleaned_data[field_name])
+        return picked

@@ -1,0 +1,402 @@
+"""Inventory pages. Each view finds the object for this user (or 404), parses a form, calls one
+service and redirects; the services decide what is allowed."""
+
+import json
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from ..accounts.models import User
+from ..accounts.permissions import can
+from ..core.errors import DomainError, NotPermitted, add_to_form
+from ..core.views import refuse_not_permitted
+from . import services
+from .choices import CLOSED_STAGES, Stage
+from .filters import AgentFilter
+from .forms import (
+    COMPONENT_FORMS,
+    KIND_LABELS,
+    AgentEditForm,
+    AgentForm,
+    DelegateForm,
+    NoteForm,
+    ReleaseForm,
+)
+from .models import COMPONENT_MODELS, Agent, Credential, Release
+from .selectors import agent_components, agent_delegates, agent_history, agents_visible_to
+
+PAGE_SIZE = 25
+RISK_PANEL = "risk/_agent_panel.html"
+
+
+def _agent_for(user: User, slug: str) -> Agent:
+    return get_object_or_404(agents_visible_to(user), slug=slug)
+
+
+def _release_for(user: User, slug: str, number: int) -> Release:
+    agent = _agent_for(user, slug)
+    return get_object_or_404(Release.objects.select_related("agent", "created_by",
+                                                            "submitted_by"),
+                             agent=agent, number=number)
+
+
+def _require_change(user: User, agent: Agent) -> None:
+    """Form pages are offered only to those who may change the agent; the service still decides
+    on submit."""
+    if not can(user, "inventory.change_agent", agent):
+        raise PermissionDenied("Only the agent's owner, a delegate or an admin may change it.")
+
+
+@dataclass
+class AgentActions:
+    """Which buttons the page shows this user. Display only: the services enforce."""
+
+    change: bool
+    submit: bool
+    withdraw: bool
+    triage: bool
+    release: bool
+
+    @classmethod
+    def of(cls, user: User, agent: Agent) -> "AgentActions":
+        change = can(user, "inventory.change_agent", agent) and agent.stage not in CLOSED_STAGES
+        triage = (can(user, "inventory.triage_agent") and agent.stage == Stage.PROPOSED
+                  and user.pk not in (agent.business_owner_id, agent.created_by_id))
+        return cls(
+            change=change,
+            submit=change and services.agent_stages.allows(agent.stage, Stage.PROPOSED),
+            withdraw=change and agent.stage in (Stage.PROPOSED, Stage.DECLINED),
+            triage=triage,
+            release=change and agent.stage in (Stage.IN_DEVELOPMENT, Stage.LIVE,
+                                               Stage.SUSPENDED),
+        )
+
+
+def _has_template(name: str) -> bool:
+    try:
+        get_template(name)
+    except TemplateDoesNotExist:
+        return False
+    return True
+
+
+def _next_or(request, default: str) -> str:
+    """Where a button asked to return to (the queue or the agent page), if it is on this site."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                       require_https=request.is_secure()):
+        return target
+    return default
+
+
+def _error_message(request, error: DomainError) -> None:
+    for field_messages in error.errors.values():
+        for message in field_messages:
+            messages.error(request, message)
+
+
+# --- Agents -------------------------------------------------------------------------------
+
+@login_required
+def agent_list(request):
+    agent_filter = AgentFilter(request.GET, queryset=agents_visible_to(request.user))
+    page = Paginator(agent_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "inventory/agent_list.html", {
+        "filter": agent_filter, "page": page,
+        "may_file": can(request.user, "inventory.add_agent"),
+    })
+
+
+@login_required
+@refuse_not_permitted
+def agent_create(request):
+    if not can(request.user, "inventory.add_agent"):
+        raise PermissionDenied("Your role may not file intakes.")
+    form = AgentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                agent = services.agent_create(actor=request.user, data=form.service_data())
+                if request.POST.get("action") == "submit":
+                    services.agent_submit_intake(actor=request.user, agent=agent)
+        except NotPermitted:
+            raise
+        except DomainError as error:
+            add_to_form(form, error)
+        else:
+            submitted = agent.stage == Stage.PROPOSED
+            messages.success(request, f"Intake “{agent}” " + (
+                "submitted for triage." if submitted else "saved as a draft."))
+            return redirect(agent)
+    return render(request, "inventory/agent_form.html", {"form": form, "creating": True})
+
+
+@login_required
+@refuse_not_permitted
+def agent_edit(request, slug):
+    agent = _agent_for(request.user, slug)
+    _require_change(request.user, agent)
+    form = AgentEditForm(request.POST or None, instance=agent)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agent_update(actor=request.user, agent=agent, data=form.service_data(),
+                                  reason=form.cleaned_data["reason"])
+        except NotPermitted:
+            raise
+        except DomainError as error:
+            add_to_form(form, error)
+        else:
+            messages.success(request, "Changes saved.")
+            return redirect(agent)
+    return render(request, "inventory/agent_form.html", {"form": form, "agent": agent})
+
+
+@login_required
+def agent_detail(request, slug):
+    agent = _agent_for(request.user, slug)
+    components = agent_components(agent)
+    return render(request, "inventory/agent_detail.html", {
+        "agent": agent,
+        "actions": AgentActions.of(request.user, agent),
+        "components": [(kind, KIND_LABELS[kind], components[kind]) for kind in COMPONENT_MODELS],
+        "releases": agent.releases.select_related("created_by"),
+        "delegates": agent_delegates(agent),
+        "delegate_form": DelegateForm(),
+        "history": agent_history(agent),
+        "risk_panel": _has_template(RISK_PANEL),
+    })
+
+
+def _stage_action(service, done: str):
+    """A POST button that moves an agent through one stage service, with an optional note."""
+
+    @login_required
+    @require_POST
+    @refuse_not_permitted
+    def view(request, slug):
+        agent = _agent_for(request.user, slug)
+        form = NoteForm(request.POST)
+        form.is_valid()
+        try:
+            service(actor=request.user, agent=agent, reason=form.cleaned_data.get("reason", ""))
+        except NotPermitted:
+            raise
+        except DomainError as error:
+            _error_message(request, error)
+        else:
+            messages.success(request, done.format(agent=agent))
+        return redirect(_next_or(request, agent.get_absolute_url()))
+
+    view.__name__ = service.__name__
+    return view
+
+
+agent_submit = _stage_action(services.agent_submit_intake, "“{agent}” submitted for triage.")
+agent_withdraw = _stage_action(services.agent_withdraw_intake, "“{agent}” is a draft again.")
+agent_accept = _stage_action(services.agent_accept, "“{agent}” accepted for development.")
+
+
+@login_required
+@refuse_not_permitted
+def agent_decline(request, slug):
+    agent = _agent_for(request.user, slug)
+    form = NoteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agent_decline(actor=request.user, agent=agent,
+                                   reason=form.cleaned_data["reason"])
+        except NotPermitted:
+            raise
+        except DomainError as error:
+            add_to_form(form, error)
+        else:
+            messages.success(request, f"“{agent}” declined.")
+            return redirect(_next_or(request, agent.get_absolute_url()))
+    return render(request, "inventory/agent_decline.html", {"agent": agent, "form": form})
+
+
+@login_required
+def intake_queue(request):
+    if not can(request.user, "inventory.triage_agent"):
+        raise PermissionDenied("Only compliance officers triage intakes.")
+    proposed = agents_visible_to(request.user).filter(stage=Stage.PROPOSED).order_by("updated_at")
+    return render(request, "inventory/intake_queue.html", {"agents": proposed})
+
+
+# --- Delegates ----------------------------------------------------------------------------
+
+@login_required
+@require_POST
+@refuse_not_permitted
+def delegate_add(request, slug):
+    agent = _agent_for(request.user, slug)
+    form = DelegateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a person to make a delegate.")
+        return redirect(agent)
+    try:
+        services.agent_add_delegate(actor=request.user, agent=agent, user=form.cleaned_data["user"])
+    except NotPermitted:
+        raise
+    except DomainError as error:
+        _error_message(request, error)
+    else:
+        messages.success(request, f"{form.cleaned_data['user']} is now a delegate.")
+    return redirect(agent)
+
+
+@login_required
+@require_POST
+@refuse_not_permitted
+def delegate_remove(request, slug, user_id):
+    agent = _agent_for(request.user, slug)
+    person = get_object_or_404(User, pk=user_id)
+    try:
+        services.agent_remove_delegate(actor=request.user, agent=agent, user=person)
+    except NotPermitted:
+        raise
+    except DomainError as error:
+        _error_message(request, error)
+    else:
+        messages.success(request, f"{person} is no longer a delegate.")
+    return redirect(agent)
+
+
+# --- Components ---------------------------------------------------------------------------
+
+@login_required
+@refuse_not_permitted
+def component_create(request, slug, kind):
+    if kind not in COMPONENT_FORMS:
+        raise Http404("No such kind of component.")
+    agent = _agent_for(request.user, slug)
+    _require_change(request.user, agent)
+    form = COMPONENT_FORMS[kind](request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            component = services.component_add_version(
+                actor=request.user, agent=agent, kind=kind,
+                data={name: form.cleaned_data[name] for name in form._meta.fields})
+        except NotPermitted:
+            raise
+        except DomainError as error:
+            add_to_form(form, error)
+        else:
+            messages.success(request, f"{component} added.")
+            return redirect(agent)
+    return render(request, "inventory/component_form.html", {
+        "agent": agent, "form": form, "kind": kind, "kind_label": KIND_LABELS[kind]})
+
+
+@login_required
+@require_POST
+@refuse_not_permitted
+def credential_revoke(request, slug, pk):
+    agent = _agent_for(request.user, slug)
+    credential = get_object_or_404(Credential, agent=agent, pk=pk)
+    form = NoteForm(request.POST)
+    form.is_valid()
+    services.credential_revoke(actor=request.user, credential=credential,
+                               reason=form.cleaned_data.get("reason", ""))
+    messages.success(request, f"{credential} revoked.")
+    return redirect(agent)
+
+
+# --- Releases -----------------------------------------------------------------------------
+
+def _release_form(request, agent: Agent, release: Release | None = None) -> ReleaseForm:
+    chosen, initial = {}, {}
+    if release is not None:
+        chosen = {kind: {e["id"] for e in entries}
+                  for kind, entries in release.manifest["components"].items()}
+        initial = {"label": release.label, "notes": release.notes,
+                   "configuration": json.dumps(release.configuration, indent=2)}
+    return ReleaseForm(request.POST or None, components=agent_components(agent), chosen=chosen,
+                       initial=initial)
+
+
+@login_required
+@refuse_not_permitted
+def release_create(request, slug):
+    agent = _agent_for(request.user, slug)
+    _require_change(request.user, agent)
+    form = _release_form(request, agent)
+    if request.method == "POST" and form.is_valid():
+        try:
+            release = services.release_create(
+                actor=request.user, agent=agent, label=form.cleaned_data["label"],
+                notes=form.cleaned_data["notes"],
+                configuration=form.cleaned_data["configuration"], components=form.components())
+        except NotPermitted:
+            raise
+        except DomainError as error:
+            add_to_form(form, error)
+        else:
+            messages.success(request, f"Release {release.display_version} drafted.")
+            return redirect(release)
+    return render(request, "inventory/release_form.html", {"agent": agent, "form": form})
+
+
+@login_required
+@refuse_not_permitted
+def release_edit(request, slug, number):
+    release = _release_for(request.user, slug, number)
+    _require_change(request.user, release.agent)
+    if release.is_frozen:
+        messages.error(request, f"Release {release.display_version} is "
+                                f"{release.get_state_display().lower()} and frozen: "
+                                "put changes into a new release.")
+        return redirect(release)
+    form = _release_form(request, release.agent, release)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.release_update(
+                actor=request.user, release=release, label=form.cleaned_data["label"],
+                notes=form.cleaned_data["notes"],
+                configuration=form.cleaned_data["configuration"], components=form.components())
+        except NotPermitted:
+            raise
+        except DomainError as error:
+            add_to_form(form, error)
+        else:
+            messages.success(request, "Draft release saved.")
+            return redirect(release)
+    return render(request, "inventory/release_form.html",
+                  {"agent": release.agent, "release": release, "form": form})
+
+
+@login_required
+def release_detail(request, slug, number):
+    release = _release_for(request.user, slug, number)
+    may_change = can(request.user, "inventory.change_agent", release.agent)
+    return render(request, "inventory/release_detail.html", {
+        "release": release, "agent": release.agent,
+        "manifest": json.dumps(release.manifest, indent=2, sort_keys=True),
+        "may_edit": may_change and not release.is_frozen,
+    })
+
+
+@login_required
+@require_POST
+@refuse_not_permitted
+def release_submit(request, slug, number):
+    release = _release_for(request.user, slug, number)
+    try:
+        services.release_submit(actor=request.user, release=release)
+    except NotPermitted:
+        raise
+    except DomainError as error:
+        _error_message(request, error)
+    else:
+        messages.success(request, f"Release {release.display_version} submitted for sign-off.")
+    return redirect(release)
