@@ -1,0 +1,193 @@
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from ..inventory.choices import RiskTier
+from ..inventory.models import Agent
+from .choices import TIER_CHOICES, AssessmentState, Framework, PrefillSource, Topic
+
+User = settings.AUTH_USER_MODEL
+
+
+class FrameworkClause(models.Model):
+    """A clause of a framework (NIST AI RMF category, ISO/IEC 42001 control, EU AI Act article)
+    that questions and checklist items cite. Checklist items cite it by `code`."""
+
+    code = models.SlugField(max_length=60, unique=True,
+                            help_text="Stable identifier cited by checklist items, e.g. "
+                                      "eu-ai-act-art-14.")
+    framework = models.CharField(max_length=20, choices=Framework.choices)
+    ref = models.CharField("reference", max_length=40, help_text="e.g. GOVERN 1, A.6.2.6, Art. 14")
+    title = models.CharField(max_length=300)
+    order = models.PositiveIntegerField(default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["framework", "order", "ref"]
+        constraints = [models.UniqueConstraint(fields=["framework", "ref"],
+                                               name="frameworkclause_unique_ref")]
+
+    def __str__(self) -> str:
+        return f"{self.get_framework_display()} {self.ref}"
+
+
+class Questionnaire(models.Model):
+    """One version of the risk questionnaire. Once published it is frozen: assessments record
+    the version they used, so a change is made in a copy (a new version) and published."""
+
+    version = models.PositiveIntegerField(unique=True, validators=[MinValueValidator(1)])
+    title = models.CharField(max_length=200, default="Agent risk questionnaire")
+    notes = models.TextField(blank=True, help_text="What changed in this version.")
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    tier_thresholds = models.JSONField(
+        default=dict, blank=True,
+        help_text='The lowest score of each tier above low, e.g. {"medium": 12, "high": 25, '
+                  '"critical": 45}.')
+    rules = models.JSONField(
+        default=list, blank=True,
+        help_text='Combinations of answers that force a minimum tier: a list of {"when": '
+                  '{question_key: [option_key, …]}, "minimum_tier": tier, "explanation": text}.')
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"{self.title} v{self.version}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+
+class Question(models.Model):
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE,
+                                      related_name="questions")
+    key = models.SlugField(max_length=60)
+    text = models.CharField(max_length=500)
+    help_text = models.TextField(blank=True)
+    topic = models.CharField(max_length=30, choices=Topic.choices)
+    order = models.PositiveIntegerField(default=0)
+    prefill = models.CharField(max_length=30, choices=PrefillSource.choices, blank=True,
+                               help_text="Where the suggested answer comes from.")
+    clauses = models.ManyToManyField(FrameworkClause, blank=True, related_name="questions")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["questionnaire", "order", "pk"]
+        constraints = [models.UniqueConstraint(fields=["questionnaire", "key"],
+                                               name="question_unique_key")]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.text}"
+
+
+class AnswerOption(models.Model):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="options")
+    key = models.SlugField(max_length=60)
+    label = models.CharField(max_length=300)
+    weight = models.IntegerField(default=0)
+    minimum_tier = models.CharField(max_length=20, choices=TIER_CHOICES, blank=True,
+                                    help_text="This answer alone makes the tier at least this.")
+    prohibited = models.BooleanField(
+        default=False, help_text="Describes a prohibited practice (EU AI Act Art. 5): the tier "
+                                 "is unacceptable.")
+    prefill_value = models.CharField(
+        max_length=60, blank=True,
+        help_text="The value of the question's prefill source that suggests this answer.")
+    order = models.PositiveIntegerField(default=0)
+    clauses = models.ManyToManyField(FrameworkClause, blank=True, related_name="answer_options")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["question", "order", "pk"]
+        constraints = [models.UniqueConstraint(fields=["question", "key"],
+                                               name="answeroption_unique_key")]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Assessment(models.Model):
+    """A risk assessment of an agent: drafted by its owner (or an assessor), completed by a
+    compliance officer or admin. It keeps the snapshot and fingerprint of the agent's
+    risk-relevant attributes it was made on; staleness is derived from them."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="risk_assessments")
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.PROTECT,
+                                      related_name="assessments")
+    state = models.CharField(max_length=20, choices=AssessmentState.choices,
+                             default=AssessmentState.DRAFT, db_index=True)
+    answers = models.JSONField(default=dict, blank=True, help_text="{question key: option key}")
+    score = models.IntegerField(null=True, blank=True)
+    computed_tier = models.CharField(max_length=20, choices=TIER_CHOICES, blank=True)
+    tier = models.CharField(max_length=20, choices=TIER_CHOICES, blank=True)
+    justification = models.TextField(max_length=4000, blank=True,
+                                     help_text="Why the tier is above the computed one.")
+    drivers = models.JSONField(default=list, blank=True, editable=False)
+    attributes = models.JSONField(default=dict, blank=True, editable=False,
+                                  help_text="The agent's risk-relevant attributes assessed.")
+    fingerprint = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    drafted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    completed_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["agent", "state", "completed_at"])]
+
+    def __str__(self) -> str:
+        return f"Risk assessment #{self.pk} of {self.agent}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("risk:assessment-detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_completed(self) -> bool:
+        return self.state == AssessmentState.COMPLETED
+
+    @property
+    def is_raised(self) -> bool:
+        return bool(self.tier and self.computed_tier and self.tier != self.computed_tier)
+
+
+class TierPolicy(models.Model):
+    """What a tier requires. Edited by admins; gates and staleness read the policy in force."""
+
+    tier = models.CharField(max_length=20, choices=TIER_CHOICES, unique=True)
+    description = models.TextField(blank=True)
+    checklist_template = models.JSONField(
+        default=list, blank=True,
+        help_text='Readiness checklist items: [{"key", "pillar", "title", "clauses": [code, …]}].')
+    signoff_roles = models.JSONField(default=dict, blank=True,
+                                     help_text='Required sign-offs: {role: quorum}.')
+    signoff_order = models.JSONField(default=list, blank=True,
+                                     help_text="Roles in the order they sign; empty for any order.")
+    evaluation_thresholds = models.JSONField(
+        default=dict, blank=True, help_text='{metric: {"min": x} or {"max": x}}.')
+    regression_margin = models.FloatField(
+        default=0.05, validators=[MinValueValidator(0)],
+        help_text="How far a metric may fall behind the release in production (a fraction).")
+    access_review_days = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    reassessment_days = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    dormancy_days = models.PositiveIntegerField(
+        validators=[MinValueValidator(1)],
+        help_text="How long a live agent may go without metrics before it is flagged.")
+    monitoring_thresholds = models.JSONField(
+        default=dict, blank=True, help_text='{metric: {"min": x} or {"max": x}}.')
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name_plural = "tier policies"
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{RiskTier(self.tier).label} tier policy"

@@ -1,0 +1,267 @@
+"""Read queries for the risk pages, API and other apps' pages (the agent page, home pages)."""
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, QuerySet
+
+from ..accounts.models import User
+from ..inventory.choices import CLOSED_STAGES, DataClassification, Hosting, Stage, ToolKind
+from ..inventory.models import Agent, ComponentVersion
+from ..inventory.selectors import agents_visible_to
+from .choices import AssessmentState, PrefillSource, tier_rank
+from .models import AnswerOption, Assessment, FrameworkClause, Question, Questionnaire, TierPolicy
+
+
+# --- Questionnaire and policy --------------------------------------------------------------
+
+def questionnaire_with_questions(pk: int) -> Questionnaire:
+    return Questionnaire.objects.prefetch_related(
+        Prefetch("questions", queryset=Question.objects.prefetch_related(
+            "clauses", Prefetch("options", queryset=AnswerOption.objects.prefetch_related(
+                "clauses"))))).get(pk=pk)
+
+
+def current_questionnaire() -> Questionnaire | None:
+    """The published questionnaire with the highest version: what new assessments use."""
+    latest = (Questionnaire.objects.filter(published_at__isnull=False)
+              .order_by("-version").values_list("pk", flat=True).first())
+    return questionnaire_with_questions(latest) if latest else None
+
+
+def tier_policies() -> list[TierPolicy]:
+    return sorted(TierPolicy.objects.all(), key=lambda p: tier_rank(p.tier))
+
+
+def tier_policy(tier: str) -> TierPolicy | None:
+    return TierPolicy.objects.filter(tier=tier).first()
+
+
+# --- Assessments ---------------------------------------------------------------------------
+
+def assessments_visible_to(user: User) -> QuerySet[Assessment]:
+    return Assessment.objects.filter(agent__in=agents_visible_to(user)).select_related(
+        "agent", "questionnaire", "drafted_by", "completed_by")
+
+
+def latest_completed(agent: Agent) -> Assessment | None:
+    return (Assessment.objects.filter(agent=agent, state=AssessmentState.COMPLETED)
+            .select_related("questionnaire", "completed_by")
+            .order_by("-completed_at", "-pk").first())
+
+
+def open_draft(agent: Agent) -> Assessment | None:
+    return (Assessment.objects.filter(agent=agent, state=AssessmentState.DRAFT)
+            .select_related("drafted_by").order_by("-pk").first())
+
+
+def agent_assessments(agent: Agent) -> list[Assessment]:
+    return list(Assessment.objects.filter(agent=agent)
+                .select_related("questionnaire", "drafted_by", "completed_by")
+                .order_by("-created_at", "-pk"))
+
+
+def assessment_history(assessment: Assessment) -> list:
+    """The assessment's history rows, newest first (drafts saved, completion, tier changes)."""
+    return list(assessment.history.select_related("history_user").order_by("-history_date",
+                                                                          "-history_id"))
+
+
+# --- What an assessment is made on ---------------------------------------------------------
+
+def _latest_versions(queryset) -> list[ComponentVersion]:
+    latest: dict[str, ComponentVersion] = {}
+    for component in queryset.order_by("name", "-version"):
+        latest.setdefault(component.name, component)
+    return list(latest.values())
+
+
+def risk_attributes(agent: Agent) -> dict:
+    """The agent's risk-relevant attributes, from the latest version of each component (and
+    only non-revoked credentials). An assessment stores these and their content hash."""
+    tools = _latest_versions(agent.tools.all())
+    sources = _latest_versions(agent.data_sources.all())
+    credentials = [c for c in _latest_versions(agent.credentials.all()) if not c.is_revoked]
+    return {
+        "autonomy_level": agent.autonomy_level,
+        "action_reach": agent.action_reach,
+        "data_classification": agent.data_classification,
+        "audience": agent.audience,
+        "regulated_domain": agent.regulated_domain,
+        "write_tools": sorted(t.name for t in tools if t.writes),
+        "highest_data_source_classification": max(
+            (s.classification for s in sources), key=DataClassification.rank, default=None),
+        "credential_scopes": sorted({str(scope) for c in credentials for scope in c.scopes}),
+    }
+
+
+def _tool_access(agent: Agent) -> str:
+    tools = _latest_versions(agent.tools.all())
+    if any(t.tool_kind == ToolKind.CODE_EXECUTION for t in tools):
+        return "code_execution"
+    if any(t.writes and not t.needs_human_approval for t in tools):
+        return "writes_unapproved"
+    if any(t.writes for t in tools):
+        return "writes_approved"
+    return "none"
+
+
+def _model_hosting(agent: Agent) -> str | None:
+    hosting = {m.hosting for m in _latest_versions(agent.models.all())}
+    if not hosting:
+        return None
+    return "self_hosted" if hosting == {Hosting.SELF_HOSTED} else "vendor_api"
+
+
+def _prefill_value(source: str, agent: Agent) -> str | None:
+    if source == PrefillSource.TOOLS:
+        return _tool_access(agent)
+    if source == PrefillSource.MODELS:
+        return _model_hosting(agent)
+    return getattr(agent, source, None)
+
+
+def prefill_answers(agent: Agent, questionnaire: Questionnaire) -> dict[str, str]:
+    """Suggested answers for the questions that map to the agent's record or components."""
+    answers = {}
+    for question in questionnaire.questions.all():
+        value = _prefill_value(question.prefill, agent) if question.prefill else None
+        if value is None:
+            continue
+        for option in question.options.all():
+            if option.prefill_value == value:
+                answers[question.key] = option.key
+                break
+    return answers
+
+
+# --- Work waiting --------------------------------------------------------------------------
+
+def assessments_needing_attention(user: User) -> list:
+    """For an owner's pending work: the agents they may change whose assessment is stale, or
+    missing once the intake is past draft. Returns services.AssessmentStatus objects."""
+    from .services import assessment_status
+
+    agents = (agents_visible_to(user, "change_agent")
+              .exclude(stage__in=[*CLOSED_STAGES, Stage.DECLINED]).order_by("name"))
+    statuses = [assessment_status(agent) for agent in agents]
+    return [s for s in statuses
+            if s.is_stale or (s.is_missing and s.agent.stage != Stage.DRAFT)]
+
+
+def drafts_awaiting_completion(user: User) -> QuerySet[Assessment]:
+    """For an assessor's pending work: drafts of agents they do not own."""
+    return (assessments_visible_to(user).filter(state=AssessmentState.DRAFT)
+            .exclude(agent__business_owner=user).exclude(agent__stage__in=CLOSED_STAGES)
+            .order_by("created_at"))
+
+
+# --- Framework coverage --------------------------------------------------------------------
+
+@dataclass
+class Evidence:
+    agent: Agent
+    source: str
+    description: str
+    url: str = ""
+
+
+# A source of evidence: given agents, yields (clause id, Evidence) pairs. Higher apps (the
+# readiness checklist) add theirs with register_evidence_source.
+EvidenceSource = Callable[[list[Agent]], Iterable[tuple[int, Evidence]]]
+_evidence_sources: list[EvidenceSource] = []
+
+
+def register_evidence_source(source: EvidenceSource) -> None:
+    if source not in _evidence_sources:
+        _evidence_sources.append(source)
+
+
+def assessment_evidence(agents: list[Agent]) -> Iterable[tuple[int, Evidence]]:
+    """A completed, current assessment evidences the clauses of the questions it answered
+    (and of the answers it chose)."""
+    from .services import assessment_status
+
+    questionnaires: dict[int, Questionnaire] = {}
+    for agent in agents:
+        status = assessment_status(agent)
+        if not status.is_current:
+            continue
+        assessment = status.assessment
+        if assessment.questionnaire_id not in questionnaires:
+            questionnaires[assessment.questionnaire_id] = questionnaire_with_questions(
+                assessment.questionnaire_id)
+        questionnaire = questionnaires[assessment.questionnaire_id]
+        for question in questionnaire.questions.all():
+            chosen = assessment.answers.get(question.key)
+            if not chosen:
+                continue
+            clauses = {c.pk for c in question.clauses.all()}
+            for option in question.options.all():
+                if option.key == chosen:
+                    clauses |= {c.pk for c in option.clauses.all()}
+            for clause_id in clauses:
+                yield clause_id, Evidence(agent, f"Risk assessment #{assessment.pk}",
+                                          question.text, assessment.get_absolute_url())
+
+
+register_evidence_source(assessment_evidence)
+
+
+def _questionnaire_clause_ids(questionnaire: Questionnaire | None) -> set[int]:
+    if questionnaire is None:
+        return set()
+    ids = set()
+    for question in questionnaire.questions.all():
+        ids |= {c.pk for c in question.clauses.all()}
+        for option in question.options.all():
+            ids |= {c.pk for c in option.clauses.all()}
+    return ids
+
+
+def _checklist_clause_codes(policy: TierPolicy | None) -> set[str]:
+    if policy is None:
+        return set()
+    return {code for item in policy.checklist_template for code in item.get("clauses", [])}
+
+
+@dataclass
+class ClauseCoverage:
+    clause: FrameworkClause
+    applicable: set[int] = field(default_factory=set)  # agent ids the clause applies to
+    evidence: list[Evidence] = field(default_factory=list)
+
+    @property
+    def evidenced(self) -> set[int]:
+        return {e.agent.pk for e in self.evidence}
+
+    @property
+    def status(self) -> str:
+        done = len(self.evidenced & self.applicable)
+        if self.applicable and done == len(self.applicable):
+            return "evidenced"
+        return "partial" if done else "missing"
+
+
+def clause_coverage(agents: Iterable[Agent]) -> list[ClauseCoverage]:
+    """Every clause cited for these agents (by the current questionnaire, and by the checklist
+    of each agent's tier), with the evidence each agent has for it."""
+    agents = list(agents)
+    questionnaire_ids = _questionnaire_clause_ids(current_questionnaire())
+    policies = {p.tier: p for p in TierPolicy.objects.all()}
+    codes_by_tier = {tier: _checklist_clause_codes(p) for tier, p in policies.items()}
+    ids_by_code = dict(FrameworkClause.objects.values_list("code", "pk"))
+    applicable: dict[int, set[int]] = defaultdict(set)
+    for agent in agents:
+        ids = questionnaire_ids | {ids_by_code[c] for c in codes_by_tier.get(agent.risk_tier, ())
+                                   if c in ids_by_code}
+        for clause_id in ids:
+            applicable[clause_id].add(agent.pk)
+    evidence: dict[int, list[Evidence]] = defaultdict(list)
+    for source in _evidence_sources:
+        for clause_id, item in source(agents):
+            evidence[clause_id].append(item)
+    clauses = FrameworkClause.objects.filter(pk__in=set(applicable) | set(evidence))
+    return [ClauseCoverage(c, applicable.get(c.pk, set()), evidence.get(c.pk, []))
+            for c in clauses]

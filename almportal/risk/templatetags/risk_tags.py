@@ -1,0 +1,41 @@
+from django import template
+
+from ...inventory.choices import CLOSED_STAGES, RiskTier
+from .. import selectors, services
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def risk_panel(context, agent) -> dict:
+    """What the agent page's risk panel shows this user."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    status = services.assessment_status(agent)
+    return {
+        "status": status,
+        "may_assess": bool(user) and agent.stage not in CLOSED_STAGES
+        and services.may_draft(user, agent),
+        "may_complete": bool(user) and services.may_complete(user, agent),
+    }
+
+
+@register.simple_tag
+def pending_risk_work(user) -> dict:
+    """The risk part of a user's pending work: stale or missing assessments of agents they
+    may change, and (for assessors) drafts waiting to be completed."""
+    return {
+        "attention": selectors.assessments_needing_attention(user),
+        "drafts": (list(selectors.drafts_awaiting_completion(user))
+                   if services.is_assessor(user) else []),
+    }
+
+
+@register.filter
+def tier_label(value: str) -> str:
+    return RiskTier(value).label if value in RiskTier.values else (value or "—")
+
+
+@register.filter
+def join_if_list(value) -> str:
+    return ", ".join(str(v) for v in value) if isinstance(value, list | tuple) else str(value)

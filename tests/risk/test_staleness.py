@@ -1,0 +1,153 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from almportal.inventory import services as inventory
+from almportal.inventory.choices import (
+    ActionReach,
+    AutonomyLevel,
+    DataClassification,
+    Stage,
+    ToolKind,
+)
+from almportal.risk import services
+from almportal.risk.models import Assessment
+
+from ..factories import make_agent
+from .helpers import assessed
+
+pytestmark = pytest.mark.django_db
+
+
+def _agent(owner):
+    return make_agent(owner, Stage.IN_DEVELOPMENT)
+
+
+def _add(agent, kind, **data):
+    return inventory.component_add_version(actor=agent.business_owner, agent=agent, kind=kind,
+                                           data=data)
+
+
+def _tool(agent, name="crm", writes=True):
+    return _add(agent, "tools", name=name, tool_kind=ToolKind.REST_API,
+                endpoint="https://crm.example.test", operations=["update"], writes=writes)
+
+
+def _source(agent, classification, name="handbook"):
+    return _add(agent, "data_sources", name=name, system="Wiki",
+                classification=classification, retrieval_scope="All pages")
+
+
+def _credential(agent, scopes, name="svc"):
+    return _add(agent, "credentials", name=name, identity="svc-agent@example.test",
+                scopes=scopes, granted_by="IT")
+
+
+def test_a_fresh_assessment_is_current(owner, compliance):
+    assessment = assessed(owner, compliance, agent=_agent(owner))
+    status = services.assessment_status(assessment.agent)
+    assert status.is_current and status.reasons == []
+    assert status.assessment == assessment
+
+
+def test_no_completed_assessment_is_missing(owner):
+    status = services.assessment_status(make_agent(owner))
+    assert status.is_missing
+
+
+@pytest.mark.parametrize("field, value", [
+    ("autonomy_level", AutonomyLevel.WITHIN_LIMITS),
+    ("action_reach", ActionReach.WRITES_INTERNAL),
+    ("data_classification", DataClassification.CONFIDENTIAL),
+    ("audience", "customers"),
+    ("regulated_domain", "hr"),
+])
+def test_a_material_change_to_the_agent_makes_it_stale(owner, compliance, field, value):
+    agent = assessed(owner, compliance, agent=_agent(owner)).agent
+    agent = inventory.agent_update(actor=owner, agent=agent, data={field: value})
+    status = services.assessment_status(agent)
+    assert status.is_stale
+    assert len(status.reasons) == 1
+
+
+def test_a_description_edit_leaves_it_current(owner, compliance):
+    agent = assessed(owner, compliance, agent=_agent(owner)).agent
+    inventory.agent_update(actor=owner, agent=agent,
+                           data={"purpose": "Answers questions, now with citations.",
+                                 "name": "FAQ assistant", "tags": ["faq"]})
+    assert services.assessment_status(agent).is_current
+
+
+def test_adding_a_write_tool_makes_it_stale(owner, compliance):
+    agent = _agent(owner)
+    _tool(agent, "search", writes=False)
+    assessed(owner, compliance, agent=agent)
+    _tool(agent, "search-v2-readonly", writes=False)
+    assert services.assessment_status(agent).is_current
+    _tool(agent, "crm", writes=True)
+    status = services.assessment_status(agent)
+    assert status.is_stale
+    assert "crm" in status.reasons[0]
+
+
+def test_a_data_source_of_higher_classification_makes_it_stale(owner, compliance):
+    agent = _agent(owner)
+    _source(agent, DataClassification.INTERNAL)
+    assessed(owner, compliance, agent=agent)
+    _source(agent, DataClassification.PUBLIC, name="website")
+    assert services.assessment_status(agent).is_current
+    _source(agent, DataClassification.RESTRICTED, name="payroll")
+    assert services.assessment_status(agent).is_stale
+
+
+def test_a_credential_with_broader_scope_makes_it_stale(owner, compliance):
+    agent = _agent(owner)
+    _credential(agent, ["wiki.read"])
+    assessed(owner, compliance, agent=agent)
+    _credential(agent, ["wiki.read"], name="svc2")
+    assert services.assessment_status(agent).is_current
+    _credential(agent, ["wiki.read", "hr.write"])
+    status = services.assessment_status(agent)
+    assert status.is_stale
+    assert "hr.write" in status.reasons[0]
+
+
+def test_a_revoked_credential_does_not_count(owner, compliance):
+    agent = _agent(owner)
+    assessed(owner, compliance, agent=agent)
+    credential = _credential(agent, ["payments.write"])
+    assert services.assessment_status(agent).is_stale
+    inventory.credential_revoke(actor=owner, credential=credential, reason="Not needed")
+    assert services.assessment_status(agent).is_current
+
+
+def test_an_assessment_past_its_period_is_stale(owner, compliance):
+    assessment = assessed(owner, compliance, agent=_agent(owner))  # low: 365 days
+    Assessment.objects.filter(pk=assessment.pk).update(
+        completed_at=timezone.now() - timedelta(days=364))
+    assert services.assessment_status(assessment.agent).is_current
+    Assessment.objects.filter(pk=assessment.pk).update(
+        completed_at=timezone.now() - timedelta(days=366))
+    status = services.assessment_status(assessment.agent)
+    assert status.is_stale
+    assert "365 days" in status.reasons[0]
+
+
+def test_a_new_assessment_makes_it_current_again(owner, compliance):
+    agent = assessed(owner, compliance, agent=_agent(owner)).agent
+    agent = inventory.agent_update(actor=owner, agent=agent, data={"audience": "customers"})
+    assert services.assessment_status(agent).is_stale
+    newer = assessed(owner, compliance, agent=agent)
+    status = services.assessment_status(agent)
+    assert status.is_current and status.assessment == newer
+
+
+def test_the_owner_sees_stale_assessments_in_pending_work(owner, compliance):
+    from almportal.risk.selectors import assessments_needing_attention
+
+    agent = assessed(owner, compliance, agent=_agent(owner)).agent
+    assert assessments_needing_attention(owner) == []
+    agent = inventory.agent_update(actor=owner, agent=agent, data={"audience": "public"})
+    [status] = assessments_needing_attention(owner)
+    assert status.agent == agent and status.is_stale
