@@ -1,0 +1,83 @@
+from datetime import datetime, time, timedelta
+
+from django import forms
+from django.utils import timezone
+
+from ..accounts.models import User
+from .models import Action
+from .selectors import LedgerFilters, audit_agents, ledger_record_types
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+def _start_of(day) -> datetime | None:
+    return timezone.make_aware(datetime.combine(day, time.min)) if day else None
+
+
+class HistoryFilterForm(forms.Form):
+    """The filters of the history browser, the exports and the API, all in one place."""
+
+    agent = forms.ModelChoiceField(queryset=None, required=False, to_field_name="slug")
+    record_type = forms.ChoiceField(required=False)
+    user = forms.ModelChoiceField(queryset=User.objects.order_by("username"), required=False,
+                                  to_field_name="username")
+    start = forms.DateField(required=False, widget=DateInput, help_text="From this day (UTC).")
+    end = forms.DateField(required=False, widget=DateInput, help_text="Up to this day, inclusive.")
+    action = forms.ChoiceField(required=False, choices=[("", "any"), *Action.choices])
+
+    def __init__(self, *args, user: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["agent"].queryset = audit_agents(user)
+        self.fields["record_type"].choices = [("", "any")] + [
+            (label, label) for label in ledger_record_types()]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            self.add_error("end", "The end comes before the start.")
+        return data
+
+    def filters(self) -> LedgerFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+        end = data.get("end")
+        return LedgerFilters(
+            agent=data.get("agent"), object_model=data.get("record_type") or "",
+            actor=data.get("user"), start=_start_of(data.get("start")),
+            end=_start_of(end + timedelta(days=1)) if end else None,
+            action=data.get("action") or "")
+
+
+class AsOfForm(forms.Form):
+    at = forms.DateTimeField(label="As of", widget=DateTimeInput,
+                             input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f",
+                                            "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"])
+
+
+class PeriodForm(forms.Form):
+    start = forms.DateField(required=False, widget=DateInput)
+    end = forms.DateField(required=False, widget=DateInput, help_text="Inclusive.")
+
+    def period(self) -> tuple[datetime | None, datetime | None]:
+        data = self.cleaned_data
+        end = data.get("end")
+        return _start_of(data.get("start")), _start_of(end + timedelta(days=1)) if end else None
+
+
+class RetentionHoldForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    retain_until = forms.DateField(required=False, widget=DateInput)
+    legal_hold = forms.BooleanField(required=False)
+
+
+class ReleaseHoldForm(forms.Form):
+    reason = forms.CharField(max_length=2000)
+
+
+class VerifyFileForm(forms.Form):
+    file = forms.FileField(help_text="A CSV or JSON Lines export, or an evidence pack (.zip).")

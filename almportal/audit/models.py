@@ -1,0 +1,169 @@
+"""The audit ledger and the records the audit area keeps about itself.
+
+The ledger is append-only: one entry per history row of every tracked model, chained by SHA-256
+(see audit.ledger for the content that is hashed and audit.services for how entries are appended).
+Nothing here is ever updated or deleted by the application; on PostgreSQL a trigger refuses it.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+User = settings.AUTH_USER_MODEL
+
+GENESIS_HASH = "0" * 64  # the "previous hash" of the first entry
+
+
+class Action(models.TextChoices):
+    CREATED = "created", "Created"
+    CHANGED = "changed", "Changed"
+    DELETED = "deleted", "Deleted"
+
+
+class LedgerEntry(models.Model):
+    """One history row, frozen: what changed, who did it, why, and the hash chain."""
+
+    seq = models.PositiveBigIntegerField(primary_key=True)
+    time = models.DateTimeField(db_index=True, help_text="When the change was made (UTC).")
+    actor = models.ForeignKey(User, on_delete=models.DO_NOTHING, db_constraint=False, null=True,
+                              related_name="+")
+    actor_name = models.CharField(max_length=150)
+    object_model = models.CharField(max_length=100, help_text="app_label.model of the record.")
+    object_pk = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=200)
+    agent_id = models.BigIntegerField(null=True, blank=True, db_index=True,
+                                      help_text="The agent the record belongs to, if any.")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    # Canonical JSON text, not a JSON column: a database JSON type may renormalise numbers or
+    # keys, and the hash must be recomputable from exactly what is stored.
+    changes = models.TextField(default="[]")
+    reason = models.TextField(blank=True)
+    history_model = models.CharField(max_length=100,
+                                     help_text="app_label.model of the history table.")
+    history_id = models.BigIntegerField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, db_index=True)
+
+    class Meta:
+        ordering = ["seq"]
+        default_permissions = ("view",)
+        permissions = [
+            ("export_ledger", "Can export audit history and download evidence packs"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["history_model", "history_id"],
+                                    name="ledger_one_entry_per_history_row"),
+        ]
+        indexes = [
+            models.Index(fields=["object_model", "object_pk"], name="ledger_object_idx"),
+            models.Index(fields=["actor", "seq"], name="ledger_actor_idx"),
+        ]
+        verbose_name = "ledger entry"
+        verbose_name_plural = "ledger entries"
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.object_model} {self.object_repr}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("audit:entry", kwargs={"seq": self.seq})
+
+
+class LedgerHead(models.Model):
+    """The single row that holds the last sequence number and hash. Appending locks this row
+    (and only this row) for the few statements that extend the chain."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"ledger head #{self.seq}"
+
+
+class ExportKind(models.TextChoices):
+    CSV = "csv", "History export (CSV)"
+    JSONL = "jsonl", "History export (JSON Lines)"
+    AGENT_PACK = "agent_pack", "Evidence pack (agent)"
+    PORTFOLIO_PACK = "portfolio_pack", "Evidence pack (portfolio)"
+
+
+class ExportRecord(models.Model):
+    """Every export and evidence-pack download, recorded before the file is sent."""
+
+    kind = models.CharField(max_length=20, choices=ExportKind.choices)
+    agent = models.ForeignKey("inventory.Agent", on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+")
+    filters = models.JSONField(default=dict, blank=True)
+    last_seq = models.PositiveBigIntegerField(null=True, blank=True,
+                                              help_text="The last ledger entry included.")
+    last_hash = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.created_by} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class VerificationRun(models.Model):
+    """A check of the whole chain: who ran it, and the first entry that did not match."""
+
+    ok = models.BooleanField()
+    checked = models.PositiveBigIntegerField(default=0)
+    head_seq = models.PositiveBigIntegerField(default=0)
+    first_bad_seq = models.PositiveBigIntegerField(null=True, blank=True)
+    problem = models.TextField(blank=True)
+    run_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    run_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-run_at", "-pk"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"verification {'passed' if self.ok else 'FAILED'} at {self.run_at:%Y-%m-%d %H:%M}"
+
+
+class RetentionHold(models.Model):
+    """How long an agent's records must be kept, and whether a legal hold freezes them.
+
+    Nothing audited is hard-deleted in any case; a hold makes the obligation explicit and
+    refuses deleting the agent's records while it is in force."""
+
+    agent = models.ForeignKey("inventory.Agent", on_delete=models.PROTECT,
+                              related_name="retention_holds")
+    reason = models.TextField(max_length=2000)
+    retain_until = models.DateField(null=True, blank=True,
+                                    help_text="Keep everything at least until this date.")
+    legal_hold = models.BooleanField(default=False,
+                                     help_text="A legal hold keeps everything until released.")
+    placed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    placed_at = models.DateTimeField(auto_now_add=True)
+    released_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    released_at = models.DateTimeField(null=True, blank=True)
+    release_reason = models.TextField(max_length=2000, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-placed_at", "-pk"]
+        default_permissions = ("view",)
+        permissions = [("manage_retention", "Can place and release retention and legal holds")]
+
+    def __str__(self) -> str:
+        kind = "Legal hold" if self.legal_hold else "Retention"
+        until = f" until {self.retain_until:%Y-%m-%d}" if self.retain_until else ""
+        return f"{kind} on {self.agent}{until}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.released_at is None

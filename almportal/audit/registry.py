@@ -1,0 +1,84 @@
+"""How other apps add to the audit area without the audit app knowing their internals.
+
+- `register_pack_section(name, fn, models=…)`: fn(agent) -> iterable of PackFile, written into
+  the agent's evidence pack under `<name>/`.
+- `register_as_of_section(name, fn, models=…)`: fn(agent, at) -> AsOfSection, shown on the
+  "as of" page.
+- `register_agent_resolver(model_label, fn)`: fn(history_row) -> agent id, for records that do
+  not carry an `agent` foreign key themselves (the ledger files each entry under its agent).
+
+`models` names the app_label.model records a section covers. Any tracked model with an `agent`
+foreign key that no section covers still appears, through a generic section that lists its
+fields, so a new app's records reach the evidence pack and the as-of view from day one.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import IO, Any
+
+
+@dataclass(frozen=True)
+class PackFile:
+    """A file for the evidence pack: bytes in memory, or a callable that opens a binary file
+    (for evidence files, copied through without loading them whole)."""
+
+    path: str
+    content: bytes | None = None
+    opener: Callable[[], IO[bytes]] | None = None
+
+
+@dataclass
+class AsOfItem:
+    title: str
+    fields: list[tuple[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class AsOfSection:
+    title: str
+    items: list[AsOfItem] = field(default_factory=list)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    fn: Callable
+    models: tuple[str, ...]
+    order: int
+
+
+_pack_sections: dict[str, Section] = {}
+_as_of_sections: dict[str, Section] = {}
+_agent_resolvers: dict[str, Callable[[Any], int | None]] = {}
+
+
+def register_pack_section(name: str, fn: Callable[[Any], Iterable[PackFile]], *,
+                          models: Iterable[str] = (), order: int = 100) -> None:
+    _pack_sections[name] = Section(name, fn, tuple(m.lower() for m in models), order)
+
+
+def register_as_of_section(name: str, fn: Callable[[Any, datetime], AsOfSection], *,
+                           models: Iterable[str] = (), order: int = 100) -> None:
+    _as_of_sections[name] = Section(name, fn, tuple(m.lower() for m in models), order)
+
+
+def register_agent_resolver(model_label: str, fn: Callable[[Any], int | None]) -> None:
+    _agent_resolvers[model_label.lower()] = fn
+
+
+def pack_sections() -> list[Section]:
+    return sorted(_pack_sections.values(), key=lambda s: (s.order, s.name))
+
+
+def as_of_sections() -> list[Section]:
+    return sorted(_as_of_sections.values(), key=lambda s: (s.order, s.name))
+
+
+def agent_resolver(model_label: str) -> Callable[[Any], int | None] | None:
+    return _agent_resolvers.get(model_label.lower())
+
+
+def covered_models(sections: Iterable[Section]) -> set[str]:
+    return {label for section in sections for label in section.models}

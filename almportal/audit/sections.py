@@ -1,0 +1,208 @@
+"""The evidence-pack and as-of sections for what the portal holds today (the agent record, its
+components, releases and access grants), a generic section for any other tracked record that
+belongs to an agent, and the risk assessments when the risk app provides them.
+
+Later apps register their own sections in their AppConfig.ready (see audit.registry)."""
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.apps import apps
+from django.db import models
+
+from ..core.hashing import canonical_json
+from ..inventory.models import (
+    COMPONENT_MODELS,
+    Agent,
+    AgentUserObjectPermission,
+    Release,
+)
+from .ledger import jsonable
+from .models import RetentionHold
+from .registry import (
+    AsOfItem,
+    AsOfSection,
+    PackFile,
+    Section,
+    as_of_sections,
+    covered_models,
+    pack_sections,
+    register_as_of_section,
+    register_pack_section,
+)
+
+SKIPPED_FIELDS = {"id"}
+
+
+def as_json(value) -> bytes:
+    """Readable JSON for people; the hashes in the MANIFEST cover the bytes as written."""
+    return (json.dumps(jsonable(value), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+            ).encode("utf-8")
+
+
+def record_dict(instance: models.Model) -> dict:
+    return {f.attname: jsonable(getattr(instance, f.attname))
+            for f in instance._meta.concrete_fields}
+
+
+def display_fields(instance: models.Model, *, skip: Iterable[str] = ()) -> list[tuple[str, str]]:
+    shown = []
+    for f in instance._meta.concrete_fields:
+        if f.name in SKIPPED_FIELDS or f.name in skip:
+            continue
+        value = getattr(instance, f.attname)
+        if f.choices and value is not None:
+            value = dict(f.flatchoices).get(value, value)
+        elif f.is_relation and value is not None:
+            try:
+                value = str(getattr(instance, f.name))
+            except Exception:  # a related row gone since
+                value = f"#{value}"
+        elif isinstance(value, (dict, list)):
+            value = canonical_json(value).decode("utf-8")
+        shown.append((str(f.verbose_name), "—" if value in (None, "") else str(value)))
+    return shown
+
+
+def as_of(model: type[models.Model], at: datetime, **filters):
+    """Instances of `model` as they stood at `at` (deleted ones left out)."""
+    return (model.history.filter(history_date__lte=at, **filters)
+            .latest_of_each().as_instances())
+
+
+def agent_fk(model: type[models.Model]) -> models.Field | None:
+    for f in model._meta.concrete_fields:
+        if f.is_relation and f.related_model is Agent:
+            return f
+    return None
+
+
+# --- Pack sections -------------------------------------------------------------------------
+
+def pack_agent(agent: Agent) -> Iterable[PackFile]:
+    yield PackFile("agent.json", as_json(record_dict(agent)))
+
+
+def pack_components(agent: Agent) -> Iterable[PackFile]:
+    for kind, model in COMPONENT_MODELS.items():
+        rows = model.objects.filter(agent=agent).order_by("name", "version")
+        yield PackFile(f"{kind}.json", as_json([record_dict(r) for r in rows]))
+
+
+def pack_releases(agent: Agent) -> Iterable[PackFile]:
+    for release in agent.releases.order_by("number"):
+        yield PackFile(f"release-{release.number}.json", as_json(record_dict(release)))
+        # The manifest exactly as hashed: its SHA-256 equals the release's manifest hash.
+        yield PackFile(f"release-{release.number}-manifest.json",
+                       canonical_json(release.manifest))
+
+
+def pack_grants(agent: Agent) -> Iterable[PackFile]:
+    rows = (AgentUserObjectPermission.objects.filter(content_object=agent)
+            .select_related("user", "permission").order_by("user__username"))
+    yield PackFile("grants.json", as_json([
+        {"user": r.user.get_username(), "user_id": r.user_id,
+         "permission": r.permission.codename} for r in rows]))
+
+
+def _generic_pack(model: type[models.Model]):
+    def section(agent: Agent) -> Iterable[PackFile]:
+        rows = model._default_manager.filter(**{agent_fk(model).name: agent}).order_by("pk")
+        yield PackFile(f"{model._meta.model_name}.json",
+                       as_json([record_dict(r) for r in rows]))
+    return section
+
+
+# --- As-of sections ------------------------------------------------------------------------
+
+def as_of_agent(agent: Agent, at: datetime) -> AsOfSection:
+    try:
+        then = agent.history.as_of(at)
+    except Agent.DoesNotExist:
+        return AsOfSection("Agent record", note="The agent had not been recorded yet.")
+    return AsOfSection("Agent record", [AsOfItem(then.name, display_fields(then))])
+
+
+def as_of_components(agent: Agent, at: datetime) -> AsOfSection:
+    items = []
+    for kind, model in COMPONENT_MODELS.items():
+        for c in as_of(model, at, agent_id=agent.pk).order_by("name", "version"):
+            items.append(AsOfItem(f"{model._meta.verbose_name.capitalize()} {c}",
+                                  display_fields(c, skip={"agent"})))
+    return AsOfSection("Components", items)
+
+
+def as_of_releases(agent: Agent, at: datetime) -> AsOfSection:
+    items = [AsOfItem(f"Release {r.display_version}", display_fields(r, skip={"agent"}))
+             for r in as_of(Release, at, agent_id=agent.pk).order_by("number")]
+    return AsOfSection("Releases and their manifests", items)
+
+
+def as_of_grants(agent: Agent, at: datetime) -> AsOfSection:
+    rows = as_of(AgentUserObjectPermission, at, content_object_id=agent.pk)
+    items = [AsOfItem(str(r.user), [("permission", r.permission.codename)]) for r in rows]
+    return AsOfSection("Access grants", items)
+
+
+def _generic_as_of(model: type[models.Model]):
+    def section(agent: Agent, at: datetime) -> AsOfSection:
+        rows = as_of(model, at, **{agent_fk(model).attname: agent.pk}).order_by("pk")
+        items = [AsOfItem(str(r), display_fields(r, skip={agent_fk(model).name})) for r in rows]
+        return AsOfSection(str(model._meta.verbose_name_plural).capitalize(), items)
+    return section
+
+
+# --- Registration --------------------------------------------------------------------------
+
+def pack_retention(agent: Agent) -> Iterable[PackFile]:
+    rows = RetentionHold.objects.filter(agent=agent).order_by("pk")
+    yield PackFile("retention-holds.json", as_json([record_dict(r) for r in rows]))
+
+
+def register_builtin() -> None:
+    components = [m._meta.label_lower for m in COMPONENT_MODELS.values()]
+    register_pack_section("agent", pack_agent, models=["inventory.agent"], order=10)
+    register_pack_section("components", pack_components, models=components, order=20)
+    register_pack_section("releases", pack_releases, models=["inventory.release"], order=30)
+    register_pack_section("grants", pack_grants,
+                          models=["inventory.agentuserobjectpermission"], order=40)
+    register_as_of_section("agent", as_of_agent, models=["inventory.agent"], order=10)
+    register_as_of_section("components", as_of_components, models=components, order=20)
+    register_as_of_section("releases", as_of_releases, models=["inventory.release"], order=30)
+    register_as_of_section("grants", as_of_grants,
+                           models=["inventory.agentuserobjectpermission"], order=40)
+    register_pack_section("retention", pack_retention, models=["audit.retentionhold"], order=90)
+
+
+def _generic_models(taken: set[str]) -> list[type[models.Model]]:
+    found = []
+    for model in apps.get_models():
+        if hasattr(model, "instance_type") or not hasattr(model, "history"):
+            continue
+        if model._meta.app_label == "audit" or agent_fk(model) is None:
+            continue
+        if model._meta.label_lower not in taken:
+            found.append(model)
+    return found
+
+
+def _name(model) -> str:
+    return f"{model._meta.app_label}-{model._meta.model_name}"
+
+
+def all_pack_sections() -> list:
+    """The registered sections, then a plain one for each tracked model with an agent that no
+    section covers (risk assessments until the risk app registers its own, say). Worked out
+    when a pack is made, so sections registered by apps loaded after this one count."""
+    registered = pack_sections()
+    generic = [Section(_name(m), _generic_pack(m), (m._meta.label_lower,), 500)
+               for m in _generic_models(covered_models(registered))]
+    return registered + generic
+
+
+def all_as_of_sections() -> list:
+    registered = as_of_sections()
+    generic = [Section(_name(m), _generic_as_of(m), (m._meta.label_lower,), 500)
+               for m in _generic_models(covered_models(registered))]
+    return registered + generic

@@ -1,0 +1,116 @@
+"""Read queries of the audit area: the ledger filtered the way auditors search it, one agent as
+it stood at a moment, and the ledger's state."""
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+
+from ..accounts.models import User
+from ..accounts.permissions import can
+from ..inventory.models import Agent
+from ..inventory.selectors import agents_visible_to
+from . import permissions
+from .models import ExportRecord, LedgerEntry, LedgerHead, RetentionHold, VerificationRun
+from .registry import AsOfSection
+from .sections import all_as_of_sections
+
+
+
+def can_view_audit(user: User) -> bool:
+    return can(user, permissions.VIEW)
+
+
+def can_export(user: User) -> bool:
+    return can(user, permissions.EXPORT)
+
+
+def can_manage_retention(user: User) -> bool:
+    return can(user, permissions.MANAGE_RETENTION)
+
+
+def audit_agents(user: User) -> QuerySet[Agent]:
+    """Agents whose audit trail this user may read (everyone's, for the audit roles)."""
+    if not can_view_audit(user):
+        return Agent.objects.none()
+    return agents_visible_to(user)
+
+
+@dataclass
+class LedgerFilters:
+    agent: Agent | None = None
+    object_model: str = ""
+    actor: User | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    action: str = ""
+    object_pk: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in {
+            "agent": self.agent.slug if self.agent else None,
+            "object_model": self.object_model or None,
+            "actor": self.actor.get_username() if self.actor else None,
+            "start": self.start, "end": self.end, "action": self.action or None,
+            "object_pk": self.object_pk or None,
+        }.items() if v is not None}
+
+
+def ledger_entries(filters: LedgerFilters | None = None) -> QuerySet[LedgerEntry]:
+    """Ledger entries matching the filters, in ledger order."""
+    entries = LedgerEntry.objects.all()
+    f = filters or LedgerFilters()
+    if f.agent is not None:
+        entries = entries.filter(agent_id=f.agent.pk)
+    if f.object_model:
+        entries = entries.filter(object_model=f.object_model)
+    if f.object_pk:
+        entries = entries.filter(object_pk=f.object_pk)
+    if f.actor is not None:
+        entries = entries.filter(actor_id=f.actor.pk)
+    if f.start is not None:
+        entries = entries.filter(time__gte=f.start)
+    if f.end is not None:
+        entries = entries.filter(time__lt=f.end)
+    if f.action:
+        entries = entries.filter(action=f.action)
+    return entries.order_by("seq")
+
+
+def ledger_record_types() -> list[str]:
+    return list(LedgerEntry.objects.order_by("object_model")
+                .values_list("object_model", flat=True).distinct())
+
+
+def ledger_head() -> LedgerHead:
+    return LedgerHead.objects.filter(pk=1).first() or LedgerHead(seq=0)
+
+
+def entry_changes(entry: LedgerEntry) -> list[dict]:
+    return json.loads(entry.changes)
+
+
+def recent_verifications(limit: int = 10) -> list[VerificationRun]:
+    return list(VerificationRun.objects.select_related("run_by")[:limit])
+
+
+def recent_exports(limit: int = 20) -> list[ExportRecord]:
+    return list(ExportRecord.objects.select_related("created_by", "agent")[:limit])
+
+
+def agent_holds(agent: Agent) -> list[RetentionHold]:
+    return list(agent.retention_holds.select_related("placed_by", "released_by"))
+
+
+@dataclass
+class AgentAsOf:
+    agent: Agent
+    at: datetime
+    sections: list[AsOfSection] = field(default_factory=list)
+
+
+def agent_as_of(agent: Agent, at: datetime) -> AgentAsOf:
+    """The whole agent as it stood at `at`: its record and every registered section."""
+    return AgentAsOf(agent, at, [section.fn(agent, at) for section in all_as_of_sections()])

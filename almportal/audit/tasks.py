@@ -1,0 +1,32 @@
+"""Periodic audit work (Celery beat): append any history the ledger missed, verify the chain,
+and close retention periods that have ended. Each is idempotent."""
+
+import logging
+
+from celery import shared_task
+
+from ..accounts.services import system_user
+from . import services
+from .verify import verify_ledger
+
+log = logging.getLogger(__name__)
+
+
+@shared_task
+def ledger_catch_up() -> int:
+    return services.ledger_catch_up()
+
+
+@shared_task
+def ledger_verify() -> bool:
+    result = verify_ledger()
+    services.verification_record(actor=system_user(), result=result)
+    if not result.ok:
+        log.error("Audit ledger verification failed at entry #%s: %s", result.first_bad_seq,
+                  result.problem)
+    return result.ok
+
+
+@shared_task
+def retention_expire() -> int:
+    return services.retention_expire(actor=system_user())

@@ -1,0 +1,19 @@
+from django.urls import path, re_path
+
+from . import views
+
+app_name = "audit"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("history/", views.history, name="history"),
+    path("entries/<int:seq>/", views.entry, name="entry"),
+    re_path(r"^export\.(?P<fmt>csv|jsonl)$", views.export, name="export"),
+    path("verify/", views.verify, name="verify"),
+    path("verify/file/", views.verify_file, name="verify-file"),
+    path("evidence-pack.zip", views.portfolio_pack, name="portfolio-pack"),
+    path("agents/<slug:slug>/as-of/", views.agent_as_of_view, name="as-of"),
+    path("agents/<slug:slug>/evidence-pack.zip", views.agent_pack, name="agent-pack"),
+    path("agents/<slug:slug>/retention/", views.retention, name="retention"),
+    path("agents/<slug:slug>/retention/<int:pk>/release/", views.retention_release,
+         name="retention-release"),
+]

@@ -1,0 +1,225 @@
+"""Pages for auditors: the ledger and its verification, the history browser, the agent as it
+stood at a moment, exports, evidence packs and retention. Reading needs the ledger's view
+permission; exports and packs need audit.export_ledger and are recorded before they are sent."""
+
+import zipfile
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from ..core.errors import DomainError, add_to_form
+from . import services
+from .exports import bounded, csv_stream, jsonl_stream
+from .forms import (
+    AsOfForm,
+    HistoryFilterForm,
+    PeriodForm,
+    ReleaseHoldForm,
+    RetentionHoldForm,
+    VerifyFileForm,
+)
+from .ledger import entry_content, hash_of
+from .models import ExportKind, LedgerEntry, RetentionHold
+from .pack import build_agent_pack, build_portfolio_pack
+from .selectors import (
+    LedgerFilters,
+    agent_as_of,
+    agent_holds,
+    audit_agents,
+    can_export,
+    can_manage_retention,
+    can_view_audit,
+    entry_changes,
+    ledger_entries,
+    ledger_head,
+    recent_exports,
+    recent_verifications,
+)
+from .verify import verify_export, verify_ledger, verify_pack
+
+PAGE_SIZE = 50
+STREAMS = {"csv": (csv_stream, "text/csv; charset=utf-8", ExportKind.CSV),
+           "jsonl": (jsonl_stream, "application/x-ndjson", ExportKind.JSONL)}
+
+
+def _require_audit(request) -> None:
+    if not can_view_audit(request.user):
+        raise PermissionDenied("Only auditors, compliance officers and admins read the ledger.")
+
+
+def _require_export(request) -> None:
+    _require_audit(request)
+    if not can_export(request.user):
+        raise PermissionDenied("Your role may not export audit history.")
+
+
+def _agent_for(request, slug: str):
+    _require_audit(request)
+    return get_object_or_404(audit_agents(request.user), slug=slug)
+
+
+def _stamp() -> str:
+    return timezone.now().strftime("%Y%m%dT%H%M%SZ")
+
+
+@login_required
+def home(request):
+    _require_audit(request)
+    return render(request, "audit/home.html", {
+        "head": ledger_head(), "runs": recent_verifications(5), "exports": recent_exports(10),
+        "can_export": can_export(request.user), "period_form": PeriodForm()})
+
+
+@login_required
+def history(request):
+    _require_audit(request)
+    form = HistoryFilterForm(request.GET or None, user=request.user)
+    entries = ledger_entries(form.filters()).order_by("-seq")
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(entry, entry_changes(entry)) for entry in page]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "audit/history.html", {
+        "form": form, "page": page, "rows": rows, "query": query.urlencode(),
+        "can_export": can_export(request.user)})
+
+
+@login_required
+def entry(request, seq: int):
+    _require_audit(request)
+    item = get_object_or_404(LedgerEntry, seq=seq)
+    return render(request, "audit/entry.html", {
+        "entry": item, "changes": entry_changes(item), "content": entry_content(item),
+        "hash_ok": hash_of(item) == item.hash})
+
+
+@login_required
+def export(request, fmt: str):
+    _require_export(request)
+    stream, content_type, kind = STREAMS[fmt]
+    form = HistoryFilterForm(request.GET or None, user=request.user)
+    filters = form.filters()
+    entries = ledger_entries(filters)
+    last = entries.last()
+    record = services.export_record(actor=request.user, kind=kind, filters=filters.as_dict(),
+                                    agent=filters.agent, last=last)
+    response = StreamingHttpResponse(
+        stream(bounded(entries, record.last_seq), export_id=record.pk), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="audit-ledger-{_stamp()}.{fmt}"'
+    return response
+
+
+@login_required
+def verify(request):
+    _require_audit(request)
+    result = None
+    if request.method == "POST":
+        result = verify_ledger()
+        services.verification_record(actor=request.user, result=result)
+    return render(request, "audit/verify.html", {
+        "result": result, "head": ledger_head(), "runs": recent_verifications()})
+
+
+@login_required
+def verify_file(request):
+    _require_audit(request)
+    form = VerifyFileForm(request.POST or None, request.FILES or None)
+    result = kind = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if zipfile.is_zipfile(upload):
+            kind, result = "pack", verify_pack(upload)
+        else:
+            upload.seek(0)
+            kind, result = "export", verify_export(upload)
+    return render(request, "audit/verify_file.html", {"form": form, "result": result,
+                                                      "kind": kind})
+
+
+@login_required
+def agent_as_of_view(request, slug: str):
+    agent = _agent_for(request, slug)
+    form = AsOfForm(request.GET or None)
+    snapshot = agent_as_of(agent, form.cleaned_data["at"]) if form.is_valid() else None
+    return render(request, "audit/as_of.html", {"agent": agent, "form": form,
+                                                "snapshot": snapshot})
+
+
+@login_required
+def agent_pack(request, slug: str):
+    agent = _agent_for(request, slug)
+    _require_export(request)
+    history_entries = ledger_entries(LedgerFilters(agent=agent))
+    record = services.export_record(actor=request.user, kind=ExportKind.AGENT_PACK,
+                                    filters={"agent": agent.slug}, agent=agent,
+                                    last=history_entries.last())
+    pack = build_agent_pack(agent=agent, history=bounded(history_entries, record.last_seq),
+                            export=record)
+    return FileResponse(pack, as_attachment=True, content_type="application/zip",
+                        filename=f"evidence-{agent.slug}-{_stamp()}.zip")
+
+
+@login_required
+def portfolio_pack(request):
+    _require_export(request)
+    form = PeriodForm(request.GET)
+    if not form.is_valid():
+        messages.error(request, "Choose a valid period.")
+        return redirect("audit:home")
+    start, end = form.period()
+    filters = LedgerFilters(start=start, end=end)
+    history_entries = ledger_entries(filters)
+    record = services.export_record(actor=request.user, kind=ExportKind.PORTFOLIO_PACK,
+                                    filters=filters.as_dict(), last=history_entries.last())
+    pack = build_portfolio_pack(agents=audit_agents(request.user),
+                                history=bounded(history_entries, record.last_seq),
+                                start=start, end=end, export=record)
+    return FileResponse(pack, as_attachment=True, content_type="application/zip",
+                        filename=f"evidence-portfolio-{_stamp()}.zip")
+
+
+@login_required
+def retention(request, slug: str):
+    agent = _agent_for(request, slug)
+    manage = can_manage_retention(request.user)
+    form = RetentionHoldForm(request.POST or None)
+    if request.method == "POST":
+        if not manage:
+            raise PermissionDenied("Your role may not place retention holds.")
+        if form.is_valid():
+            try:
+                services.retention_hold_place(actor=request.user, agent=agent, **form.cleaned_data)
+            except DomainError as error:
+                add_to_form(form, error)
+            else:
+                messages.success(request, "The hold is recorded.")
+                return redirect("audit:retention", slug=agent.slug)
+    return render(request, "audit/retention.html", {
+        "agent": agent, "holds": agent_holds(agent), "form": form if manage else None,
+        "release_form": ReleaseHoldForm() if manage else None})
+
+
+@login_required
+@require_POST
+def retention_release(request, slug: str, pk: int):
+    agent = _agent_for(request, slug)
+    hold = get_object_or_404(RetentionHold, pk=pk, agent=agent)
+    form = ReleaseHoldForm(request.POST)
+    if not can_manage_retention(request.user):
+        raise PermissionDenied("Your role may not release retention holds.")
+    if form.is_valid():
+        try:
+            services.retention_hold_release(actor=request.user, hold=hold,
+                                            reason=form.cleaned_data["reason"])
+            messages.success(request, "The hold is released.")
+        except DomainError as error:
+            messages.error(request, error.message)
+    else:
+        messages.error(request, "Say why the hold is released.")
+    return redirect("audit:retention", slug=agent.slug)
