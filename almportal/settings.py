@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "almportal.accounts",
     "almportal.inventory",
     "almportal.risk",
+    "almportal.releases",
+    "almportal.reviews",
     "almportal.audit",
     "almportal.portal",
 ]

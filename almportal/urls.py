@@ -9,6 +9,8 @@ api_v1 = [
     path("", include("almportal.accounts.api_urls")),
     path("", include("almportal.inventory.api_urls")),
     path("", include("almportal.risk.api_urls")),
+    path("", include("almportal.releases.api_urls")),
+    path("", include("almportal.reviews.api_urls")),
     path("", include("almportal.audit.api_urls")),
 ]
 
@@ -16,6 +18,8 @@ urlpatterns = [
     path("", include("almportal.portal.urls")),
     path("agents/", include("almportal.inventory.urls")),
     path("risk/", include("almportal.risk.urls")),
+    path("releases/", include("almportal.releases.urls")),
+    path("reviews/", include("almportal.reviews.urls")),
     path("audit/", include("almportal.audit.urls")),
     path("account/", include("almportal.accounts.urls")),
     path("login/", auth_views.LoginView.as_view(authentication_form=LoginForm,

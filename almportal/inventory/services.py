@@ -23,6 +23,7 @@ from .choices import (
     ReleaseState,
     Stage,
 )
+from . import signals
 from .models import (
     COMPONENT_MODELS,
     Agent,
@@ -134,9 +135,13 @@ def agent_create(*, actor: User, data: Mapping[str, Any], owner: User | None = N
 def agent_update(*, actor: User, agent: Agent, data: Mapping[str, Any], reason: str = "") -> Agent:
     agent = lock(Agent, agent.pk)
     require_agent_change(actor, agent)
+    before = {field: getattr(agent, field) for field in data if field in AGENT_EDITABLE_FIELDS}
     _apply_agent_fields(agent, data)
     _full_clean(agent)
     record(agent, actor=actor, reason=reason or "Agent record edited")
+    changed = {field for field, value in before.items() if getattr(agent, field) != value}
+    if changed:
+        signals.agent_changed.send(sender=Agent, agent=agent, actor=actor, changed_fields=changed)
     return agent
 
 
@@ -298,6 +303,7 @@ def component_add_version(*, actor: User, agent: Agent, kind: str,
     _full_clean(component)
     record(component, actor=actor,
            reason=reason or f"{model._meta.verbose_name} {component.name} v{component.version}")
+    signals.component_version_added.send(sender=model, component=component, actor=actor)
     return component
 
 
@@ -405,4 +411,5 @@ def release_submit(*, actor: User, release: Release, reason: str = "") -> Releas
     release.submitted_by = actor
     release.submitted_at = timezone.now()
     record(release, actor=actor, reason=reason or "Release submitted for sign-off")
+    signals.release_submitted.send(sender=Release, release=release, actor=actor)
     return release
