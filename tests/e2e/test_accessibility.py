@@ -1,0 +1,48 @@
+"""axe-core, served from the repository, finds no serious or critical violation on the main
+pages of each role."""
+
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from almportal.inventory.models import Agent
+
+from .conftest import login
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+AXE = Path(__file__).parent / "vendor" / "axe-4.10.3.min.js"
+
+
+def serious_violations(page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("""async () => {
+        const r = await axe.run(document, {resultTypes: ['violations']});
+        return r.violations.filter(v => ['serious', 'critical'].includes(v.impact))
+            .map(v => v.id + ': ' + v.help + ' — ' + v.nodes.map(n => n.target.join(' ')).join(', '));
+    }""")
+    return result
+
+
+def pages_for(username: str) -> list[str]:
+    agent = Agent.objects.filter(stage="in_development").first()
+    common = ["/", "/agents/", agent.get_absolute_url(), "/account/tokens/"]
+    return {
+        "owner": common + ["/agents/new/", f"{agent.get_absolute_url()}edit/"],
+        "compliance": common + ["/agents/intake-queue/", "/risk/", "/risk/coverage/"],
+        "auditor": common + ["/audit/", "/audit/history/", "/audit/verify/"],
+    }[username]
+
+
+@pytest.mark.parametrize("username", ["owner", "compliance", "auditor"])
+def test_main_pages_have_no_serious_violation(page, username):
+    call_command("seed_demo", verbosity=0)
+    login(page, username, f"demo-{username}")
+    found = {}
+    for url in pages_for(username):
+        page.goto(url)
+        problems = serious_violations(page)
+        if problems:
+            found[url] = problems
+    assert not found, found
