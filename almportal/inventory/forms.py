@@ -227,3 +227,23 @@ class ReleaseForm(forms.Form):
             if self.cleaned_data.get(field_name):
                 picked[kind].append(self.cleaned_data[field_name])
         return picked
+
+
+class ReleaseCompareForm(forms.Form):
+    old = forms.TypedChoiceField(label="From release", coerce=int)
+    new = forms.TypedChoiceField(label="To release", coerce=int)
+
+    def __init__(self, *args, releases, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.releases = {release.number: release for release in releases}
+        choices = [(r.number, f"{r.display_version} ({r.get_state_display().lower()})")
+                   for r in releases]
+        self.fields["old"].choices = self.fields["new"].choices = choices
+
+    def clean(self):
+        data = super().clean()
+        if data.get("old") is not None and data.get("old") == data.get("new"):
+            raise forms.ValidationError("Choose two different releases.")
+        if "old" in data and "new" in data:
+            data["old"], data["new"] = self.releases[data["old"]], self.releases[data["new"]]
+        return data

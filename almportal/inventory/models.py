@@ -117,8 +117,8 @@ class ComponentVersion(models.Model):
         return entry
 
 
-def _component_meta(model_name: str, permissions: tuple = ()):
-    return type("Meta", (), {
+def _component_meta(model_name: str, permissions: tuple = (), **options):
+    return type("Meta", (), {**options,
         "ordering": ["name", "-version"],
         "constraints": [models.UniqueConstraint(fields=["agent", "name", "version"],
                                                 name=f"{model_name}_unique_version")],
@@ -138,7 +138,7 @@ class ModelComponent(ComponentVersion):
     data_retention = models.CharField(max_length=300, blank=True,
                                       help_text="The vendor's data-retention terms.")
     history = HistoricalRecords()
-    Meta = _component_meta("modelcomponent")
+    Meta = _component_meta("modelcomponent", verbose_name="model")
 
 
 class Prompt(ComponentVersion):

@@ -23,6 +23,7 @@ from ..core.views import refuse_not_permitted
 from . import services
 from .choices import CLOSED_STAGES, Stage
 from .filters import AgentFilter
+from .diff import release_diff
 from .forms import (
     COMPONENT_FORMS,
     KIND_LABELS,
@@ -30,6 +31,7 @@ from .forms import (
     AgentForm,
     DelegateForm,
     NoteForm,
+    ReleaseCompareForm,
     ReleaseForm,
 )
 from .models import COMPONENT_MODELS, Agent, Credential, Release
@@ -400,3 +402,15 @@ def release_submit(request, slug, number):
     else:
         messages.success(request, f"Release {release.display_version} submitted for sign-off.")
     return redirect(release)
+
+
+@login_required
+def release_compare(request, slug):
+    agent = _agent_for(request.user, slug)
+    releases = list(agent.releases.order_by("-number"))
+    form = ReleaseCompareForm(request.GET or None, releases=releases)
+    result = None
+    if form.is_valid():
+        result = release_diff(form.cleaned_data["old"], form.cleaned_data["new"])
+    return render(request, "inventory/release_compare.html",
+                  {"agent": agent, "form": form, "diff": result})
