@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "almportal.inventory",
     "almportal.risk",
     "almportal.releases",
+    "almportal.operations",
     "almportal.reviews",
     "almportal.audit",
     "almportal.portal",
