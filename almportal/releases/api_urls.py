@@ -1,4 +1,14 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from . import api
+
 router = SimpleRouter()
-urlpatterns = router.urls
+router.register("checklist-items", api.ChecklistItemViewSet, basename="checklist-item")
+router.register("evaluation-suites", api.EvaluationSuiteViewSet, basename="evaluation-suite")
+router.register("evaluation-runs", api.EvaluationRunViewSet, basename="evaluation-run")
+router.register("signoffs", api.SignOffViewSet, basename="signoff")
+urlpatterns = [
+    path("releases/<int:pk>/gate/", api.ReleaseGateView.as_view(), name="release-gate"),
+    *router.urls,
+]

@@ -39,6 +39,10 @@ class Pillar(models.TextChoices):
     OBSERVABILITY = "observability", "Monitoring and observability"
     INCIDENT_RESPONSE = "incident_response", "Incident response"
     DECOMMISSIONING = "decommissioning", "Decommissioning"
+    # The three pillars of operational readiness (release checklists).
+    SECURITY_ACCESS = "security_access", "Security and access"
+    PERFORMANCE_ACCURACY = "performance_accuracy", "Performance and accuracy"
+    COST = "cost", "Cost"
 
 
 class PrefillSource(models.TextChoices):

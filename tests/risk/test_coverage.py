@@ -18,7 +18,7 @@ def test_a_current_assessment_evidences_the_clauses_of_its_questions(owner, comp
     rows = _by_code(clause_coverage([agent]))
     assert rows["eu-ai-act-art-14"].status == "evidenced"   # the oversight question
     assert rows["eu-ai-act-art-5"].status == "evidenced"    # the prohibited-practice question
-    assert rows["nist-govern-2"].status == "missing"        # the low tier's checklist only
+    assert rows["eu-ai-act-art-12"].status == "missing"     # the low tier's checklist only
 
 
 def test_a_stale_assessment_is_no_evidence(owner, compliance):
@@ -35,7 +35,7 @@ def test_the_agent_coverage_page_lists_each_clause_with_its_status(client, owner
     client_for(client, owner)
     page = client.get(f"/risk/agents/{agent.slug}/coverage/").content.decode()
     assert 'data-clause="eu-ai-act-art-14" data-status="evidenced"' in page
-    assert 'data-clause="nist-govern-2" data-status="missing"' in page
+    assert 'data-clause="eu-ai-act-art-12" data-status="missing"' in page
     assert "Art. 14" in page and "Human oversight" in page
 
 

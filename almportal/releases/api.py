@@ -1,0 +1,305 @@
+"""The readiness API: checklist items and their evidence, evaluation suites and runs (CI posts
+runs with a write-scoped token), sign-offs, and the release gate.
+
+Serializers only parse and render; every change is one call to releases.services, every read
+goes through releases.selectors, so the API and the pages agree on who sees and does what."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import mixins, parsers, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..accounts.api import StrictSerializer, validated
+from ..accounts.models import User
+from ..core.parsers import JSONParser
+from ..inventory.api import VisibleAgentField
+from ..inventory.models import Release
+from ..inventory.selectors import releases_visible_to
+from . import selectors, services
+from .choices import METRICS, Decision, EvidenceKind, ItemStatus, RunSource
+from .models import ChecklistItem, EvaluationRun, EvaluationSuite, Evidence, SignOff
+
+
+def _username(**kwargs) -> serializers.SlugRelatedField:
+    return serializers.SlugRelatedField(slug_field="username", **kwargs)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleField(serializers.PrimaryKeyRelatedField):
+    """An object by id among those the requesting user may see: a hidden one reads as one that
+    does not exist."""
+
+    def __init__(self, selector, model, **kwargs) -> None:
+        self.selector, self.model = selector, model
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return self.selector(request.user) if request else self.model.objects.none()
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class PeopleField(serializers.SlugRelatedField):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(slug_field="username", **kwargs)
+
+    def get_queryset(self):
+        return User.objects.filter(is_active=True, is_service_account=False)
+
+
+# --- Checklist -----------------------------------------------------------------------------
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    uploaded_by = _username(read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Evidence
+        fields = ["id", "item", "kind", "original_name", "sha256", "size", "content_type", "url",
+                  "evaluation_run", "note", "effective_date", "uploaded_by", "uploaded_at",
+                  "superseded_by", "replaced_at", "download_url"]
+        read_only_fields = fields
+
+    def get_download_url(self, evidence: Evidence) -> str | None:
+        return evidence.get_download_url() if evidence.kind == EvidenceKind.FILE else None
+
+
+class ChecklistItemSerializer(serializers.ModelSerializer):
+    owner = _username(read_only=True)
+    reviewer = _username(read_only=True)
+    reviewed_by = _username(read_only=True)
+    evidence = EvidenceSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ChecklistItem
+        fields = ["id", "release", "key", "pillar", "title", "clauses", "owner", "reviewer",
+                  "status", "reviewed_by", "reviewed_at", "review_comment", "evidence"]
+        read_only_fields = fields
+
+
+class ChecklistItemAssignSerializer(StrictSerializer):
+    owner = PeopleField(required=False, help_text="Username of the item's owner.")
+    reviewer = PeopleField(required=False, help_text="Username of the item's reviewer.")
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+
+
+class ItemStatusSerializer(StrictSerializer):
+    status = serializers.ChoiceField(choices=ItemStatus.choices)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=1000,
+                                    default="")
+
+
+class EvidenceCreateSerializer(StrictSerializer):
+    kind = serializers.ChoiceField(choices=EvidenceKind.choices)
+    file = serializers.FileField(required=False, help_text="For kind=file (multipart).")
+    url = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="",
+                                help_text="For kind=link.")
+    evaluation_run = VisibleField(selectors.runs_visible_to, EvaluationRun, required=False,
+                                  help_text="For kind=evaluation: a run of this release.")
+    effective_date = serializers.DateField(required=False, help_text="Default: today.")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+    replaces = VisibleField(selectors.evidence_visible_to, Evidence, required=False,
+                            help_text="Current evidence of this item that this replaces.")
+
+
+@extend_schema(tags=["readiness"])
+@extend_schema_view(
+    list=extend_schema(summary="Checklist items of the releases you may see"),
+    retrieve=extend_schema(summary="One checklist item with its evidence"),
+)
+class ChecklistItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                           viewsets.GenericViewSet):
+    serializer_class = ChecklistItemSerializer
+    queryset = ChecklistItem.objects.none()
+    filterset_fields = ["release"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ChecklistItem.objects.none()
+        return selectors.checklist_items_visible_to(self.request.user).prefetch_related(
+            "evidence__uploaded_by")
+
+    @extend_schema(summary="Name the item's owner and reviewer",
+                   request=ChecklistItemAssignSerializer, responses=ChecklistItemSerializer)
+    def partial_update(self, request, pk=None):
+        data = validated(ChecklistItemAssignSerializer, request)
+        item = services.checklist_item_assign(actor=request.user, item=self.get_object(), **data)
+        return Response(self.get_serializer(item).data)
+
+    @extend_schema(summary="Send for review (owner), accept or send back (reviewer)",
+                   request=ItemStatusSerializer, responses=ChecklistItemSerializer)
+    @action(detail=True, methods=["post"], url_path="status")
+    def set_status(self, request, pk=None):
+        data = validated(ItemStatusSerializer, request)
+        item = services.checklist_item_set_status(actor=request.user, item=self.get_object(),
+                                                  **data)
+        return Response(self.get_serializer(item).data)
+
+    @extend_schema(summary="Add evidence: a file (multipart), a link or an evaluation run",
+                   request={"multipart/form-data": EvidenceCreateSerializer,
+                            "application/json": EvidenceCreateSerializer},
+                   responses={201: EvidenceSerializer})
+    @action(detail=True, methods=["post"],
+            parser_classes=[parsers.MultiPartParser, parsers.FormParser, JSONParser])
+    def evidence(self, request, pk=None):
+        item = self.get_object()
+        data = validated(EvidenceCreateSerializer, request)
+        evidence = services.evidence_add(
+            actor=request.user, item=item, kind=data["kind"], upload=data.get("file"),
+            url=data["url"], run=data.get("evaluation_run"),
+            effective_date=data.get("effective_date"), note=data["note"],
+            replaces=data.get("replaces"))
+        return Response(EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
+
+
+# --- Evaluations ---------------------------------------------------------------------------
+
+class EvaluationSuiteSerializer(serializers.ModelSerializer):
+    agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    created_by = _username(read_only=True)
+
+    class Meta:
+        model = EvaluationSuite
+        fields = ["id", "agent", "name", "dataset_ref", "dataset_version", "metrics",
+                  "created_by", "created_at"]
+        read_only_fields = fields
+
+
+class EvaluationSuiteCreateSerializer(StrictSerializer):
+    agent = VisibleAgentField()
+    name = serializers.CharField(max_length=120)
+    dataset_ref = serializers.CharField(max_length=300)
+    dataset_version = serializers.CharField(max_length=80)
+    metrics = serializers.ListField(child=serializers.ChoiceField(choices=list(METRICS)),
+                                    allow_empty=False)
+
+
+@extend_schema(tags=["readiness"])
+@extend_schema_view(list=extend_schema(summary="Evaluation suites of the agents you may see"))
+class EvaluationSuiteViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = EvaluationSuiteSerializer
+    queryset = EvaluationSuite.objects.none()
+    filterset_fields = ["agent"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return EvaluationSuite.objects.none()
+        return selectors.suites_visible_to(self.request.user)
+
+    @extend_schema(summary="Define an evaluation suite of an agent",
+                   request=EvaluationSuiteCreateSerializer,
+                   responses={201: EvaluationSuiteSerializer})
+    def create(self, request):
+        data = validated(EvaluationSuiteCreateSerializer, request)
+        suite = services.evaluation_suite_create(actor=request.user, **data)
+        return Response(self.get_serializer(suite).data, status=status.HTTP_201_CREATED)
+
+
+class EvaluationRunSerializer(serializers.ModelSerializer):
+    created_by = _username(read_only=True)
+    suite_name = serializers.CharField(source="suite.name", read_only=True)
+
+    class Meta:
+        model = EvaluationRun
+        fields = ["id", "release", "suite", "suite_name", "manifest_hash", "metrics", "passed",
+                  "failures", "baseline_release", "source", "notes", "created_by", "created_at"]
+        read_only_fields = fields
+
+
+class EvaluationRunCreateSerializer(StrictSerializer):
+    release = VisibleField(releases_visible_to, Release)
+    suite = VisibleField(selectors.suites_visible_to, EvaluationSuite)
+    metrics = serializers.DictField(help_text="{metric: number}; metrics: " + ", ".join(METRICS))
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
+@extend_schema(tags=["readiness"])
+@extend_schema_view(
+    list=extend_schema(summary="Evaluation runs of the releases you may see"),
+    retrieve=extend_schema(summary="One evaluation run"),
+)
+class EvaluationRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                           viewsets.GenericViewSet):
+    serializer_class = EvaluationRunSerializer
+    queryset = EvaluationRun.objects.none()
+    filterset_fields = ["release", "suite", "passed"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return EvaluationRun.objects.none()
+        return selectors.runs_visible_to(self.request.user)
+
+    @extend_schema(summary="Record a run (CI: a write-scoped token); the answer says whether "
+                           "it passed, and why not", request=EvaluationRunCreateSerializer,
+                   responses={201: EvaluationRunSerializer})
+    def create(self, request):
+        data = validated(EvaluationRunCreateSerializer, request)
+        run = services.evaluation_run_record(actor=request.user, source=RunSource.API, **data)
+        return Response(self.get_serializer(run).data, status=status.HTTP_201_CREATED)
+
+
+# --- Sign-offs and the gate ----------------------------------------------------------------
+
+class SignOffSerializer(serializers.ModelSerializer):
+    user = _username(read_only=True)
+
+    class Meta:
+        model = SignOff
+        fields = ["id", "release", "role", "user", "decision", "comment", "manifest_hash",
+                  "created_at", "voided_at", "void_reason"]
+        read_only_fields = fields
+
+
+class SignOffCreateSerializer(StrictSerializer):
+    release = VisibleField(releases_visible_to, Release)
+    role = serializers.ChoiceField(choices=SignOff._meta.get_field("role").choices)
+    decision = serializers.ChoiceField(choices=Decision.choices)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=4000,
+                                    default="")
+
+
+@extend_schema(tags=["readiness"])
+@extend_schema_view(list=extend_schema(summary="Sign-offs of the releases you may see"))
+class SignOffViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = SignOffSerializer
+    queryset = SignOff.objects.none()
+    filterset_fields = ["release", "role", "decision"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return SignOff.objects.none()
+        return selectors.signoffs_visible_to(self.request.user)
+
+    @extend_schema(summary="Approve or reject a submitted release for one role",
+                   request=SignOffCreateSerializer, responses={201: SignOffSerializer})
+    def create(self, request):
+        data = validated(SignOffCreateSerializer, request)
+        signoff = services.signoff_record(actor=request.user, **data)
+        return Response(self.get_serializer(signoff).data, status=status.HTTP_201_CREATED)
+
+
+class ConditionSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    title = serializers.CharField()
+    passed = serializers.BooleanField()
+    missing = serializers.ListField(child=serializers.CharField())
+
+
+class GateSerializer(serializers.Serializer):
+    release = serializers.IntegerField(source="release.pk")
+    state = serializers.CharField(source="release.state")
+    manifest_hash = serializers.CharField(source="release.manifest_hash")
+    passed = serializers.BooleanField()
+    conditions = ConditionSerializer(many=True)
+
+
+@extend_schema(tags=["readiness"])
+class ReleaseGateView(APIView):
+    @extend_schema(summary="The release gate: each condition, passed or not, and what is missing",
+                   responses=GateSerializer)
+    def get(self, request, pk: int):
+        release = get_object_or_404(releases_visible_to(request.user), pk=pk)
+        return Response(GateSerializer(services.release_gate(release)).data)

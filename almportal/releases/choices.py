@@ -1,0 +1,55 @@
+from dataclasses import dataclass
+
+from django.db import models
+
+
+class ItemStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    IN_REVIEW = "in_review", "In review"
+    ACCEPTED = "accepted", "Accepted"
+
+
+# Owners send an item with evidence for review; its reviewer accepts it or returns it; replaced
+# evidence sends an accepted item back for review.
+ITEM_TRANSITIONS = {
+    ItemStatus.OPEN: {ItemStatus.IN_REVIEW},
+    ItemStatus.IN_REVIEW: {ItemStatus.ACCEPTED, ItemStatus.OPEN},
+    ItemStatus.ACCEPTED: {ItemStatus.IN_REVIEW, ItemStatus.OPEN},
+}
+
+
+class EvidenceKind(models.TextChoices):
+    FILE = "file", "File"
+    LINK = "link", "Link"
+    EVALUATION = "evaluation", "Evaluation run"
+
+
+class Decision(models.TextChoices):
+    APPROVE = "approve", "Approve"
+    REJECT = "reject", "Reject"
+
+
+class RunSource(models.TextChoices):
+    PAGE = "page", "Entered in the portal"
+    API = "api", "Posted over the API"
+
+
+@dataclass(frozen=True)
+class Metric:
+    label: str
+    higher_is_better: bool
+    is_rate: bool  # a fraction between 0 and 1
+
+
+# The evaluation metrics the portal knows; tier policies set thresholds on these keys.
+METRICS: dict[str, Metric] = {
+    "task_success_rate": Metric("Task success rate", True, True),
+    "tool_call_success_rate": Metric("Tool-call success rate", True, True),
+    "escalation_precision": Metric("Escalation precision", True, True),
+    "policy_compliance_rate": Metric("Policy compliance rate", True, True),
+    "groundedness": Metric("Groundedness", True, True),
+    "prompt_injection_pass_rate": Metric("Prompt-injection / red-team pass rate", True, True),
+    "latency_p95_ms": Metric("p95 latency (ms)", False, False),
+    "cost_per_task": Metric("Cost per task", False, False),
+    "tokens_per_task": Metric("Tokens per task", False, False),
+}

@@ -1,0 +1,76 @@
+from django import forms
+
+from ..accounts.models import User
+from ..accounts.roles import Role
+from .choices import METRICS, Decision, EvidenceKind, ItemStatus
+
+
+def _people():
+    return User.objects.filter(is_active=True, is_service_account=False).order_by("username")
+
+
+class SignOffForm(forms.Form):
+    role = forms.ChoiceField(choices=[(r.value, r.label) for r in Role if r != Role.AUDITOR])
+    decision = forms.ChoiceField(choices=Decision.choices, widget=forms.RadioSelect)
+    comment = forms.CharField(required=False, max_length=4000,
+                              widget=forms.Textarea(attrs={"rows": 2}),
+                              help_text="Required when you reject: say what must change.")
+
+
+class ItemAssignForm(forms.Form):
+    owner = forms.ModelChoiceField(queryset=_people(), required=False)
+    reviewer = forms.ModelChoiceField(queryset=_people(), required=False)
+
+
+class ItemStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=ItemStatus.choices)
+    comment = forms.CharField(required=False, max_length=1000)
+
+
+class EvidenceForm(forms.Form):
+    kind = forms.ChoiceField(choices=EvidenceKind.choices, widget=forms.RadioSelect,
+                             initial=EvidenceKind.FILE)
+    file = forms.FileField(required=False, help_text="PDF, PNG, JPEG, text, CSV, JSON or "
+                                                     "Markdown.")
+    url = forms.URLField(required=False, max_length=1000, assume_scheme="https")
+    evaluation_run = forms.ModelChoiceField(queryset=None, required=False)
+    effective_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                                     help_text="The date the evidence speaks for (default today).")
+    note = forms.CharField(required=False, max_length=1000)
+    replaces = forms.ModelChoiceField(queryset=None, required=False,
+                                      help_text="The evidence this replaces, if any.")
+
+    def __init__(self, *args, item=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .models import EvaluationRun, Evidence
+
+        runs, evidence = EvaluationRun.objects.none(), Evidence.objects.none()
+        if item is not None:
+            runs = EvaluationRun.objects.filter(release_id=item.release_id).select_related("suite")
+            evidence = Evidence.objects.filter(item=item, replaced_at__isnull=True)
+        self.fields["evaluation_run"].queryset = runs
+        self.fields["replaces"].queryset = evidence
+
+
+class SuiteForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    dataset_ref = forms.CharField(label="Dataset reference", max_length=300)
+    dataset_version = forms.CharField(max_length=80)
+    metrics = forms.MultipleChoiceField(choices=[(k, m.label) for k, m in METRICS.items()],
+                                        widget=forms.CheckboxSelectMultiple)
+
+
+class RunForm(forms.Form):
+    suite = forms.ModelChoiceField(queryset=None)
+    notes = forms.CharField(required=False, max_length=1000)
+
+    def __init__(self, *args, agent=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .models import EvaluationSuite
+
+        self.fields["suite"].queryset = EvaluationSuite.objects.filter(agent=agent)
+        for key, metric in METRICS.items():
+            self.fields[key] = forms.FloatField(label=metric.label, required=False, min_value=0)
+
+    def metrics(self) -> dict:
+        return {k: self.cleaned_data[k] for k in METRICS if self.cleaned_data.get(k) is not None}

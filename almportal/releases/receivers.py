@@ -1,0 +1,25 @@
+"""What the releases app does when inventory announces a change: each receiver calls one
+service, which holds the rule."""
+
+from . import services
+
+
+def on_release_submitted(sender, release, actor, **kwargs) -> None:
+    services.release_on_submitted(actor=actor, release=release)
+
+
+def on_component_version_added(sender, component, actor, **kwargs) -> None:
+    services.releases_on_component_added(actor=actor, component=component)
+
+
+def on_agent_changed(sender, agent, actor, changed_fields, **kwargs) -> None:
+    services.releases_check_assessment(actor=actor, agent=agent)
+
+
+def connect() -> None:
+    from ..inventory import signals
+
+    signals.release_submitted.connect(on_release_submitted, dispatch_uid="releases-submitted")
+    signals.component_version_added.connect(on_component_version_added,
+                                            dispatch_uid="releases-component-added")
+    signals.agent_changed.connect(on_agent_changed, dispatch_uid="releases-agent-changed")
