@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from ..core.admin import AuditedAdmin, ServiceAdmin, adopt, report
 from ..core.errors import DomainError
-from .models import ApiToken, TokenScope, User
+from .models import ApiToken, Notification, TokenScope, User
 from .roles import ROLE_BY_GROUP_NAME, Role
-from .services import token_create, token_revoke
+from .services import token_create, token_revoke, user_deactivate
 
 
 @admin.register(User)
@@ -36,8 +36,36 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
                               "groups")}),
     )
 
+    actions = ("deactivate",)
+
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
+
+    def save_model(self, request, obj, form, change) -> None:
+        """Unticking "active" deactivates through the service (its agents become ownerless);
+        everything else on the form is saved as usual."""
+        deactivating = change and "is_active" in form.changed_data and not obj.is_active
+        if deactivating:
+            obj.is_active = True
+        super().save_model(request, obj, form, change)
+        if deactivating:
+            try:
+                user_deactivate(actor=request.user, user=obj, reason="Deactivated in the admin")
+            except DomainError as error:
+                messages.error(request, f"{obj} stays active: {error.message}")
+            else:
+                obj.is_active = False
+
+    @admin.action(description="Deactivate the selected users (their agents become ownerless)")
+    def deactivate(self, request, queryset) -> None:
+        done, failures = 0, []
+        for user in queryset.filter(is_active=True):
+            try:
+                user_deactivate(actor=request.user, user=user, reason="Deactivated in the admin")
+                done += 1
+            except DomainError as error:
+                failures.append(f"{user}: {error.message}")
+        report(request, done, "user(s) deactivated", failures)
 
     @admin.display(description="name", ordering="last_name")
     def full_name(self, obj: User) -> str:
@@ -138,3 +166,23 @@ class ApiTokenAdmin(ServiceAdmin):
             except DomainError as error:
                 failures.append(f"{token}: {error.message}")
         report(request, done, "token(s) revoked", failures)
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """Messages sent to people: read-only here; they are created by the portal's services."""
+
+    list_display = ["subject", "user", "kind", "created_at", "read_at", "emailed_at"]
+    list_filter = ["kind", ("read_at", admin.EmptyFieldListFilter)]
+    search_fields = ["subject", "user__username", "dedupe_key"]
+    list_select_related = ["user"]
+    readonly_fields = [f.name for f in Notification._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

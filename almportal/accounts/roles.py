@@ -35,13 +35,19 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.COMPLIANCE: [
         *_READ_EVERYTHING,
         "inventory.triage_agent",
+        "operations.suspend_agent",
+        "operations.manage_incident",
         "audit.export_ledger",
         "audit.manage_retention",
+        "retirement.manage_decommission",
+        "retirement.download_archive",
         "accounts.add_apitoken",
     ],
     Role.SECURITY: [
         *_READ_EVERYTHING,
         "inventory.revoke_credential",
+        "reviews.complete_revocationtask",
+        "operations.suspend_agent",
         "accounts.add_apitoken",
     ],
     Role.AUDITOR: [
@@ -49,6 +55,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.view_user",
         "accounts.view_apitoken",
         "audit.export_ledger",
+        "retirement.download_archive",
         "accounts.add_apitoken",  # read-scoped tokens for evidence tools; writes stay refused
     ],
     Role.ADMIN: ["*"],

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from ..core.errors import DomainError, NotPermitted
 from ..core.hashing import sha256_hex
-from ..core.lifecycle import record
+from ..core.lifecycle import lock, record
 from .models import ApiToken, TokenScope, User
 from .permissions import can
 from .roles import READ_ONLY_ROLES, Role
@@ -96,3 +96,23 @@ def tokens_visible_to(user: User):
     if user.has_role(Role.ADMIN):
         return tokens
     return tokens.filter(user=user)
+
+
+@transaction.atomic
+def user_deactivate(*, actor: User, user: User, reason: str) -> User:
+    """Deactivate an account (admins). It can no longer sign in or use its tokens, and the
+    agents it owns become ownerless: derived from the inactive owner, who stays on each record
+    until compliance reassigns it (see reviews.selectors.ownerless_agents)."""
+    if not actor.has_role(Role.ADMIN):
+        raise NotPermitted("Only admins deactivate accounts.")
+    if user.pk == actor.pk:
+        raise DomainError("You cannot deactivate your own account.", field="user")
+    if user.username == SYSTEM_USERNAME:
+        raise DomainError("The system account cannot be changed.", field="user")
+    if not reason or not reason.strip():
+        raise DomainError("Say why the account is deactivated.", field="reason")
+    user = lock(User, user.pk)
+    if user.is_active:
+        user.is_active = False
+        record(user, actor=actor, reason=f"Account deactivated: {reason.strip()}")
+    return user

@@ -1,0 +1,195 @@
+"""The reviews API: access reviews (list, read, certify), revocation tasks (list, read, complete)
+and the caller's notifications (list, mark read). Serializers parse and render; services
+decide."""
+
+import django_filters
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from ..accounts.api import StrictSerializer, validated
+from ..accounts.models import Notification
+from ..accounts.notifications import notification_mark_read, notifications_mark_all_read
+from . import selectors, services
+from .models import AccessReview, Decision, ReviewItem, ReviewState, RevocationTask, TaskState
+
+
+class ReviewItemSerializer(serializers.ModelSerializer):
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ReviewItem
+        fields = ["id", "kind", "name", "version", "access", "granted_by", "granted_at",
+                  "credential", "tool", "data_source", "decision", "comment", "decided_by",
+                  "decided_at"]
+        read_only_fields = fields
+
+
+class AccessReviewSerializer(serializers.ModelSerializer):
+    agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    completed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    items = ReviewItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = AccessReview
+        fields = ["id", "agent", "tier", "due_on", "due_at", "state", "opened_at",
+                  "escalated_at", "completed_at", "completed_by", "items"]
+        read_only_fields = fields
+
+
+class DecisionSerializer(StrictSerializer):
+    item = serializers.IntegerField(help_text="The review item's id.")
+    decision = serializers.ChoiceField(choices=[Decision.KEEP, Decision.REVOKE])
+    comment = serializers.CharField(max_length=2000, help_text="Why: required.")
+
+
+class CertifySerializer(StrictSerializer):
+    decisions = DecisionSerializer(many=True, allow_empty=True)
+
+
+class ReviewFilter(django_filters.FilterSet):
+    agent = django_filters.CharFilter(field_name="agent__slug", label="Agent slug")
+    state = django_filters.ChoiceFilter(choices=ReviewState.choices)
+
+    class Meta:
+        model = AccessReview
+        fields = ["agent", "state"]
+
+
+@extend_schema(tags=["reviews"])
+@extend_schema_view(
+    list=extend_schema(summary="Access reviews of the agents you may see"),
+    retrieve=extend_schema(summary="One access review with every grant it lists"),
+)
+class AccessReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                          viewsets.GenericViewSet):
+    serializer_class = AccessReviewSerializer
+    filterset_class = ReviewFilter
+    queryset = AccessReview.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return AccessReview.objects.none()
+        return selectors.reviews_visible_to(self.request.user).prefetch_related(
+            selectors.prefetch_items())
+
+    @extend_schema(summary="Certify keep or revoke, with a comment, for grants of the review "
+                           "(the agent's owner, a delegate or an admin); all or nothing. An "
+                           "empty list confirms a review that lists no grants.",
+                   request=CertifySerializer, responses=AccessReviewSerializer)
+    @action(detail=True, methods=["post"])
+    def certify(self, request, pk=None):
+        data = validated(CertifySerializer, request)
+        review = self.get_object()
+        if data["decisions"]:
+            services.access_review_certify(actor=request.user, review=review,
+                                           entries=data["decisions"])
+        else:
+            services.access_review_complete_empty(actor=request.user, review=review)
+        return Response(AccessReviewSerializer(self.get_queryset().get(pk=review.pk)).data)
+
+
+class RevocationTaskSerializer(serializers.ModelSerializer):
+    agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    item = ReviewItemSerializer(read_only=True)
+    review = serializers.IntegerField(source="item.review_id", read_only=True)
+    completed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = RevocationTask
+        fields = ["id", "agent", "review", "item", "state", "opened_at", "completed_at",
+                  "completed_by", "note"]
+        read_only_fields = fields
+
+
+class TaskCompleteSerializer(StrictSerializer):
+    note = serializers.CharField(max_length=2000, help_text="How the access was cut.")
+
+
+class TaskFilter(django_filters.FilterSet):
+    state = django_filters.ChoiceFilter(choices=TaskState.choices)
+
+    class Meta:
+        model = RevocationTask
+        fields = ["state"]
+
+
+@extend_schema(tags=["reviews"])
+@extend_schema_view(
+    list=extend_schema(summary="Revocation tasks of the agents you may see"),
+    retrieve=extend_schema(summary="One revocation task"),
+)
+class RevocationTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                            viewsets.GenericViewSet):
+    serializer_class = RevocationTaskSerializer
+    filterset_class = TaskFilter
+    queryset = RevocationTask.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return RevocationTask.objects.none()
+        return selectors.revocation_tasks_visible_to(self.request.user).select_related(
+            "item__decided_by")
+
+    @extend_schema(summary="Record that the access is cut (security reviewers)",
+                   request=TaskCompleteSerializer, responses=RevocationTaskSerializer)
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        data = validated(TaskCompleteSerializer, request)
+        task = services.revocation_task_complete(actor=request.user, task=self.get_object(),
+                                                 note=data["note"])
+        return Response(RevocationTaskSerializer(self.get_queryset().get(pk=task.pk)).data)
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "subject", "body", "url", "created_at", "read_at"]
+        read_only_fields = fields
+
+
+class MarkedSerializer(serializers.Serializer):
+    marked = serializers.IntegerField()
+
+
+class NotificationFilter(django_filters.FilterSet):
+    unread = django_filters.BooleanFilter(field_name="read_at", lookup_expr="isnull",
+                                          label="Only unread")
+
+    class Meta:
+        model = Notification
+        fields = ["unread", "kind"]
+
+
+@extend_schema(tags=["notifications"])
+@extend_schema_view(
+    list=extend_schema(summary="Your notifications, newest first"),
+    retrieve=extend_schema(summary="One of your notifications"),
+)
+class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                          viewsets.GenericViewSet):
+    serializer_class = NotificationSerializer
+    filterset_class = NotificationFilter
+    queryset = Notification.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Notification.objects.none()
+        return Notification.objects.filter(user=self.request.user)
+
+    @extend_schema(summary="Mark one notification read", request=None,
+                   responses=NotificationSerializer)
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        notification = self.get_object()
+        notification_mark_read(actor=request.user, notification=notification)
+        notification.refresh_from_db()
+        return Response(NotificationSerializer(notification).data)
+
+    @extend_schema(summary="Mark all your notifications read", request=None,
+                   responses={200: MarkedSerializer})
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request):
+        marked = notifications_mark_all_read(actor=request.user)
+        return Response({"marked": marked}, status=status.HTTP_200_OK)

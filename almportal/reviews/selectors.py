@@ -1,0 +1,286 @@
+"""Read queries for the reviews pages, API, tasks and other apps' pages. Each owns its
+select_related/prefetch; lists for many agents run in a fixed number of queries."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from ..accounts.models import User
+from ..accounts.permissions import can
+from ..accounts.roles import GROUP_NAMES, Role
+from ..inventory.choices import Stage
+from ..inventory.models import Agent, AgentUserObjectPermission, Credential, DataSource, Tool
+from ..inventory.selectors import agents_visible_to
+from ..risk.models import TierPolicy
+from .activity import last_activity
+from .models import (
+    AccessReview,
+    Decision,
+    GrantKind,
+    ReviewItem,
+    ReviewState,
+    RevocationTask,
+    TaskState,
+    UNFINISHED_STATES,
+)
+
+# A review opens this long before it falls due, so the owner has time to certify.
+REVIEW_LEAD = timedelta(days=14)
+# However late a review opens, its owner has at least this long before it escalates.
+MIN_REVIEW_WINDOW = timedelta(days=7)
+# Used only when no tier policy exists at all.
+DEFAULT_REVIEW_DAYS = 90
+DEFAULT_DORMANCY_DAYS = 30
+
+
+# --- Policy ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Cadence:
+    """Days between access reviews and days of silence before dormancy, per tier. An agent
+    without an assessed tier follows the strictest policy until it is assessed."""
+
+    review_days: dict[str, int]
+    dormancy_days: dict[str, int]
+
+    def review_for(self, tier: str) -> int:
+        return self.review_days.get(tier) or min(self.review_days.values(),
+                                                 default=DEFAULT_REVIEW_DAYS)
+
+    def dormancy_for(self, tier: str) -> int:
+        return self.dormancy_days.get(tier) or min(self.dormancy_days.values(),
+                                                   default=DEFAULT_DORMANCY_DAYS)
+
+
+def cadence() -> Cadence:
+    rows = list(TierPolicy.objects.values_list("tier", "access_review_days", "dormancy_days"))
+    return Cadence({t: r for t, r, _ in rows}, {t: d for t, _, d in rows})
+
+
+# --- Which reviews are due -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Due:
+    agent_id: int
+    tier: str
+    due_on: date
+
+
+def end_of_day(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+
+
+def review_deadline(due_on: date, now: datetime) -> datetime:
+    return max(end_of_day(due_on), now + MIN_REVIEW_WINDOW)
+
+
+def next_due_on(*, tier_days: int, last_completed: datetime | None, last_due_on: date | None,
+                next_review_at: date | None, created_at: datetime) -> date:
+    """When the agent's next review falls due: its tier's period after the last completed
+    review (counted from its due date when it was completed early, so that each period is
+    reviewed once); before any review, the agent's next review date, else a period after
+    intake."""
+    if last_completed is not None:
+        start = max(timezone.localdate(last_completed), last_due_on or date.min)
+        return start + timedelta(days=tier_days)
+    if next_review_at is not None:
+        return next_review_at
+    return timezone.localdate(created_at) + timedelta(days=tier_days)
+
+
+def agents_due_for_review(now: datetime, *, agent_ids=None) -> list[Due]:
+    """Live agents without an unfinished review whose next review falls due within the lead
+    time. Two queries, however many agents."""
+    policy = cadence()
+    last_completed = (AccessReview.objects.filter(agent=OuterRef("pk"),
+                                                  state=ReviewState.COMPLETED)
+                      .order_by("-due_on"))
+    unfinished = AccessReview.objects.filter(agent=OuterRef("pk"), state__in=UNFINISHED_STATES)
+    agents = (Agent.objects.filter(stage=Stage.LIVE).order_by()
+              .annotate(last_done=Subquery(last_completed.values("completed_at")[:1]),
+                        last_due_on=Subquery(last_completed.values("due_on")[:1]),
+                        busy=Exists(unfinished))
+              .filter(busy=False))
+    if agent_ids is not None:
+        agents = agents.filter(pk__in=agent_ids)
+    horizon = timezone.localdate(now) + REVIEW_LEAD
+    due = []
+    for pk, tier, next_review_at, created_at, last_done, last_due_on in agents.values_list(
+            "pk", "risk_tier", "next_review_at", "created_at", "last_done", "last_due_on"):
+        due_on = next_due_on(tier_days=policy.review_for(tier), last_completed=last_done,
+                             last_due_on=last_due_on, next_review_at=next_review_at,
+                             created_at=created_at)
+        if due_on <= horizon:
+            due.append(Due(pk, tier, due_on))
+    return due
+
+
+# --- The grants a review lists ---------------------------------------------------------------
+
+def _person(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user else ""
+
+
+def _latest_per_name(rows):
+    seen, latest = set(), []
+    for row in rows:
+        if (row.agent_id, row.name) not in seen:
+            seen.add((row.agent_id, row.name))
+            latest.append(row)
+    return latest
+
+
+def grants_held(agent_ids: list[int]) -> dict[int, list[dict]]:
+    """Every grant each agent holds, as review item fields: every credential version not
+    revoked (each is access until revoked), and the newest version of each tool and data
+    source. Three queries, however many agents."""
+    held: dict[int, list[dict]] = {pk: [] for pk in agent_ids}
+    for c in Credential.objects.filter(agent_id__in=agent_ids, revoked_at__isnull=True).order_by(
+            "agent_id", "name", "-version"):
+        held[c.agent_id].append({
+            "kind": GrantKind.CREDENTIAL, "credential_id": c.pk, "name": c.name,
+            "version": c.version, "granted_by": c.granted_by, "granted_at": c.created_at,
+            "access": {"identity": c.identity, "scopes": c.scopes, "mode": c.mode,
+                       "expires_at": c.expires_at.isoformat() if c.expires_at else None}})
+    tools = Tool.objects.filter(agent_id__in=agent_ids).select_related("created_by")
+    for t in _latest_per_name(tools.order_by("agent_id", "name", "-version")):
+        held[t.agent_id].append({
+            "kind": GrantKind.TOOL, "tool_id": t.pk, "name": t.name, "version": t.version,
+            "granted_by": _person(t.created_by), "granted_at": t.created_at,
+            "access": {"endpoint": t.endpoint, "operations": t.operations, "writes": t.writes,
+                       "needs_human_approval": t.needs_human_approval}})
+    sources = DataSource.objects.filter(agent_id__in=agent_ids).select_related("created_by")
+    for s in _latest_per_name(sources.order_by("agent_id", "name", "-version")):
+        held[s.agent_id].append({
+            "kind": GrantKind.DATA_SOURCE, "data_source_id": s.pk, "name": s.name,
+            "version": s.version, "granted_by": _person(s.created_by), "granted_at": s.created_at,
+            "access": {"system": s.system, "classification": s.classification,
+                       "retrieval_scope": s.retrieval_scope}})
+    return held
+
+
+# --- Reviews and tasks for a user ------------------------------------------------------------
+
+def reviews_visible_to(user: User) -> QuerySet[AccessReview]:
+    return (AccessReview.objects.filter(agent__in=agents_visible_to(user))
+            .select_related("agent", "agent__business_owner", "completed_by"))
+
+
+def review_items(review: AccessReview) -> list[ReviewItem]:
+    return list(review.items.select_related("decided_by", "credential", "revocation_task")
+                .order_by("kind", "name", "-version"))
+
+
+def may_certify(user: User, review: AccessReview) -> bool:
+    return (not review.is_finished and not user.roles & {Role.AUDITOR}
+            and can(user, "inventory.change_agent", review.agent))
+
+
+def items_to_certify(user: User) -> QuerySet[ReviewItem]:
+    """Undecided grants in unfinished reviews of agents the user owns or is a delegate on."""
+    return (ReviewItem.objects.filter(decision=Decision.PENDING,
+                                      review__state__in=UNFINISHED_STATES,
+                                      agent__in=agents_visible_to(user, "change_agent"))
+            .select_related("review", "agent").order_by("review__due_at", "agent__name", "name"))
+
+
+def revocation_tasks_visible_to(user: User) -> QuerySet[RevocationTask]:
+    return (RevocationTask.objects.filter(agent__in=agents_visible_to(user))
+            .select_related("agent", "item", "item__decided_by", "completed_by"))
+
+
+def open_revocation_tasks(user: User) -> QuerySet[RevocationTask]:
+    if not can(user, "reviews.complete_revocationtask"):
+        return RevocationTask.objects.none()
+    return revocation_tasks_visible_to(user).filter(state=TaskState.OPEN)
+
+
+def is_compliance(user: User) -> bool:
+    return user.has_role(Role.COMPLIANCE) or user.has_role(Role.ADMIN)
+
+
+def escalated_reviews(user: User) -> QuerySet[AccessReview]:
+    if not is_compliance(user):
+        return AccessReview.objects.none()
+    return reviews_visible_to(user).filter(state=ReviewState.ESCALATED).order_by("due_at")
+
+
+def agent_reviews(agent: Agent) -> list[AccessReview]:
+    return list(agent.access_reviews.select_related("completed_by").order_by("-due_on"))
+
+
+@dataclass
+class AgentReviewStatus:
+    open: AccessReview | None
+    overdue: bool
+    last_completed: AccessReview | None
+
+
+def agent_review_status(agent: Agent, *, now: datetime | None = None) -> AgentReviewStatus:
+    """For the agent page: the unfinished review (and whether it is overdue), the last done."""
+    now = now or timezone.now()
+    reviews = agent_reviews(agent)
+    unfinished = next((r for r in reviews if not r.is_finished), None)
+    done = next((r for r in reviews if r.is_finished), None)
+    return AgentReviewStatus(unfinished, bool(unfinished and unfinished.is_overdue(now)), done)
+
+
+# --- Ownership hygiene -----------------------------------------------------------------------
+
+def ownerless_agents() -> QuerySet[Agent]:
+    """Agents not yet retired whose business owner is gone (deactivated) or missing. Derived:
+    the owner stays on the record until compliance reassigns the agent."""
+    return (Agent.objects.exclude(stage=Stage.RETIRED)
+            .filter(Q(business_owner__isnull=True) | Q(business_owner__is_active=False))
+            .select_related("business_owner").order_by("name"))
+
+
+@dataclass
+class Dormancy:
+    agent: Agent
+    last_activity: datetime | None
+    dormancy_days: int
+
+
+def dormant_agents(*, now: datetime | None = None, agents: QuerySet[Agent] | None = None
+                   ) -> list[Dormancy]:
+    """Live agents with no activity (see reviews.activity) for their tier's dormancy period."""
+    now = now or timezone.now()
+    policy = cadence()
+    live = list((agents if agents is not None else Agent.objects.all())
+                .filter(stage=Stage.LIVE).select_related("business_owner").order_by("name"))
+    seen = last_activity(a.pk for a in live)
+    found = []
+    for agent in live:
+        days, at = policy.dormancy_for(agent.risk_tier), seen.get(agent.pk)
+        if at is None or now - at >= timedelta(days=days):
+            found.append(Dormancy(agent, at, days))
+    return found
+
+
+# --- Who to tell -----------------------------------------------------------------------------
+
+def caretakers(agent_ids) -> dict[int, list[User]]:
+    """The active owner and delegates of each agent. Two queries."""
+    ids = list(agent_ids)
+    people: dict[int, dict[int, User]] = {pk: {} for pk in ids}
+    for agent in Agent.objects.filter(pk__in=ids).select_related("business_owner"):
+        if agent.business_owner and agent.business_owner.is_active:
+            people[agent.pk][agent.business_owner_id] = agent.business_owner
+    rows = (AgentUserObjectPermission.objects.filter(
+        content_object_id__in=ids, permission__codename="change_agent", user__is_active=True)
+        .select_related("user"))
+    for row in rows:
+        people[row.content_object_id][row.user_id] = row.user
+    return {pk: list(users.values()) for pk, users in people.items()}
+
+
+def people_with_role(role: str) -> list[User]:
+    return list(User.objects.filter(groups__name=GROUP_NAMES[role], is_active=True,
+                                    is_service_account=False).distinct())
+
+
+def prefetch_items() -> Prefetch:
+    return Prefetch("items", queryset=ReviewItem.objects.select_related("decided_by"))
