@@ -1,4 +1,28 @@
 from django.urls import path
 
+from . import views
+
 app_name = "operations"
-urlpatterns: list = []
+urlpatterns = [
+    path("agents/<slug:slug>/", views.dashboard, name="dashboard"),
+    path("agents/<slug:slug>/deployments/", views.deployments, name="deployments"),
+    path("agents/<slug:slug>/kill-switch/", views.kill_switch, name="kill-switch"),
+    path("agents/<slug:slug>/suspend/", views.agent_suspend, name="agent-suspend"),
+    path("agents/<slug:slug>/resume/", views.agent_resume, name="agent-resume"),
+    path("agents/<slug:slug>/monitoring/", views.monitoring, name="monitoring"),
+    path("agents/<slug:slug>/incidents/new/", views.incident_create, name="incident-create"),
+    path("deployments/<int:pk>/", views.deployment_detail, name="deployment-detail"),
+    path("deployments/<int:pk>/promote/", views.deployment_promote, name="deployment-promote"),
+    path("deployments/<int:pk>/rollback/", views.deployment_rollback,
+         name="deployment-rollback"),
+    path("alerts/", views.alert_list, name="alert-list"),
+    path("alerts/<int:pk>/", views.alert_detail, name="alert-detail"),
+    path("alerts/<int:pk>/incident/", views.alert_open_incident, name="alert-incident"),
+    path("incidents/", views.incident_list, name="incident-list"),
+    path("incidents/<int:pk>/", views.incident_detail, name="incident-detail"),
+    path("incidents/<int:pk>/status/", views.incident_status, name="incident-status"),
+    path("incidents/<int:pk>/note/", views.incident_note, name="incident-note"),
+    path("incidents/<int:pk>/review/", views.incident_review, name="incident-review"),
+    path("incidents/<int:pk>/serious/", views.incident_serious, name="incident-serious"),
+    path("incidents/<int:pk>/reported/", views.incident_reported, name="incident-reported"),
+]

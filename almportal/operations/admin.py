@@ -1,0 +1,78 @@
+"""Read-only admin views: every change goes through the services (pages and API)."""
+
+from django.contrib import admin
+
+from .models import (
+    Alert,
+    Deployment,
+    Environment,
+    Incident,
+    IngestBatch,
+    MonitoringSettings,
+    RuntimePoll,
+    Suspension,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Environment)
+class EnvironmentAdmin(ReadOnlyAdmin):
+    list_display = ("name", "slug", "is_production")
+
+
+@admin.register(Deployment)
+class DeploymentAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "agent", "environment", "strategy", "state", "canary_state",
+                    "started_at")
+    list_filter = ("environment", "strategy", "state")
+    list_select_related = ("agent", "environment")
+    search_fields = ("agent__name", "agent__slug")
+
+
+@admin.register(Suspension)
+class SuspensionAdmin(ReadOnlyAdmin):
+    list_display = ("agent", "is_drill", "suspended_at", "first_halted_poll_at", "resumed_at")
+    list_select_related = ("agent",)
+
+
+@admin.register(RuntimePoll)
+class RuntimePollAdmin(ReadOnlyAdmin):
+    list_display = ("token", "agent", "environment", "last_polled_at", "last_state")
+    list_select_related = ("token", "agent", "environment")
+
+
+@admin.register(IngestBatch)
+class IngestBatchAdmin(ReadOnlyAdmin):
+    list_display = ("batch_id", "user", "received_at", "stored_count", "refused_count")
+    list_select_related = ("user",)
+
+
+@admin.register(MonitoringSettings)
+class MonitoringSettingsAdmin(ReadOnlyAdmin):
+    list_display = ("agent", "auto_rollback", "suspend_on_budget", "daily_budget",
+                    "monthly_budget")
+    list_select_related = ("agent",)
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "agent", "metric", "release", "opened_at", "cleared_at")
+    list_filter = ("metric",)
+    list_select_related = ("agent", "release")
+
+
+@admin.register(Incident)
+class IncidentAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "title", "agent", "severity", "status", "serious", "report_deadline")
+    list_filter = ("status", "severity", "serious")
+    list_select_related = ("agent",)

@@ -1,0 +1,77 @@
+"""What operations adds to the audit area: deployments, suspensions, alerts and incidents in
+the evidence pack and the as-of view, and the filing of route and timeline rows under their
+agent."""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from ..audit.registry import (
+    AsOfItem,
+    AsOfSection,
+    PackFile,
+    register_agent_resolver,
+    register_as_of_section,
+    register_pack_section,
+)
+from ..audit.sections import as_json, as_of, display_fields, record_dict
+from ..inventory.models import Agent
+from .models import Alert, Deployment, Incident, IncidentEvent, Route, Suspension
+
+MODELS = {
+    "deployments": ["operations.deployment", "operations.route", "operations.suspension"],
+    "incidents": ["operations.incident", "operations.incidentevent", "operations.alert",
+                  "operations.monitoringsettings"],
+}
+
+
+def pack_deployments(agent: Agent) -> Iterable[PackFile]:
+    deployments = agent.deployments.prefetch_related("routes").order_by("pk")
+    rows = [{**record_dict(d), "routes": [record_dict(r) for r in d.routes.all()]}
+            for d in deployments]
+    yield PackFile("deployments.json", as_json(rows))
+    yield PackFile("suspensions.json", as_json(
+        [record_dict(s) for s in agent.suspensions.order_by("pk")]))
+
+
+def pack_incidents(agent: Agent) -> Iterable[PackFile]:
+    incidents = agent.incidents.prefetch_related("events").order_by("pk")
+    yield PackFile("incidents.json", as_json(
+        [{**record_dict(i), "timeline": [record_dict(e) for e in i.events.all()]}
+         for i in incidents]))
+    yield PackFile("alerts.json", as_json([record_dict(a) for a in agent.alerts.order_by("pk")]))
+
+
+def as_of_deployments(agent: Agent, at: datetime) -> AsOfSection:
+    items = [AsOfItem(f"Deployment #{d.pk}", display_fields(d, skip={"agent"}))
+             for d in as_of(Deployment, at, agent_id=agent.pk).order_by("pk")]
+    ids = list(agent.deployments.values_list("pk", flat=True))
+    items += [AsOfItem(f"Route #{r.pk} of deployment #{r.deployment_id}",
+                       display_fields(r, skip={"deployment"}))
+              for r in as_of(Route, at, deployment_id__in=ids).order_by("pk")]
+    items += [AsOfItem(f"Suspension #{s.pk}", display_fields(s, skip={"agent"}))
+              for s in as_of(Suspension, at, agent_id=agent.pk).order_by("pk")]
+    return AsOfSection("Deployments and suspensions", items)
+
+
+def as_of_incidents(agent: Agent, at: datetime) -> AsOfSection:
+    items = [AsOfItem(f"Incident #{i.pk}", display_fields(i, skip={"agent"}))
+             for i in as_of(Incident, at, agent_id=agent.pk).order_by("pk")]
+    items += [AsOfItem(f"Alert #{a.pk}", display_fields(a, skip={"agent"}))
+              for a in as_of(Alert, at, agent_id=agent.pk).order_by("pk")]
+    return AsOfSection("Alerts and incidents", items)
+
+
+def _agent_of(model, pk) -> int | None:
+    return model.objects.filter(pk=pk).values_list("agent_id", flat=True).first()
+
+
+def register() -> None:
+    register_pack_section("operations", pack_deployments, models=MODELS["deployments"], order=60)
+    register_pack_section("incidents", pack_incidents, models=MODELS["incidents"], order=61)
+    register_as_of_section("operations", as_of_deployments, models=MODELS["deployments"],
+                           order=60)
+    register_as_of_section("incidents", as_of_incidents, models=MODELS["incidents"], order=61)
+    register_agent_resolver("operations.route", lambda row: _agent_of(Deployment,
+                                                                      row.deployment_id))
+    register_agent_resolver("operations.incidentevent", lambda row: _agent_of(Incident,
+                                                                              row.incident_id))

@@ -1,0 +1,177 @@
+"""Read queries for the operations pages, the API and other apps: one permission layer (what a
+user may see comes from inventory.agents_visible_to) and the runtime-status document."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Max, Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+
+from ..accounts.models import User
+from ..core.hashing import content_hash
+from ..inventory.choices import Stage
+from ..inventory.models import Agent
+from ..inventory.selectors import agents_visible_to
+from .choices import DeploymentState, RuntimeState
+from .models import (
+    Alert,
+    Deployment,
+    Environment,
+    Incident,
+    IncidentEvent,
+    MetricSample,
+    Route,
+    RuntimePoll,
+    Suspension,
+)
+
+
+def environments() -> list[Environment]:
+    return list(Environment.objects.all())
+
+
+def production() -> Environment | None:
+    return Environment.objects.filter(is_production=True).first()
+
+
+def agent_for(user: User, slug: str) -> Agent:
+    return get_object_or_404(agents_visible_to(user), slug=slug)
+
+
+def _routes():
+    return Prefetch("routes", queryset=Route.objects.select_related("release"))
+
+
+def deployments_visible_to(user: User) -> QuerySet[Deployment]:
+    return (Deployment.objects.filter(agent__in=agents_visible_to(user))
+            .select_related("agent", "environment", "started_by", "ended_by")
+            .prefetch_related(_routes()))
+
+
+def deployment_for(user: User, pk: int) -> Deployment:
+    return get_object_or_404(deployments_visible_to(user), pk=pk)
+
+
+def agent_deployments(agent: Agent) -> QuerySet[Deployment]:
+    return (agent.deployments.select_related("environment", "started_by", "ended_by")
+            .prefetch_related(_routes()))
+
+
+def active_by_environment(agent: Agent) -> list[tuple[Environment, Deployment | None]]:
+    active = {d.environment_id: d for d in agent_deployments(agent)
+              .filter(state=DeploymentState.ACTIVE)}
+    return [(env, active.get(env.pk)) for env in environments()]
+
+
+def deployment_history(deployment: Deployment) -> list:
+    """Every step of the deployment and its routes, oldest first, with who and why."""
+    rows = list(deployment.history.select_related("history_user"))
+    rows += list(Route.history.filter(deployment_id=deployment.pk)
+                 .select_related("history_user", "release"))
+    return sorted(rows, key=lambda r: (r.history_date, r.history_id))
+
+
+def suspensions(agent: Agent) -> QuerySet[Suspension]:
+    return agent.suspensions.select_related("suspended_by", "resumed_by")
+
+
+def runtime_polls(agent: Agent) -> QuerySet[RuntimePoll]:
+    return agent.runtime_polls.select_related("token", "environment")
+
+
+def alerts_visible_to(user: User) -> QuerySet[Alert]:
+    return (Alert.objects.filter(agent__in=agents_visible_to(user))
+            .select_related("agent", "release", "environment", "incident"))
+
+
+def alert_for(user: User, pk: int) -> Alert:
+    return get_object_or_404(alerts_visible_to(user), pk=pk)
+
+
+def incidents_visible_to(user: User) -> QuerySet[Incident]:
+    return (Incident.objects.filter(agent__in=agents_visible_to(user))
+            .select_related("agent", "owner", "affected_release", "corrective_release",
+                            "opened_by"))
+
+
+def incident_for(user: User, pk: int) -> Incident:
+    return get_object_or_404(
+        incidents_visible_to(user).prefetch_related(
+            Prefetch("events", queryset=IncidentEvent.objects.select_related("actor")),
+            Prefetch("alerts", queryset=Alert.objects.select_related("release"))), pk=pk)
+
+
+# --- Runtime status -------------------------------------------------------------------------
+
+# Stages in which a deployed agent may run (in development: outside production only, since its
+# first production deployment makes it live).
+RUNNING_STAGES = {Stage.IN_DEVELOPMENT, Stage.LIVE, Stage.SUNSETTING}
+
+
+@dataclass(frozen=True)
+class RuntimeStatus:
+    document: dict
+    etag: str
+
+    @property
+    def state(self) -> str:
+        return self.document["state"]
+
+
+def runtime_agent_for(user: User, slug: str) -> Agent:
+    return get_object_or_404(agents_visible_to(user), slug=slug)
+
+
+def runtime_status(agent: Agent, environment: Environment) -> RuntimeStatus:
+    """What a gateway needs: whether the agent may run here and which release serves which
+    share of traffic or audience. Only routes that serve are listed, and none unless the agent
+    may run."""
+    deployment = (Deployment.objects.filter(agent=agent, environment=environment,
+                                            state=DeploymentState.ACTIVE)
+                  .prefetch_related(_routes()).first())
+    routes = [r for r in deployment.routes.all() if r.serves] if deployment else []
+    if agent.stage == Stage.RETIRED:
+        state = RuntimeState.RETIRED
+    elif agent.stage == Stage.SUSPENDED:
+        state = RuntimeState.SUSPENDED
+    elif routes and agent.stage in RUNNING_STAGES:
+        state = RuntimeState.ACTIVE
+    else:
+        state = RuntimeState.NOT_DEPLOYED
+    may_run = state == RuntimeState.ACTIVE
+    document = {
+        "agent": agent.slug,
+        "environment": environment.slug,
+        "state": str(state),
+        "may_run": may_run,
+        "deployment": deployment.pk if deployment and may_run else None,
+        "strategy": deployment.strategy if deployment and may_run else None,
+        "routes": [{
+            "release": r.release.number,
+            "version": r.release.display_version,
+            "manifest_hash": r.release.manifest_hash,
+            "weight": r.weight if not r.audience else None,
+            "audience": r.audience or None,
+            "canary": r.is_canary,
+        } for r in routes] if may_run else [],
+    }
+    return RuntimeStatus(document, f'"{content_hash(document)[:40]}"')
+
+
+# --- For the periodic scans of the reviews app (reminders, dormancy) ---------------------------
+
+def serious_incidents_due(*, before: datetime) -> list[Incident]:
+    """Serious incidents not yet reported whose reporting deadline falls before `before`."""
+    return list(Incident.objects.filter(serious=True, reported_at__isnull=True,
+                                        report_deadline__lte=before)
+                .select_related("agent", "owner"))
+
+
+def last_metric_sample(agent_ids: list[int]) -> dict[int, datetime]:
+    return dict(MetricSample.objects.filter(agent_id__in=agent_ids).values("agent_id")
+                .annotate(at=Max("timestamp")).values_list("agent_id", "at"))
+
+
+def last_runtime_poll(agent_ids: list[int]) -> dict[int, datetime]:
+    return dict(RuntimePoll.objects.filter(agent_id__in=agent_ids).values("agent_id")
+                .annotate(at=Max("last_polled_at")).values_list("agent_id", "at"))

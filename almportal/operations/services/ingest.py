@@ -1,0 +1,163 @@
+"""Monitoring ingestion: a batch of samples validated item by item.
+
+Valid items are stored and invalid ones refused, each with its errors; a stored sample is
+whole (one row, written in the same transaction as its batch). The batch is recorded once per
+client batch id: sent again, it stores nothing and says so. A batch in which every item is
+refused is not recorded, so it can be corrected and sent again under the same id; corrections
+of the refused items of a stored batch go into a new batch."""
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from ...accounts.models import ApiToken, User
+from ...core.errors import DomainError
+from ...inventory.models import Release
+from ...inventory.selectors import agents_visible_to
+from ..choices import SAMPLE_METRICS
+from ..models import Environment, IngestBatch, MetricSample
+
+MAX_BATCH = 1000
+MAX_AGE = timedelta(days=30)
+CLOCK_SKEW = timedelta(minutes=5)
+FIELDS = ("agent", "release", "environment", "timestamp", "metric", "value")
+
+
+@dataclass
+class IngestResult:
+    batch: IngestBatch | None
+    duplicate: bool = False
+    items: list[dict] = field(default_factory=list)
+    stored: int = 0
+    refused: int = 0
+    agent_ids: set[int] = field(default_factory=set)
+
+
+@dataclass
+class _Lookups:
+    agents: dict[str, int]
+    releases: dict[tuple[int, int], int]
+    environments: dict[str, int]
+
+
+def _lookups(actor: User, items: Sequence[Any]) -> _Lookups:
+    dicts = [item for item in items if isinstance(item, Mapping)]
+    slugs = {str(item.get("agent")) for item in dicts if item.get("agent") is not None}
+    agents = dict(agents_visible_to(actor).filter(slug__in=slugs).values_list("slug", "pk"))
+    numbers = {item.get("release") for item in dicts if type(item.get("release")) is int}
+    rows = Release.objects.filter(agent_id__in=agents.values(), number__in=numbers)
+    releases = {(a, n): pk for pk, a, n in rows.values_list("pk", "agent_id", "number")}
+    environments = dict(Environment.objects.values_list("slug", "pk"))
+    return _Lookups(agents, releases, environments)
+
+
+def _timestamp(value: Any, now: datetime) -> tuple[datetime | None, str]:
+    parsed = parse_datetime(value) if isinstance(value, str) else None
+    if parsed is None:
+        return None, "Give an ISO 8601 date and time."
+    if timezone.is_naive(parsed):
+        return None, "Give the time zone (e.g. Z or +01:00)."
+    if parsed > now + CLOCK_SKEW:
+        return None, "The time is in the future."
+    if parsed < now - MAX_AGE:
+        return None, f"The time is more than {MAX_AGE.days} days ago."
+    return parsed, ""
+
+
+def _value(value: Any, metric: str) -> tuple[float | None, str]:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None, "Give a number."
+    spec = SAMPLE_METRICS.get(metric)
+    if spec is not None and not 0 <= value <= spec.maximum:
+        return None, f"Must be between 0 and {spec.maximum:g}."
+    return float(value), ""
+
+
+def _check_item(item: Any, look: _Lookups, now: datetime
+                ) -> tuple[MetricSample | None, dict[str, list[str]]]:
+    if not isinstance(item, Mapping):
+        return None, {"non_field_errors": ["Each sample is an object."]}
+    errors: dict[str, list[str]] = {}
+    for name in sorted(set(item) - set(FIELDS)):
+        errors[name] = ["Unknown field."]
+    for name in FIELDS:
+        if item.get(name) is None:
+            errors[name] = ["This field is required."]
+    agent_id = look.agents.get(str(item.get("agent")))
+    if "agent" not in errors and agent_id is None:
+        errors["agent"] = ["No such agent, or not visible to this token."]
+    release = item.get("release")
+    release_id = look.releases.get((agent_id, release)) if type(release) is int else None
+    if "release" not in errors and agent_id is not None and release_id is None:
+        errors["release"] = ["No release with this number for this agent."]
+    env_id = look.environments.get(str(item.get("environment")))
+    if "environment" not in errors and env_id is None:
+        errors["environment"] = ["Unknown environment."]
+    metric = item.get("metric")
+    if "metric" not in errors and metric not in SAMPLE_METRICS:
+        errors["metric"] = ["Use one of: " + ", ".join(SAMPLE_METRICS) + "."]
+    ts, problem = _timestamp(item.get("timestamp"), now) if "timestamp" not in errors else (None,
+                                                                                           "")
+    if problem:
+        errors["timestamp"] = [problem]
+    value, problem = _value(item.get("value"), metric) if "value" not in errors else (None, "")
+    if problem:
+        errors["value"] = [problem]
+    if errors:
+        return None, errors
+    return MetricSample(agent_id=agent_id, release_id=release_id, environment_id=env_id,
+                        timestamp=ts, metric=metric, value=value), {}
+
+
+def _clean_envelope(batch_id: Any, samples: Any) -> str:
+    if not isinstance(batch_id, str) or not batch_id.strip() or len(batch_id) > 100:
+        raise DomainError("Give a batch id of 1 to 100 characters.", field="batch_id")
+    if not isinstance(samples, list) or not samples:
+        raise DomainError("Give a non-empty list of samples.", field="samples")
+    if len(samples) > MAX_BATCH:
+        raise DomainError(f"At most {MAX_BATCH} samples per batch.", field="samples")
+    return batch_id.strip()
+
+
+def _duplicate(batch: IngestBatch) -> IngestResult:
+    return IngestResult(batch=batch, duplicate=True)
+
+
+def samples_ingest(*, actor: User, token: ApiToken | None, batch_id: Any, samples: Any,
+                   now: datetime | None = None) -> IngestResult:
+    """Validate every item; store the valid ones with their batch, once per batch id."""
+    batch_id = _clean_envelope(batch_id, samples)
+    now = now or timezone.now()
+    existing = IngestBatch.objects.filter(user=actor, batch_id=batch_id).first()
+    if existing is not None:
+        return _duplicate(existing)
+    look = _lookups(actor, samples)
+    result, rows = IngestResult(batch=None), []
+    for index, item in enumerate(samples):
+        row, errors = _check_item(item, look, now)
+        if row is None:
+            result.items.append({"index": index, "status": "refused", "errors": errors})
+        else:
+            rows.append(row)
+            result.items.append({"index": index, "status": "stored"})
+    result.stored, result.refused = len(rows), len(samples) - len(rows)
+    if not rows:
+        return result
+    try:
+        with transaction.atomic():
+            result.batch = IngestBatch.objects.create(
+                user=actor, token=token, batch_id=batch_id, item_count=len(samples),
+                stored_count=result.stored, refused_count=result.refused)
+            for row in rows:
+                row.batch = result.batch
+            MetricSample.objects.bulk_create(rows)
+    except IntegrityError:
+        return _duplicate(IngestBatch.objects.get(user=actor, batch_id=batch_id))
+    result.agent_ids = {row.agent_id for row in rows}
+    return result

@@ -1,0 +1,56 @@
+"""Who may do what in operations. Pages use these to decide which buttons to show; the services
+call them again before every change."""
+
+from ...accounts.models import User
+from ...accounts.permissions import can
+from ...accounts.roles import Role
+from ...core.errors import NotPermitted
+from ...inventory.choices import RiskTier
+from ...inventory.models import Agent
+
+# Resuming an agent of these tiers needs a compliance officer.
+COMPLIANCE_RESUME_TIERS = {RiskTier.HIGH, RiskTier.CRITICAL}
+
+
+def may_deploy(user: User, agent: Agent) -> bool:
+    """The agent's owner, a delegate or an admin (production also needs the release gate)."""
+    return can(user, "inventory.change_agent", agent)
+
+
+def may_suspend(user: User, agent: Agent) -> bool:
+    return can(user, "operations.suspend_agent") or can(user, "inventory.change_agent", agent)
+
+
+def resume_needs_compliance(agent: Agent) -> bool:
+    return agent.risk_tier in COMPLIANCE_RESUME_TIERS
+
+
+def may_resume(user: User, agent: Agent) -> bool:
+    if resume_needs_compliance(agent):
+        # A compliance sign-off, and not from the agent's own owner (segregation of duties).
+        return (user.is_active and user.has_role(Role.COMPLIANCE)
+                and user.pk != agent.business_owner_id)
+    return may_suspend(user, agent)
+
+
+def may_tune_monitoring(user: User, agent: Agent) -> bool:
+    return can(user, "operations.manage_incident") or can(user, "inventory.change_agent", agent)
+
+
+def may_open_incident(user: User, agent: Agent) -> bool:
+    return can(user, "operations.manage_incident") or can(user, "inventory.change_agent", agent)
+
+
+def may_work_incident(user: User, agent: Agent) -> bool:
+    """Notes, mitigation, the review and the corrective release: the owner's team or compliance."""
+    return may_open_incident(user, agent)
+
+
+def may_manage_incidents(user: User) -> bool:
+    """Resolve, reopen, mark serious and reported: compliance (and admins)."""
+    return can(user, "operations.manage_incident")
+
+
+def require_that(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise NotPermitted(message)

@@ -1,0 +1,24 @@
+from django import template
+
+from .. import selectors, services
+from ..choices import IncidentStatus
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def operations_panel(context, agent) -> dict:
+    """What the agent page's operations panel shows this user."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    production = selectors.production()
+    if production is None:
+        return {"runtime": None, "deployment": None, "open_alerts": 0, "open_incidents": 0,
+                "may_open_incident": False}
+    return {
+        "runtime": selectors.runtime_status(agent, production),
+        "deployment": services.active_deployment(agent, production),
+        "open_alerts": agent.alerts.filter(cleared_at__isnull=True).count(),
+        "open_incidents": agent.incidents.exclude(status=IncidentStatus.RESOLVED).count(),
+        "may_open_incident": bool(user) and services.may_open_incident(user, agent),
+    }

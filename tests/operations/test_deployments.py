@@ -1,0 +1,193 @@
+import pytest
+
+from almportal.core.errors import Conflict, DomainError, NotPermitted
+from almportal.inventory import services as inventory
+from almportal.inventory.choices import ReleaseState, Stage
+from almportal.operations import services
+from almportal.operations.models import Deployment
+from almportal.operations.selectors import runtime_status
+
+from ..factories import make_release
+from .helpers import env
+
+RouteSpec = services.RouteSpec
+
+
+def weights(agent, environment="production"):
+    routes = runtime_status(agent, env(environment)).document["routes"]
+    return {r["release"]: r["weight"] for r in routes}
+
+
+def state_of(release):
+    release.refresh_from_db()
+    return release.state
+
+
+def test_it_moves_a_canary_5_25_100_and_rolls_back_to_the_previous_release(team, owner):
+    agent, first = team.live()
+    second = team.approved_release(agent)
+    assert weights(agent) == {first.number: 100}
+
+    canary = services.deployment_start(
+        actor=owner, agent=agent, environment=env("production"), strategy="canary",
+        routes=[RouteSpec(second)], canary_weight=5, reason="Try the new prompt on 5%")
+    assert weights(agent) == {first.number: 95, second.number: 5}
+    assert state_of(second) == ReleaseState.DEPLOYED
+
+    services.canary_promote(actor=owner, deployment=canary, weight=25, reason="Error rate flat")
+    assert weights(agent) == {first.number: 75, second.number: 25}
+    services.canary_promote(actor=owner, deployment=canary, weight=100, reason="All good")
+    assert weights(agent) == {second.number: 100}
+    assert state_of(first) == ReleaseState.SUPERSEDED
+
+    services.deployment_rollback(actor=owner, agent=agent, environment=env("production"),
+                                 reason="Complaints about tone")
+    assert weights(agent) == {first.number: 100}
+    assert state_of(first) == ReleaseState.DEPLOYED
+    assert state_of(second) == ReleaseState.ROLLED_BACK
+
+    steps = list(Deployment.history.filter(id=canary.pk).order_by("history_date")
+                 .values_list("canary_weight", "history_user__username",
+                              "history_change_reason"))
+    assert [s[0] for s in steps] == [5, 25, 100, 100]
+    assert all(user == owner.username and reason for _, user, reason in steps)
+    assert "Complaints about tone" in steps[-1][2]
+
+
+def test_it_refuses_an_unapproved_release_in_production_with_the_gates_reasons(team, owner):
+    agent, _ = team.live()
+    draft = make_release(agent, actor=team.delegate)
+    submitted = inventory.release_submit(actor=team.delegate, release=draft)
+    with pytest.raises(DomainError) as refused:
+        services.deployment_start(actor=owner, agent=agent, environment=env("production"),
+                                  strategy="all_at_once", routes=[RouteSpec(submitted)],
+                                  reason="Ship it")
+    reasons = refused.value.errors["release"]
+    assert "does not pass the release gate" in reasons[0]
+    assert any("sign-off" in r.lower() for r in reasons[1:])
+    assert any("checklist" in r.lower() or "evidence" in r.lower() for r in reasons[1:])
+    assert Deployment.objects.filter(agent=agent).count() == 1
+
+
+def test_it_deploys_a_submitted_release_outside_production_without_the_gate(team, owner):
+    agent = team.agent()
+    release = inventory.release_submit(actor=team.delegate,
+                                       release=make_release(agent, actor=team.delegate))
+    services.deployment_start(actor=owner, agent=agent, environment=env("staging"),
+                              strategy="all_at_once", routes=[RouteSpec(release)],
+                              reason="Try in staging")
+    agent.refresh_from_db()
+    assert agent.stage == Stage.IN_DEVELOPMENT  # live only once in production
+    assert state_of(release) == ReleaseState.SUBMITTED  # release states follow production
+    assert weights(agent, "staging") == {release.number: 100}
+
+
+def test_it_refuses_a_draft_release_anywhere(team, owner):
+    agent = team.agent()
+    draft = make_release(agent, actor=team.delegate)
+    with pytest.raises(DomainError):
+        services.deployment_start(actor=owner, agent=agent, environment=env("development"),
+                                  strategy="all_at_once", routes=[RouteSpec(draft)],
+                                  reason="Try")
+
+
+def test_it_routes_a_rainbow_to_two_audiences(team, owner):
+    agent, first = team.live()
+    second = team.approved_release(agent)
+    services.deployment_start(
+        actor=owner, agent=agent, environment=env("production"), strategy="rainbow",
+        routes=[RouteSpec(first, "Finance"), RouteSpec(second, "People Operations")],
+        reason="New prompt for HR only")
+    routes = runtime_status(agent, env("production")).document["routes"]
+    assert {(r["release"], r["audience"]) for r in routes} == {
+        (first.number, "Finance"), (second.number, "People Operations")}
+    assert all(r["manifest_hash"] and r["weight"] is None for r in routes)
+    assert state_of(first) == state_of(second) == ReleaseState.DEPLOYED
+
+
+def test_it_refuses_a_rainbow_with_repeated_or_missing_audiences(team, owner):
+    agent, first = team.live()
+    for routes in ([RouteSpec(first, "hr"), RouteSpec(first, "HR")],
+                   [RouteSpec(first, "hr"), RouteSpec(first, "")], [RouteSpec(first, "hr")]):
+        with pytest.raises(DomainError):
+            services.deployment_start(actor=owner, agent=agent, environment=env("production"),
+                                      strategy="rainbow", routes=routes, reason="x")
+
+
+def test_it_rolls_a_canary_in_progress_back_in_one_action(team, owner):
+    agent, first = team.live()
+    second = team.approved_release(agent)
+    services.deployment_start(actor=owner, agent=agent, environment=env("production"),
+                              strategy="canary", routes=[RouteSpec(second)], canary_weight=25,
+                              reason="Canary")
+    services.deployment_rollback(actor=owner, agent=agent, environment=env("production"),
+                                 reason="Latency up")
+    assert weights(agent) == {first.number: 100}
+    assert state_of(second) == ReleaseState.ROLLED_BACK
+
+
+def test_it_needs_a_stable_release_for_a_canary(team, owner):
+    agent = team.agent()
+    release = team.approved_release(agent)
+    with pytest.raises(Conflict):
+        services.deployment_start(actor=owner, agent=agent, environment=env("production"),
+                                  strategy="canary", routes=[RouteSpec(release)],
+                                  canary_weight=5, reason="Canary")
+
+
+def test_it_refuses_a_lower_canary_step(team, owner):
+    agent, _ = team.live()
+    second = team.approved_release(agent)
+    canary = services.deployment_start(actor=owner, agent=agent, environment=env("production"),
+                                       strategy="canary", routes=[RouteSpec(second)],
+                                       canary_weight=25, reason="Canary")
+    with pytest.raises(DomainError):
+        services.canary_promote(actor=owner, deployment=canary, weight=5, reason="Back down")
+
+
+def test_it_keeps_one_active_deployment_per_environment(team, owner):
+    agent, first = team.live()
+    services.deployment_start(actor=owner, agent=agent, environment=env("production"),
+                              strategy="all_at_once", routes=[RouteSpec(first)],
+                              reason="Redeploy")
+    assert Deployment.objects.filter(agent=agent, state="active").count() == 1
+    assert Deployment.objects.filter(agent=agent).count() == 2
+
+
+def test_it_lets_only_the_owners_team_deploy(team, owner, other_owner, auditor, compliance):
+    agent, first = team.live()
+    for outsider in (other_owner, auditor, compliance):
+        with pytest.raises(NotPermitted):
+            services.deployment_start(actor=outsider, agent=agent,
+                                      environment=env("staging"), strategy="all_at_once",
+                                      routes=[RouteSpec(first)], reason="x")
+    services.deployment_start(actor=team.delegate, agent=agent, environment=env("staging"),
+                              strategy="all_at_once", routes=[RouteSpec(first)], reason="x")
+
+
+def test_it_ends_a_deployment_with_nothing_in_its_place(team, owner, other_owner, auditor,
+                                                        security):
+    agent, release = team.live()
+    deployment = agent.deployments.get(state="active")
+    for outsider in (other_owner, auditor):
+        with pytest.raises(NotPermitted):
+            services.deployment_end(actor=outsider, deployment=deployment, reason="no")
+    services.deployment_end(actor=security, deployment=deployment, reason="Taken down")
+    deployment.refresh_from_db()
+    assert deployment.state == "ended" and deployment.ended_by == security
+    assert weights(agent) == {}
+    assert state_of(release) == ReleaseState.SUPERSEDED
+    with pytest.raises(Conflict):
+        services.deployment_end(actor=owner, deployment=deployment, reason="again")
+
+
+def test_a_sunsetting_agent_cannot_be_rolled_back_into_service(team, owner):
+    agent, _ = team.live()
+    services.deployment_start(actor=owner, agent=agent, environment=env("production"),
+                              strategy="all_at_once",
+                              routes=[RouteSpec(team.approved_release(agent))], reason="v2")
+    inventory.agent_set_stage(actor=owner, agent=agent, stage=Stage.SUNSETTING,
+                              reason="Being retired")
+    with pytest.raises(Conflict):
+        services.deployment_rollback(actor=owner, agent=agent, environment=env("production"),
+                                     reason="bring back v1")

@@ -1,0 +1,125 @@
+import time
+from datetime import timedelta
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from almportal.operations.models import IngestBatch, MetricSample
+
+from .helpers import ingest_client, runtime_client
+
+URL = "/api/v1/ingest/samples/"
+
+
+def samples(agent, release, n, *, metric="requests", value=1.0, at=None):
+    at = at or timezone.now() - timedelta(minutes=1)
+    return [{"agent": agent.slug, "release": release.number, "environment": "production",
+             "timestamp": (at - timedelta(seconds=i)).isoformat(), "metric": metric,
+             "value": value} for i in range(n)]
+
+
+def post(client, batch_id, items):
+    return client.post(URL, {"batch_id": batch_id, "samples": items}, format="json")
+
+
+def _queries(client, batch_id, items) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        assert post(client, batch_id, items).status_code == 200
+    return [q["sql"] for q in captured]
+
+
+def test_it_stores_10000_samples_in_batches_of_1000_and_none_twice(team, owner):
+    agent, release = team.live()
+    client = ingest_client(owner)
+    started = time.monotonic()
+    for n in range(10):
+        response = post(client, f"b-{n}", samples(agent, release, 1000))
+        assert response.status_code == 200
+        assert response.json()["stored"] == 1000
+    assert MetricSample.objects.count() == 10_000
+    assert time.monotonic() - started < 20
+
+    again = post(client, "b-3", samples(agent, release, 1000))
+    assert again.status_code == 200
+    assert again.json()["duplicate"] is True and again.json()["stored"] == 0
+    assert MetricSample.objects.count() == 10_000
+    assert IngestBatch.objects.count() == 10
+
+
+def test_it_does_not_query_per_sample(team, owner):
+    agent, release = team.live()
+    client = ingest_client(owner)
+    post(client, "warm-up", samples(agent, release, 1))
+    small = _queries(client, "small", samples(agent, release, 10))
+    large = _queries(client, "large", samples(agent, release, 1000))
+    inserts = [q for q in large if q.startswith('INSERT INTO "operations_metricsample"')]
+    others = [q for q in large if not q.startswith('INSERT INTO "operations_metricsample"')]
+    # Only the bulk insert splits (SQLite's limit on parameters); everything else is fixed.
+    assert len(others) == len(small) - 1
+    assert len(inserts) <= 1000 // 100
+
+
+def test_it_refuses_malformed_items_one_by_one_and_stores_the_rest(team, owner, other_owner):
+    agent, release = team.live()
+    future = (timezone.now() + timedelta(hours=1)).isoformat()
+    good = samples(agent, release, 2)
+    bad = [
+        {**good[0], "metric": "vibes"},
+        {**good[0], "value": "high"},
+        {**good[0], "value": -1},
+        {**good[0], "metric": "satisfaction", "value": 4},
+        {**good[0], "timestamp": future},
+        {**good[0], "timestamp": "2026-01-01T10:00:00"},
+        {**good[0], "release": 999},
+        {**good[0], "environment": "moon"},
+        {**good[0], "agent": "nobody"},
+        {**good[0], "colour": "red"},
+        "not an object",
+        {"agent": agent.slug},
+    ]
+    response = post(ingest_client(owner), "mixed", [good[0], *bad, good[1]])
+    assert response.status_code == 207
+    body = response.json()
+    assert body["stored"] == 2 and body["refused"] == len(bad)
+    items = body["items"]
+    assert items[0] == {"index": 0, "status": "stored"}
+    assert items[1]["errors"] == {"metric": [items[1]["errors"]["metric"][0]]}
+    assert set(items[2]["errors"]) == {"value"} and set(items[3]["errors"]) == {"value"}
+    assert set(items[5]["errors"]) == {"timestamp"} and set(items[6]["errors"]) == {"timestamp"}
+    assert set(items[7]["errors"]) == {"release"} and set(items[8]["errors"]) == {"environment"}
+    assert set(items[9]["errors"]) == {"agent"} and set(items[10]["errors"]) == {"colour"}
+    assert "non_field_errors" in items[11]["errors"]
+    assert {"release", "environment", "timestamp", "metric", "value"} <= set(items[12]["errors"])
+    assert MetricSample.objects.count() == 2
+
+
+def test_it_records_no_batch_when_every_item_is_refused(team, owner):
+    agent, release = team.live()
+    client = ingest_client(owner)
+    response = post(client, "fix-me", [{**samples(agent, release, 1)[0], "metric": "x"}])
+    assert response.status_code == 400 and response.json()["stored"] == 0
+    assert not IngestBatch.objects.exists()
+    assert post(client, "fix-me", samples(agent, release, 1)).status_code == 200
+
+
+def test_it_refuses_agents_the_token_user_cannot_see(team, other_owner):
+    agent, release = team.live()
+    response = post(ingest_client(other_owner), "b", samples(agent, release, 1))
+    assert response.status_code == 400
+    assert "agent" in response.json()["items"][0]["errors"]
+
+
+def test_it_refuses_oversized_and_shapeless_batches(team, owner):
+    agent, release = team.live()
+    client = ingest_client(owner)
+    assert post(client, "big", samples(agent, release, 1001)).status_code == 400
+    assert post(client, "", samples(agent, release, 1)).status_code == 400
+    assert client.post(URL, {"batch_id": "x", "samples": {}}, format="json").status_code == 400
+    assert client.post(URL, [1, 2], format="json").status_code == 400
+    assert not MetricSample.objects.exists()
+
+
+def test_it_needs_the_ingest_scope(team, owner):
+    agent, release = team.live()
+    assert post(runtime_client(owner), "b", samples(agent, release, 1)).status_code == 403
