@@ -1,0 +1,59 @@
+"""What decommissioning adds to the audit area: the plan, its tasks with their proof, the
+sign-offs and the archive records, in the evidence pack and the as-of view."""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from ..audit.registry import (
+    AsOfItem,
+    AsOfSection,
+    PackFile,
+    register_agent_resolver,
+    register_as_of_section,
+    register_pack_section,
+)
+from ..audit.sections import as_json, as_of, display_fields, record_dict
+from ..inventory.models import Agent
+from .models import Archive, DecommissionPlan, DecommissionTask, RetirementSignOff
+
+MODELS = ["retirement.decommissionplan", "retirement.decommissiontask",
+          "retirement.retirementsignoff", "retirement.archive"]
+
+
+def pack_decommissioning(agent: Agent) -> Iterable[PackFile]:
+    plans = (DecommissionPlan.objects.filter(agent=agent).order_by("pk")
+             .prefetch_related("tasks", "signoffs", "contact_users"))
+    yield PackFile("plans.json", as_json([{
+        **record_dict(plan),
+        "contact_users": sorted(u.get_username() for u in plan.contact_users.all()),
+        "tasks": [record_dict(t) for t in plan.tasks.all()],
+        "signoffs": [record_dict(s) for s in plan.signoffs.all()],
+    } for plan in plans]))
+    yield PackFile("archives.json", as_json(
+        [record_dict(a) for a in Archive.objects.filter(agent=agent).order_by("pk")]))
+
+
+def as_of_decommissioning(agent: Agent, at: datetime) -> AsOfSection:
+    plans = list(as_of(DecommissionPlan, at, agent_id=agent.pk).order_by("pk"))
+    ids = [p.pk for p in plans]
+    items = [AsOfItem(f"Plan #{p.pk}", display_fields(p, skip={"agent"})) for p in plans]
+    items += [AsOfItem(f"Task {t.title} (plan #{t.plan_id})", display_fields(t, skip={"plan"}))
+              for t in as_of(DecommissionTask, at, plan_id__in=ids).order_by("plan_id", "pk")]
+    items += [AsOfItem(f"Sign-off as {s.role} (plan #{s.plan_id})",
+                       display_fields(s, skip={"plan"}))
+              for s in as_of(RetirementSignOff, at, plan_id__in=ids).order_by("pk")]
+    items += [AsOfItem(f"Archive {a.file_name}", display_fields(a, skip={"agent"}))
+              for a in as_of(Archive, at, agent_id=agent.pk).order_by("pk")]
+    return AsOfSection("Decommissioning", items)
+
+
+def _agent_of_plan(plan_id) -> int | None:
+    return DecommissionPlan.objects.filter(pk=plan_id).values_list("agent_id", flat=True).first()
+
+
+def register() -> None:
+    register_pack_section("decommissioning", pack_decommissioning, models=MODELS, order=70)
+    register_as_of_section("decommissioning", as_of_decommissioning, models=MODELS, order=70)
+    register_agent_resolver("retirement.decommissiontask", lambda row: _agent_of_plan(row.plan_id))
+    register_agent_resolver("retirement.retirementsignoff",
+                            lambda row: _agent_of_plan(row.plan_id))

@@ -1,0 +1,19 @@
+from django import template
+
+from ...inventory import services as inventory
+from ...inventory.choices import Stage
+from .. import selectors
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def retirement_panel(context, agent) -> dict:
+    """What the agent page's decommissioning panel shows this user."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    plan = selectors.latest_plan(agent)
+    may_start = (plan is None or plan.state != "open") and bool(user) \
+        and inventory.agent_stages.allows(agent.stage, Stage.SUNSETTING) \
+        and selectors.may_manage(user, agent)
+    return {"plan": plan, "may_start": may_start}
