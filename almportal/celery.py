@@ -21,4 +21,14 @@ app.conf.beat_schedule = {
                             "schedule": crontab(hour=2, minute=15)},
     "audit-retention-expire": {"task": "almportal.audit.tasks.retention_expire",
                                "schedule": crontab(hour=2, minute=45)},
+    # Alerts clear (and daily budgets reset) even when no new batch arrives.
+    "operations-thresholds-scan": {"task": "almportal.operations.tasks.thresholds_scan",
+                                   "schedule": crontab(minute="*/5")},
+    # Access reviews: a scan every 30 s opens what fell due (cheap when nothing did: a few
+    # queries); overdue reviews escalate; reminders go out once per object per period.
+    "reviews-open-due": {"task": "almportal.reviews.tasks.open_due_reviews", "schedule": 30.0},
+    "reviews-escalate-overdue": {"task": "almportal.reviews.tasks.escalate_overdue_reviews",
+                                 "schedule": crontab(minute="*/15")},
+    "reviews-send-reminders": {"task": "almportal.reviews.tasks.send_reminders",
+                               "schedule": crontab(minute=7)},
 }

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "almportal.risk",
     "almportal.releases",
     "almportal.operations",
+    "almportal.retirement",
     "almportal.reviews",
     "almportal.audit",
     "almportal.portal",
@@ -94,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "almportal.accounts.context_processors.roles",
+                "almportal.accounts.context_processors.notifications",
             ],
         },
     },
@@ -149,6 +151,11 @@ MEDIA_URL = "/media/"  # never served directly: evidence is streamed through a p
 
 # Requests: intake forms are small; evidence uploads have their own limit in the releases app.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+# Evidence files of readiness checklists (releases app): the largest accepted, in bytes.
+EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
+# Decommissioning: how long a retired agent's logs and evidence are kept at least, in days
+# (six months by default: the EU AI Act's log-keeping articles ask for at least that).
+DECOMMISSION_LOG_RETENTION_DAYS = env_int("DECOMMISSION_LOG_RETENTION_DAYS", 183)
 
 # Governance: django-guardian and history.
 GUARDIAN_RAISE_403 = False
@@ -196,6 +203,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DataClassificationEnum": "almportal.inventory.choices.DataClassification",
         "AssessedTierEnum": "almportal.risk.choices.TIER_CHOICES",
+        "ChecklistItemStatusEnum": "almportal.releases.choices.ItemStatus",
+        "SignOffDecisionEnum": "almportal.releases.choices.Decision",
+        "EvidenceKindEnum": "almportal.releases.choices.EvidenceKind",
+        "TokenStatusEnum": ["active", "expired", "revoked"],
     },
 }
 
@@ -209,12 +220,13 @@ if REDIS_URL:
 else:
     CELERY_BROKER_URL = "filesystem://"
     # kombu's filesystem transport does not create its folders.
-    for folder in ("queue", "processed"):
+    for folder in ("queue", "processed", "control"):
         (CELERY_BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
@@ -238,6 +250,8 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "ALM Portal <almportal@localhost>")
+# Reminders: a release waiting this many days for sign-off reminds those who could sign.
+SIGNOFF_REMINDER_DAYS = env_int("SIGNOFF_REMINDER_DAYS", 3)
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Security: production defaults that pass `manage.py check --deploy`.

@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("almportal.risk.api_urls")),
     path("", include("almportal.releases.api_urls")),
     path("", include("almportal.operations.api_urls")),
+    path("", include("almportal.retirement.api_urls")),
     path("", include("almportal.reviews.api_urls")),
     path("", include("almportal.audit.api_urls")),
 ]
@@ -21,6 +22,7 @@ urlpatterns = [
     path("risk/", include("almportal.risk.urls")),
     path("releases/", include("almportal.releases.urls")),
     path("operations/", include("almportal.operations.urls")),
+    path("retirement/", include("almportal.retirement.urls")),
     path("reviews/", include("almportal.reviews.urls")),
     path("audit/", include("almportal.audit.urls")),
     path("account/", include("almportal.accounts.urls")),

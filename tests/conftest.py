@@ -5,6 +5,19 @@ from almportal.accounts.roles import Role
 from .factories import make_agent, make_user
 
 
+def pytest_collection_modifyitems(items):
+    """Every test that commits (transaction=True) starts from the migrated database, seeded
+    rows included (roles, questionnaire, tier policies, environments), however the tests before
+    it left the database: their flush would otherwise drop the seeds, and the roles recreated
+    after a flush would collide with those a serialized test restores."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is not None and marker.kwargs.get("transaction"):
+            item.add_marker(pytest.mark.django_db(**{**marker.kwargs,
+                                                     "serialized_rollback": True}),
+                            append=False)  # first, so that it is the closest marker
+
+
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

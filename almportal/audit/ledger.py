@@ -17,6 +17,8 @@ import datetime as dt
 import json
 from decimal import Decimal
 from typing import Any
+
+from django.db.models.fields.files import FieldFile
 from uuid import UUID
 
 from ..core.hashing import canonical_json, content_hash
@@ -59,7 +61,7 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, (list, tuple, set, frozenset)):
         items = [jsonable(v) for v in value]
         return sorted(items, key=canonical_json) if isinstance(value, (set, frozenset)) else items
-    if hasattr(value, "name") and hasattr(value, "url"):  # a FieldFile: its stored name
+    if isinstance(value, FieldFile):  # its stored name (an empty one has no url to ask for)
         return value.name or None
     return str(value)
 

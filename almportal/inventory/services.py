@@ -413,3 +413,22 @@ def release_submit(*, actor: User, release: Release, reason: str = "") -> Releas
     record(release, actor=actor, reason=reason or "Release submitted for sign-off")
     signals.release_submitted.send(sender=Release, release=release, actor=actor)
     return release
+
+
+@transaction.atomic
+def release_set_state(*, actor: User, release: Release, state: str, reason: str) -> Release:
+    """Move a release along RELEASE_TRANSITIONS under a row lock (called by the releases and
+    operations services, which have already checked the actor's rights)."""
+    release = lock(Release, release.pk)
+    release_states.check(release.state, state)
+    release.state = state
+    record(release, actor=actor, reason=reason)
+    return release
+
+
+@transaction.atomic
+def agent_set_stage(*, actor: User, agent: Agent, stage: str, reason: str) -> Agent:
+    """Move an agent along STAGE_TRANSITIONS under a row lock (called by the operations services
+    — first production deployment, kill switch — which have already checked the actor's rights)."""
+    agent = lock(Agent, agent.pk)
+    return _move(agent, stage, actor=actor, reason=reason)

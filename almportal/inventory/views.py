@@ -11,8 +11,6 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -38,7 +36,6 @@ from .models import COMPONENT_MODELS, Agent, Credential, Release
 from .selectors import agent_components, agent_delegates, agent_history, agents_visible_to
 
 PAGE_SIZE = 25
-RISK_PANEL = "risk/_agent_panel.html"
 
 
 def _agent_for(user: User, slug: str) -> Agent:
@@ -53,10 +50,9 @@ def _release_for(user: User, slug: str, number: int) -> Release:
 
 
 def _require_change(user: User, agent: Agent) -> None:
-    """Form pages are offered only to those who may change the agent; the service still decides
-    on submit."""
-    if not can(user, "inventory.change_agent", agent):
-        raise PermissionDenied("Only the agent's owner, a delegate or an admin may change it.")
+    """Form pages are offered only to those who may change the agent now (403 or 409 page);
+    the service still decides on submit."""
+    services.require_agent_change(user, agent)
 
 
 @dataclass
@@ -82,14 +78,6 @@ class AgentActions:
             release=change and agent.stage in (Stage.IN_DEVELOPMENT, Stage.LIVE,
                                                Stage.SUSPENDED),
         )
-
-
-def _has_template(name: str) -> bool:
-    try:
-        get_template(name)
-    except TemplateDoesNotExist:
-        return False
-    return True
 
 
 def _next_or(request, default: str) -> str:
@@ -175,7 +163,6 @@ def agent_detail(request, slug):
         "delegates": agent_delegates(agent),
         "delegate_form": DelegateForm(),
         "history": agent_history(agent),
-        "risk_panel": _has_template(RISK_PANEL),
     })
 
 

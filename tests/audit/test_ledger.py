@@ -108,3 +108,13 @@ def test_it_ignores_rows_rolled_back_in_a_savepoint(owner, ledgered):
                  .values_list("object_repr", flat=True))
     assert reprs == ["Kept"]
     assert kept.pk
+
+
+def test_an_empty_file_field_is_recorded_as_none():
+    from django.db.models.fields.files import FieldFile
+
+    from almportal.audit.ledger import jsonable
+    from almportal.releases.models import Evidence
+
+    empty = FieldFile(None, Evidence._meta.get_field("file"), "")
+    assert jsonable(empty) is None

@@ -26,8 +26,11 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"report_{report.when}", report)
 
 
-@pytest.fixture(scope="package")
-def browser():
+@pytest.fixture
+def browser(transactional_db):
+    """A browser per test, started after the test's database is ready: Playwright's event loop
+    gives Django a different connection object in this thread, so the database must be set up
+    (and a serialized test's rows restored) before the loop starts."""
     executable = _chromium()
     if executable is None:
         if os.environ.get("CI", "").lower() == "true":
@@ -38,7 +41,7 @@ def browser():
 
     # Playwright's sync API keeps an event loop in this thread while the browser is open, and
     # Django refuses ORM calls next to a running loop. The tests' own ORM calls are plain
-    # synchronous code, so allow them, for this package only.
+    # synchronous code, so allow them while the browser runs.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
         with sync_playwright() as playwright:

@@ -210,7 +210,7 @@ DEMO_AGENTS = [
                       "submit": True}],
     },
     {
-        "owner": "owner", "stage": Stage.LIVE, "delegate": "owner2",
+        "owner": "owner", "stage": Stage.LIVE, "delegate": "owner2", "review_due": True,
         "intake": {
             "name": "IT helpdesk triage",
             "purpose": "Reads incoming IT tickets, classifies them, fills in the missing "
@@ -423,6 +423,10 @@ class Command(BaseCommand):
         for stage in FORCED_PATHS.get(target, []):
             agent.stage = stage
             record(agent, actor=users["admin"], reason=FORCED_REASONS[stage])
+        if spec.get("review_due"):
+            # The first access-review scan after `make run` starts opens this agent's review.
+            agent.next_review_at = timezone.localdate()
+            record(agent, actor=users["admin"], reason="Demo data: access review due today")
         if "revoke" in spec:
             credential = agent.credentials.get(name=spec["revoke"])
             inventory.credential_revoke(actor=users["admin"], credential=credential,
