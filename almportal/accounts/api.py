@@ -7,6 +7,7 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from ..core.api import ReasonSerializer, StrictSerializer, validated
 from .models import ApiToken, TokenScope, User
 from .services import token_create, token_revoke, tokens_visible_to
 
@@ -18,43 +19,6 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
     def get_security_definition(self, auto_schema):
         return build_bearer_security_scheme_object(header_name="Authorization",
                                                    token_prefix="Bearer")
-
-
-class StrictInput:
-    """Refuses keys it does not know, or cannot set, instead of silently dropping them: a
-    client that believes it changed something must hear that it did not."""
-
-    def to_internal_value(self, data):
-        refused = {}
-        if isinstance(data, dict):
-            writable = {name for name, field in self.fields.items() if not field.read_only}
-            refused = {key: ["This field cannot be set here."]
-                       for key in data if key not in writable}
-        try:
-            value = super().to_internal_value(data)
-        except serializers.ValidationError as exc:
-            if refused and isinstance(exc.detail, dict):
-                raise serializers.ValidationError({**exc.detail, **refused}) from exc
-            raise
-        if refused:
-            raise serializers.ValidationError(refused)
-        return value
-
-
-class StrictSerializer(StrictInput, serializers.Serializer):
-    pass
-
-
-class StrictModelSerializer(StrictInput, serializers.ModelSerializer):
-    pass
-
-
-class ReasonSerializer(StrictSerializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
-
-
-class RequiredReasonSerializer(StrictSerializer):
-    reason = serializers.CharField(max_length=1000)
 
 
 class NoTokenMinting(permissions.BasePermission):
@@ -133,10 +97,3 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         reason = validated(ReasonSerializer, request)["reason"]
         token = token_revoke(actor=request.user, token=token, reason=reason)
         return Response(ApiTokenSerializer(token).data)
-
-
-def validated(serializer_class, request, **kwargs) -> dict:
-    """The request body parsed by the serializer, or a 400 with its field errors."""
-    serializer = serializer_class(data=request.data, context={"request": request}, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data

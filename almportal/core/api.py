@@ -3,7 +3,7 @@
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
-from rest_framework import exceptions, pagination, status
+from rest_framework import exceptions, pagination, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -42,3 +42,49 @@ def exception_handler(exc, context):
     elif isinstance(response.data, dict) and "detail" in response.data:
         response.data = {"detail": response.data["detail"]}
     return response
+
+
+# --- Input: strict serializers and one way to parse a request body ----------------------------
+
+class StrictInput:
+    """Refuses keys it does not know, or cannot set, instead of silently dropping them: a
+    client that believes it changed something must hear that it did not."""
+
+    def to_internal_value(self, data):
+        refused = {}
+        if isinstance(data, dict):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            refused = {key: ["This field cannot be set here."]
+                       for key in data if key not in writable}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if refused and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**exc.detail, **refused}) from exc
+            raise
+        if refused:
+            raise serializers.ValidationError(refused)
+        return value
+
+
+class StrictSerializer(StrictInput, serializers.Serializer):
+    pass
+
+
+class StrictModelSerializer(StrictInput, serializers.ModelSerializer):
+    pass
+
+
+class ReasonSerializer(StrictSerializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
+class RequiredReasonSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=1000)
+
+
+def validated(serializer_class, request, **kwargs) -> dict:
+    """The request body parsed by the serializer, or a 400 with its field errors."""
+    serializer = serializer_class(data=request.data, context={"request": request}, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

@@ -12,7 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..accounts.api import StrictSerializer, validated
+from ..core.api import StrictSerializer, validated
 from ..accounts.models import User
 from ..core.parsers import JSONParser
 from ..inventory.api import VisibleAgentField

@@ -11,7 +11,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from ..accounts.api import StrictSerializer, validated
+from ..core.api import StrictSerializer, validated
 from ..accounts.models import User
 from ..inventory.api import VisibleAgentField
 from . import selectors, services

@@ -8,7 +8,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from ..accounts.api import StrictSerializer, validated
+from ..core.api import StrictSerializer, validated
 from ..accounts.models import Notification
 from ..accounts.notifications import notification_mark_read, notifications_mark_all_read
 from . import selectors, services

@@ -8,7 +8,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from ..accounts.api import StrictSerializer, validated
+from ..core.api import StrictSerializer, validated
 from ..inventory.selectors import agents_visible_to
 from . import selectors, services
 from .choices import TIER_CHOICES, AssessmentState
