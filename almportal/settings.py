@@ -207,6 +207,7 @@ SPECTACULAR_SETTINGS = {
         "SignOffDecisionEnum": "almportal.releases.choices.Decision",
         "EvidenceKindEnum": "almportal.releases.choices.EvidenceKind",
         "TokenStatusEnum": ["active", "expired", "revoked"],
+        "IncidentStatusEnum": "almportal.operations.choices.IncidentStatus",
     },
 }
 

@@ -1,11 +1,18 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import api
+from . import api, api_manage
 
 router = SimpleRouter()
+router.register("deployments", api_manage.DeploymentViewSet, basename="deployment")
+router.register("alerts", api_manage.AlertViewSet, basename="alert")
+router.register("incidents", api_manage.IncidentViewSet, basename="incident")
 urlpatterns = [
     path("runtime/agents/<slug:slug>/", api.RuntimeStatusView.as_view(), name="runtime-status"),
     path("ingest/samples/", api.IngestSamplesView.as_view(), name="ingest-samples"),
+    path("agents/<slug:slug>/suspend/", api_manage.AgentSuspendView.as_view(),
+         name="agent-suspend"),
+    path("agents/<slug:slug>/resume/", api_manage.AgentResumeView.as_view(),
+         name="agent-resume"),
     *router.urls,
 ]
