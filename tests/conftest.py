@@ -24,6 +24,12 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    """Uploads and archives (the demo data retires an agent) go to the test's own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def _plain_http_pages(settings):
     """Pages over plain HTTP with unhashed static names: no HTTPS redirect, no manifest."""
     settings.SECURE_SSL_REDIRECT = False

@@ -10,6 +10,21 @@ from almportal.accounts.models import User
 from almportal.accounts.roles import Role
 from almportal.inventory.choices import ReleaseState, Stage
 from almportal.inventory.models import COMPONENT_MODELS, Agent, Release
+from almportal.operations.choices import CanaryState, DeploymentState
+from almportal.operations.models import (
+    Alert,
+    Deployment,
+    IngestBatch,
+    Incident,
+    MetricSample,
+    Suspension,
+)
+from almportal.releases.choices import ItemStatus
+from almportal.releases.models import ChecklistItem, EvaluationRun, SignOff
+from almportal.releases.services import release_gate
+from almportal.retirement.choices import PlanState, TaskStatus
+from almportal.retirement.models import Archive, DecommissionPlan, DecommissionTask
+from almportal.risk.models import Assessment
 
 pytestmark = pytest.mark.django_db
 
@@ -29,13 +44,27 @@ def counts() -> dict[str, int]:
         "components": sum(m.objects.count() for m in COMPONENT_MODELS.values()),
         "releases": Release.objects.count(),
         "history": history,
+        "assessments": Assessment.objects.count(),
+        "checklist items": ChecklistItem.objects.count(),
+        "evaluation runs": EvaluationRun.objects.count(),
+        "sign-offs": SignOff.objects.count(),
+        "deployments": Deployment.objects.count(),
+        "batches": IngestBatch.objects.count(),
+        "samples": MetricSample.objects.count(),
+        "alerts": Alert.objects.count(),
+        "incidents": Incident.objects.count(),
+        "suspensions": Suspension.objects.count(),
+        "plans": DecommissionPlan.objects.count(),
+        "tasks done": DecommissionTask.objects.filter(status=TaskStatus.DONE).count(),
+        "archives": Archive.objects.count(),
     }
 
 
 def test_it_creates_a_user_per_role_with_demo_passwords():
     output = seed()
     expected = {"owner": Role.BUSINESS_OWNER, "owner2": Role.BUSINESS_OWNER,
-                "compliance": Role.COMPLIANCE, "security": Role.SECURITY,
+                "compliance": Role.COMPLIANCE, "compliance2": Role.COMPLIANCE,
+                "security": Role.SECURITY, "security2": Role.SECURITY,
                 "auditor": Role.AUDITOR, "admin": Role.ADMIN}
     for username, role in expected.items():
         user = User.objects.get(username=username)
@@ -50,9 +79,79 @@ def test_it_creates_agents_in_every_stage_with_components_and_releases():
     seed()
     assert set(Agent.objects.values_list("stage", flat=True)) == set(Stage.values)
     assert Release.objects.filter(state=ReleaseState.SUBMITTED).count() == 1
+    assert Release.objects.filter(state=ReleaseState.DEPLOYED).count() == 3
     for model in COMPONENT_MODELS.values():
         assert model.objects.exists(), model
     assert COMPONENT_MODELS["tools"].objects.filter(writes=True).exists()
+
+
+def test_agents_past_intake_are_assessed_by_compliance_across_tiers():
+    seed()
+    past_intake = Agent.objects.exclude(stage__in=[Stage.DRAFT, Stage.PROPOSED, Stage.DECLINED])
+    for agent in past_intake:
+        assessment = agent.risk_assessments.get()
+        assert assessment.completed_by.username == "compliance"
+        assert assessment.tier == agent.risk_tier
+    assert {"low", "medium", "high"} <= set(past_intake.values_list("risk_tier", flat=True))
+
+
+def test_releases_in_production_passed_the_real_gate():
+    seed()
+    shipped = Release.objects.exclude(state__in=[ReleaseState.DRAFT, ReleaseState.SUBMITTED])
+    assert shipped.count() == 5
+    for release in shipped:
+        items = release.checklist_items.all()
+        assert items and all(i.status == ItemStatus.ACCEPTED for i in items)
+        assert all(i.reviewed_by.username == "security2" for i in items)
+        assert all(i.evidence.exists() for i in items)
+        assert release.evaluation_runs.filter(passed=True).exists()
+        signers = set(release.signoffs.values_list("user__username", flat=True))
+        assert release.submitted_by.username not in signers
+        assert release.agent.business_owner.username in signers
+    high = Release.objects.get(agent__slug="customer-support-assistant")
+    assert set(high.signoffs.values_list("user__username", flat=True)) == {
+        "owner2", "security", "compliance", "compliance2"}
+    assert release_gate(high).passed
+
+
+def test_the_live_agent_runs_a_canary_and_live_releases_have_two_weeks_of_samples():
+    seed()
+    live = Agent.objects.get(stage=Stage.LIVE)
+    canary = live.deployments.get(state=DeploymentState.ACTIVE)
+    assert (canary.canary_state, canary.canary_weight) == (CanaryState.IN_PROGRESS, 25)
+    serving = Release.objects.filter(state=ReleaseState.DEPLOYED)
+    assert serving.count() == 3
+    for release in serving:
+        samples = MetricSample.objects.filter(release=release)
+        metrics = set(samples.values_list("metric", flat=True))
+        assert {"requests", "errors", "latency_ms", "cost", "satisfaction"} <= metrics
+        days = {s.date() for s in samples.values_list("timestamp", flat=True)}
+        assert len(days) >= 14
+
+
+def test_the_suspended_agent_has_an_alert_a_serious_incident_and_a_kill_switch_reason():
+    seed()
+    suspended = Agent.objects.get(stage=Stage.SUSPENDED)
+    alert = Alert.objects.get()
+    incident = Incident.objects.get()
+    assert alert.agent == incident.agent == suspended
+    assert alert.incident == incident
+    assert incident.serious and incident.report_deadline is not None
+    suspension = suspended.suspensions.get()
+    assert "refunds" in suspension.reason
+    assert suspension.suspended_by.username == "compliance"
+
+
+def test_decommissioning_is_under_way_and_done():
+    seed()
+    sunsetting = DecommissionPlan.objects.get(agent__stage=Stage.SUNSETTING)
+    done = sunsetting.tasks.filter(status=TaskStatus.DONE).count()
+    assert 0 < done < sunsetting.tasks.count()
+    retired = DecommissionPlan.objects.get(agent__stage=Stage.RETIRED)
+    assert retired.state == PlanState.RETIRED
+    assert not retired.tasks.exclude(status=TaskStatus.DONE).exists()
+    assert retired.signoffs.count() == 2
+    assert Archive.objects.get().agent == retired.agent
 
 
 def test_it_records_who_did_what_and_why():
