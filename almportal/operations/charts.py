@@ -10,13 +10,13 @@ from django.db.models import Avg, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from ..core.charts import COLOURS, fmt_number as _fmt, nice_ceiling as _nice
 from ..inventory.models import Agent, Release
 from .models import Environment, MetricSample
 from .services.thresholds import budgets, percentile
 
 WIDTH, HEIGHT = 640, 220
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 56, 16, 16, 32
-COLOURS = ["#1f6feb", "#d9480f", "#2f9e44", "#9c36b5", "#e8590c", "#0c8599"]
 
 
 @dataclass
@@ -94,25 +94,6 @@ class Chart:
         every = max(1, len(self.days) // 7)
         self.x_labels = [(x_of[d], d.strftime("%m-%d")) for d in self.days[::every]]
         return self
-
-
-def _fmt(value: float | None) -> str:
-    if value is None:
-        return "—"
-    if value == int(value) and abs(value) >= 1:
-        return f"{int(value):,}"
-    return f"{value:.3g}" if abs(value) < 1 else f"{value:,.2f}"
-
-
-def _nice(value: float) -> float:
-    """A round top for the y axis."""
-    if value <= 0:
-        return 1.0
-    magnitude = 10 ** (len(str(int(value))) - 1) if value >= 1 else 1
-    for factor in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
-        if value <= factor * magnitude:
-            return factor * magnitude
-    return value
 
 
 def _window(now: datetime, days: int) -> list[date]:

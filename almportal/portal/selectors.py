@@ -1,14 +1,26 @@
 """What each role's home page gathers: small queries over the lower apps' selectors."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from ..accounts.models import ApiToken, User
-from ..inventory.choices import GrantMode, ReleaseState, Stage
+from ..audit.models import LedgerEntry
+from ..audit.selectors import ledger_head, recent_exports, recent_verifications
+from ..inventory.choices import CLOSED_STAGES, GrantMode, ReleaseState, Stage
 from ..inventory.models import Agent, AgentUserObjectPermission, Credential, Release
-from ..inventory.selectors import agents_visible_to
+from ..inventory.selectors import agents_visible_to, releases_visible_to
+from ..operations.choices import IncidentStatus, RuntimeState
+from ..operations.models import Alert, Incident
+from ..operations.selectors import incidents_visible_to, production, runtime_status
+from ..releases.services import release_gate
+from ..reviews.models import UNFINISHED_STATES
+from ..reviews.selectors import agent_review_status, reviews_visible_to
+from ..risk.choices import AssessmentState
+from ..risk.models import Assessment, TierPolicy
+from ..risk.services import assessment_status
 
 EXPIRY_WINDOW = timedelta(days=30)
 
@@ -67,3 +79,165 @@ def totals() -> dict[str, int]:
         "active_tokens": ApiToken.objects.filter(revoked_at__isnull=True,
                                                  expires_at__gt=timezone.now()).count(),
     }
+
+
+# --- Role home pages -------------------------------------------------------------------------
+
+def open_incidents(user: User) -> QuerySet:
+
+    return (incidents_visible_to(user).exclude(status=IncidentStatus.RESOLVED)
+            .order_by("-opened_at", "-pk"))
+
+
+def serious_incident_deadlines(user: User) -> QuerySet:
+    """Serious incidents not yet reported to the authority, nearest deadline first."""
+
+    return (incidents_visible_to(user).filter(serious=True, reported_at__isnull=True)
+            .order_by("report_deadline", "pk"))
+
+
+def releases_waiting_for_signoff(user: User) -> QuerySet[Release]:
+
+    return (releases_visible_to(user).filter(state=ReleaseState.SUBMITTED)
+            .select_related("agent", "submitted_by").order_by("submitted_at", "pk"))
+
+
+def overdue_reviews(user: User, now=None) -> QuerySet:
+
+    return (reviews_visible_to(user).filter(state__in=UNFINISHED_STATES,
+                                            due_at__lte=now or timezone.now())
+            .order_by("due_at", "pk"))
+
+
+@dataclass
+class AssessmentDue:
+    agent: Agent
+    completed_at: object | None
+    due_at: object | None
+
+    @property
+    def missing(self) -> bool:
+        return self.completed_at is None
+
+
+def assessments_due(user: User, now=None) -> list[AssessmentDue]:
+    """Agents past intake whose latest completed assessment is older than its tier's
+    reassessment period, or that have none. Three queries whatever the number of agents.
+
+    The agent page and the risk pages also call an assessment stale when the agent's
+    risk-relevant attributes changed; that needs every agent's components, so this overview
+    only counts what the calendar says."""
+
+    now = now or timezone.now()
+    latest = (Assessment.objects.filter(agent=OuterRef("pk"), state=AssessmentState.COMPLETED)
+              .order_by("-completed_at", "-pk"))
+    agents = (agents_visible_to(user)
+              .exclude(stage__in=[*CLOSED_STAGES, Stage.DRAFT, Stage.DECLINED])
+              .annotate(assessed_at=Subquery(latest.values("completed_at")[:1]),
+                        assessed_tier=Subquery(latest.values("tier")[:1]))
+              .select_related("business_owner").order_by("name"))
+    periods = dict(TierPolicy.objects.values_list("tier", "reassessment_days"))
+    due = []
+    for agent in agents:
+        if agent.assessed_at is None:
+            due.append(AssessmentDue(agent, None, None))
+            continue
+        days = periods.get(agent.assessed_tier)
+        due_at = agent.assessed_at + timedelta(days=days) if days else None
+        if due_at is not None and due_at <= now:
+            due.append(AssessmentDue(agent, agent.assessed_at, due_at))
+    return due
+
+
+def owner_home(user: User) -> dict:
+    mine = agents_in_my_care(user)
+    return {
+        "agents": list(mine.order_by("name")),
+        "waiting": list(waiting_for_owner(user).order_by("name")),
+        "counts": stage_counts(mine),
+        "in_review": list(releases_waiting_for_signoff(user).filter(agent__in=mine)),
+        "incidents": list(open_incidents(user).filter(agent__in=mine)),
+    }
+
+
+def compliance_home(user: User) -> dict:
+    return {
+        "intakes": list(intakes_to_triage(user).select_related("business_owner")),
+        "signoffs": list(releases_waiting_for_signoff(user)),
+        "assessments": assessments_due(user),
+        "overdue_reviews": list(overdue_reviews(user)),
+        "incidents": list(open_incidents(user)),
+        "serious": list(serious_incident_deadlines(user)),
+        "counts": stage_counts(agents_visible_to(user)),
+    }
+
+
+@dataclass
+class LedgerStatus:
+    entries: int
+    head_seq: int
+    head_hash: str
+    last_run: object | None
+
+
+def ledger_status() -> LedgerStatus:
+
+    head = ledger_head()
+    runs = recent_verifications(limit=1)
+    return LedgerStatus(LedgerEntry.objects.count(), head.seq, head.hash,
+                        runs[0] if runs else None)
+
+
+def recent_ledger_entries(limit: int = 15) -> list:
+
+    return list(LedgerEntry.objects.order_by("-seq")[:limit])
+
+
+def auditor_home(user: User) -> dict:
+
+    return {
+        "changes": recent_ledger_entries(),
+        "ledger": ledger_status(),
+        "exports": recent_exports(limit=10),
+        "counts": stage_counts(agents_visible_to(user)),
+    }
+
+
+# --- The agent page's summary ----------------------------------------------------------------
+
+@dataclass
+class AgentSummary:
+    current_release: Release | None
+    gate: object | None
+    deployed_release: Release | None
+    runtime_state: str
+    runtime_label: str
+    open_alerts: int
+    open_incidents: int
+    assessment: object
+    review: object
+
+
+def agent_summary(agent: Agent) -> AgentSummary:
+    """The header of the agent page: where the agent stands in each area."""
+    releases = list(agent.releases.filter(state__in=[ReleaseState.SUBMITTED,
+                                                     ReleaseState.APPROVED,
+                                                     ReleaseState.DEPLOYED])
+                    .order_by("-number"))
+    current = next((r for r in releases if r.state != ReleaseState.DEPLOYED), None)
+    deployed = next((r for r in releases if r.state == ReleaseState.DEPLOYED), None)
+    environment = production()
+    state = (runtime_status(agent, environment).state if environment is not None
+             else RuntimeState.NOT_DEPLOYED)
+    return AgentSummary(
+        current_release=current,
+        gate=release_gate(current) if current is not None else None,
+        deployed_release=deployed,
+        runtime_state=str(state),
+        runtime_label=RuntimeState(state).label,
+        open_alerts=Alert.objects.filter(agent=agent, cleared_at__isnull=True).count(),
+        open_incidents=Incident.objects.filter(agent=agent).exclude(
+            status=IncidentStatus.RESOLVED).count(),
+        assessment=assessment_status(agent),
+        review=agent_review_status(agent),
+    )

@@ -1,9 +1,15 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from ..accounts.roles import Role
-from ..inventory.selectors import agents_visible_to
+from ..core.errors import DomainError, NotPermitted
+from ..core.views import refuse_not_permitted
+from ..inventory import services as inventory_services
 from . import selectors
+from .health import system_health
+from .portfolio import portfolio
 
 
 def _error(request, status: int, title: str, message: str):
@@ -34,20 +40,46 @@ def home(request):
     """One page per role: what waits for this user. A person with several roles sees each."""
     user, context = request.user, {}
     if user.has_role(Role.BUSINESS_OWNER):
-        mine = selectors.agents_in_my_care(user)
-        context["owner"] = {"agents": mine, "waiting": selectors.waiting_for_owner(user),
-                            "counts": selectors.stage_counts(mine)}
-    if user.has_role(Role.COMPLIANCE):
-        context["compliance"] = {"intakes": selectors.intakes_to_triage(user),
-                                 "counts": selectors.stage_counts(agents_visible_to(user))}
+        context["owner"] = selectors.owner_home(user)
+    if user.has_role(Role.COMPLIANCE) or user.has_role(Role.ADMIN):
+        context["compliance"] = selectors.compliance_home(user)
     if user.has_role(Role.SECURITY):
         context["security"] = {"expiring": selectors.credentials_expiring(user),
                                "standing": selectors.standing_grants(user),
                                "live": selectors.live_grants(user).count()}
-    if user.has_role(Role.AUDITOR):
-        context["auditor"] = {"changes": selectors.recent_changes(user),
-                              "counts": selectors.stage_counts(agents_visible_to(user))}
+    if user.has_role(Role.AUDITOR) or user.has_role(Role.ADMIN):
+        context["auditor"] = selectors.auditor_home(user)
     if user.has_role(Role.ADMIN):
-        context["admin"] = {"totals": selectors.totals(),
-                            "counts": selectors.stage_counts(agents_visible_to(user))}
+        context["admin"] = {"totals": selectors.totals(), "health": system_health()}
     return render(request, "portal/home.html", context)
+
+
+@login_required
+def portfolio_view(request):
+    """Charts over every agent the user may see: all of them for the oversight roles, a
+    business owner's own for an owner."""
+    return render(request, "portal/portfolio.html", portfolio(request.user))
+
+
+@login_required
+@require_POST
+@refuse_not_permitted
+def intake_accept(request, slug):
+    """Accept an intake from the home page's triage list: inline with htmx (the row is
+    replaced), or a plain form post that comes back to the home page."""
+    agent = get_object_or_404(selectors.intakes_to_triage(request.user), slug=slug)
+    error = ""
+    try:
+        agent = inventory_services.agent_accept(actor=request.user, agent=agent)
+    except NotPermitted:
+        raise
+    except DomainError as exc:
+        error = exc.message
+    if request.headers.get("HX-Request"):
+        return render(request, "portal/_intake_row.html",
+                      {"agent": agent, "done": not error, "error": error})
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, f"“{agent}” accepted for development.")
+    return redirect("portal:home")

@@ -27,15 +27,18 @@ def serious_violations(page) -> list[str]:
 
 def pages_for(username: str) -> list[str]:
     agent = Agent.objects.filter(stage="in_development").first()
-    common = ["/", "/agents/", agent.get_absolute_url(), "/account/tokens/"]
+    live = Agent.objects.filter(stage="live").first() or agent
+    common = ["/", "/agents/", agent.get_absolute_url(), live.get_absolute_url(), "/portfolio/",
+              "/account/tokens/"]
     return {
         "owner": common + ["/agents/new/", f"{agent.get_absolute_url()}edit/"],
         "compliance": common + ["/agents/intake-queue/", "/risk/", "/risk/coverage/"],
         "auditor": common + ["/audit/", "/audit/history/", "/audit/verify/"],
+        "admin": common,
     }[username]
 
 
-@pytest.mark.parametrize("username", ["owner", "compliance", "auditor"])
+@pytest.mark.parametrize("username", ["owner", "compliance", "auditor", "admin"])
 def test_main_pages_have_no_serious_violation(page, username):
     call_command("seed_demo", verbosity=0)
     login(page, username, f"demo-{username}")

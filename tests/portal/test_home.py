@@ -29,8 +29,13 @@ def section(html: str, name: str) -> str:
 
 
 @pytest.fixture
-def estate(owner, other_owner):
-    """Agents in several stages, a release and some grants."""
+def estate(owner, other_owner, django_capture_on_commit_callbacks):
+    """Agents in several stages, a release and some grants (and their ledger entries)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        return _estate(owner, other_owner)
+
+
+def _estate(owner, other_owner):
     make_agent(owner, name="Draft one")
     make_agent(owner, Stage.DECLINED, name="Declined one")
     make_agent(owner, Stage.PROPOSED, name="Proposed one")

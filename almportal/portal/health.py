@@ -1,0 +1,92 @@
+"""System health for the admin home page: the worker and beat heartbeats and the last run of
+every periodic task in the beat schedule, flagged when older than twice its interval."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from celery.schedules import crontab
+from django.utils import timezone
+
+from ..core.models import Heartbeat
+
+HEARTBEAT_TASK = "almportal.core.tasks.beat_heartbeat"
+# A task is late when its last run is older than this many intervals.
+LATE_AFTER_INTERVALS = 2
+
+
+def schedule_interval(schedule) -> timedelta | None:
+    """How often a beat entry runs: seconds as given, or the mean gap of a crontab."""
+    if isinstance(schedule, (int, float)):
+        return timedelta(seconds=float(schedule))
+    if isinstance(schedule, timedelta):
+        return schedule
+    if isinstance(schedule, crontab):
+        per_hour = len(schedule.minute)
+        hours = len(schedule.hour)
+        runs_per_day = per_hour * hours
+        days = len(schedule.day_of_week)
+        seconds = 86400 / runs_per_day * (7 / days if days < 7 else 1)
+        return timedelta(seconds=seconds)
+    run_every = getattr(schedule, "run_every", None)
+    return run_every if isinstance(run_every, timedelta) else None
+
+
+@dataclass
+class TaskHealth:
+    name: str
+    task: str
+    interval: timedelta | None
+    last_run: datetime | None
+    runs: int
+    late: bool
+
+    @property
+    def interval_text(self) -> str:
+        if self.interval is None:
+            return "—"
+        seconds = int(self.interval.total_seconds())
+        if seconds < 120:
+            return f"every {seconds} s"
+        if seconds < 7200:
+            return f"every {seconds // 60} min"
+        if seconds < 2 * 86400:
+            return f"every {seconds // 3600} h"
+        return f"every {seconds // 86400} days"
+
+
+@dataclass
+class SystemHealth:
+    tasks: list[TaskHealth]
+    heartbeat: TaskHealth | None
+
+    @property
+    def late(self) -> list[TaskHealth]:
+        return [t for t in self.tasks if t.late]
+
+    @property
+    def ok(self) -> bool:
+        return not self.late
+
+
+def beat_schedule() -> dict:
+    from ..celery import app
+
+    return dict(app.conf.beat_schedule or {})
+
+
+def system_health(*, now: datetime | None = None, schedule: dict | None = None) -> SystemHealth:
+    """One query: every heartbeat row, matched to the beat entries by task name."""
+    now = now or timezone.now()
+    schedule = beat_schedule() if schedule is None else schedule
+    seen = {h.name: h for h in Heartbeat.objects.all()}
+    tasks = []
+    for name, entry in sorted(schedule.items()):
+        interval = schedule_interval(entry.get("schedule"))
+        beat = seen.get(entry["task"])
+        last = beat.last_seen_at if beat else None
+        late = last is None or (interval is not None
+                                and now - last > LATE_AFTER_INTERVALS * interval)
+        tasks.append(TaskHealth(name, entry["task"], interval, last,
+                                beat.runs if beat else 0, late))
+    heartbeat = next((t for t in tasks if t.task == HEARTBEAT_TASK), None)
+    return SystemHealth(tasks, heartbeat)

@@ -1,0 +1,19 @@
+from django import template
+
+from ...audit.selectors import can_view_audit
+from .. import selectors, timeline
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def agent_overview(context, agent) -> dict:
+    """The agent page's summary header and one page of its timeline."""
+    request = context.get("request")
+    page = request.GET.get("timeline") if request is not None else None
+    user = getattr(request, "user", None)
+    return {
+        "summary": selectors.agent_summary(agent),
+        "timeline": timeline.agent_timeline(agent, page or 1),
+        "audit": bool(user) and can_view_audit(user),
+    }
