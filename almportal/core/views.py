@@ -2,10 +2,11 @@
 
 from functools import wraps
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
-from .errors import Conflict, NotPermitted
+from .errors import Conflict, DomainError, NotPermitted
 
 
 def conflict_page(request, error: Conflict):
@@ -28,3 +29,30 @@ def refuse_not_permitted(view):
             return conflict_page(request, error)
 
     return wrapper
+
+
+def error_messages(request, error: DomainError) -> None:
+    """A service's refusal as messages, for pages that redirect rather than redraw a form."""
+    for field_messages in error.errors.values():
+        for message in field_messages:
+            messages.error(request, message)
+
+
+def post_action(request, form, call, done: str) -> bool:
+    """Run one service for a small POST form (`call(form.cleaned_data)`); bad input and the
+    service's refusals become messages, NotPermitted the 403 page (with refuse_not_permitted).
+    True when the service ran."""
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            for error in errors:
+                messages.error(request, error if field == "__all__" else f"{field}: {error}")
+        return False
+    try:
+        call(form.cleaned_data)
+    except NotPermitted:
+        raise
+    except DomainError as error:
+        error_messages(request, error)
+        return False
+    messages.success(request, done)
+    return True

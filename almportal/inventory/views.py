@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from ..accounts.models import User
 from ..accounts.permissions import can
 from ..core.errors import DomainError, NotPermitted, add_to_form
-from ..core.views import refuse_not_permitted
+from ..core.views import error_messages, refuse_not_permitted
 from . import services
 from .choices import CLOSED_STAGES, Stage
 from .filters import AgentFilter
@@ -87,12 +87,6 @@ def _next_or(request, default: str) -> str:
                                        require_https=request.is_secure()):
         return target
     return default
-
-
-def _error_message(request, error: DomainError) -> None:
-    for field_messages in error.errors.values():
-        for message in field_messages:
-            messages.error(request, message)
 
 
 # --- Agents -------------------------------------------------------------------------------
@@ -181,7 +175,7 @@ def _stage_action(service, done: str):
         except NotPermitted:
             raise
         except DomainError as error:
-            _error_message(request, error)
+            error_messages(request, error)
         else:
             messages.success(request, done.format(agent=agent))
         return redirect(_next_or(request, agent.get_absolute_url()))
@@ -238,7 +232,7 @@ def delegate_add(request, slug):
     except NotPermitted:
         raise
     except DomainError as error:
-        _error_message(request, error)
+        error_messages(request, error)
     else:
         messages.success(request, f"{form.cleaned_data['user']} is now a delegate.")
     return redirect(agent)
@@ -255,7 +249,7 @@ def delegate_remove(request, slug, user_id):
     except NotPermitted:
         raise
     except DomainError as error:
-        _error_message(request, error)
+        error_messages(request, error)
     else:
         messages.success(request, f"{person} is no longer a delegate.")
     return redirect(agent)
@@ -385,7 +379,7 @@ def release_submit(request, slug, number):
     except NotPermitted:
         raise
     except DomainError as error:
-        _error_message(request, error)
+        error_messages(request, error)
     else:
         messages.success(request, f"Release {release.display_version} submitted for sign-off.")
     return redirect(release)

@@ -15,7 +15,7 @@ from ..audit.registry import (
 )
 from ..audit.sections import as_json, as_of, display_fields, record_dict
 from ..inventory.models import Agent
-from .models import Alert, Deployment, Incident, IncidentEvent, Route, Suspension
+from .models import Alert, Deployment, Incident, Route, Suspension
 
 MODELS = {
     "deployments": ["operations.deployment", "operations.route", "operations.suspension"],

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from ..core.errors import DomainError, NotPermitted, add_to_form
-from ..core.views import refuse_not_permitted
+from ..core.views import post_action, refuse_not_permitted
 from . import selectors, services
 from .charts import dashboard_charts
 from .choices import CANARY_STEPS, IncidentStatus
@@ -28,30 +28,6 @@ from .forms import (
 )
 
 PAGE_SIZE = 25
-
-
-def _messages_from(request, error: DomainError) -> None:
-    for field_messages in error.errors.values():
-        for message in field_messages:
-            messages.error(request, message)
-
-
-def _post_action(request, form, call, done: str) -> bool:
-    """Run one service for a small POST form; errors become messages. True when it ran."""
-    if not form.is_valid():
-        for field, errors in form.errors.items():
-            for error in errors:
-                messages.error(request, f"{field}: {error}" if field != "__all__" else error)
-        return False
-    try:
-        call(form.cleaned_data)
-    except NotPermitted:
-        raise
-    except DomainError as error:
-        _messages_from(request, error)
-        return False
-    messages.success(request, done)
-    return True
 
 
 # --- Dashboard ----------------------------------------------------------------------------
@@ -130,7 +106,7 @@ def deployment_detail(request, pk):
 @refuse_not_permitted
 def deployment_promote(request, pk):
     deployment = selectors.deployment_for(request.user, pk)
-    _post_action(request, StepForm(request.POST), lambda d: services.canary_promote(
+    post_action(request, StepForm(request.POST), lambda d: services.canary_promote(
         actor=request.user, deployment=deployment, weight=d["weight"], reason=d["reason"]),
         "Canary promoted.")
     return redirect(deployment)
@@ -142,7 +118,7 @@ def deployment_promote(request, pk):
 def deployment_rollback(request, pk):
     deployment = selectors.deployment_for(request.user, pk)
     result = {}
-    ran = _post_action(request, ReasonForm(request.POST), lambda d: result.update(
+    ran = post_action(request, ReasonForm(request.POST), lambda d: result.update(
         deployment=services.deployment_rollback(
             actor=request.user, agent=deployment.agent, environment=deployment.environment,
             reason=d["reason"])), "Rolled back.")
@@ -169,7 +145,7 @@ def kill_switch(request, slug):
 @refuse_not_permitted
 def agent_suspend(request, slug):
     agent = selectors.agent_for(request.user, slug)
-    _post_action(request, SuspendForm(request.POST), lambda d: services.agent_suspend(
+    post_action(request, SuspendForm(request.POST), lambda d: services.agent_suspend(
         actor=request.user, agent=agent, reason=d["reason"], drill=d["drill"]),
         f"{agent} is suspended.")
     return redirect("operations:kill-switch", slug=agent.slug)
@@ -180,7 +156,7 @@ def agent_suspend(request, slug):
 @refuse_not_permitted
 def agent_resume(request, slug):
     agent = selectors.agent_for(request.user, slug)
-    _post_action(request, ReasonForm(request.POST), lambda d: services.agent_resume(
+    post_action(request, ReasonForm(request.POST), lambda d: services.agent_resume(
         actor=request.user, agent=agent, reason=d["reason"]), f"{agent} is live again.")
     return redirect("operations:kill-switch", slug=agent.slug)
 
@@ -243,7 +219,7 @@ def alert_open_incident(request, pk):
     alert = selectors.alert_for(request.user, pk)
     form = IncidentForm(request.POST, agent=alert.agent)
     result = {}
-    ran = _post_action(request, form, lambda d: result.update(incident=services.incident_open(
+    ran = post_action(request, form, lambda d: result.update(incident=services.incident_open(
         actor=request.user, agent=alert.agent, title=d["title"], severity=d["severity"],
         description=d["description"], alert=alert)), "Incident opened.")
     return redirect(result["incident"] if ran else alert)
@@ -305,7 +281,7 @@ def _incident_action(form_class, call, done: str):
     def view(request, pk):
         incident = selectors.incident_for(request.user, pk)
         kwargs = {"agent": incident.agent} if form_class is ReviewForm else {}
-        _post_action(request, form_class(request.POST, **kwargs),
+        post_action(request, form_class(request.POST, **kwargs),
                      lambda d: call(request.user, incident, d), done)
         return redirect(incident)
     return view

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from ..core.errors import DomainError, NotPermitted, add_to_form
-from ..core.views import refuse_not_permitted
+from ..core.views import error_messages, post_action, refuse_not_permitted
 from ..inventory.choices import CLOSED_STAGES
 from ..operations import selectors as operations
 from . import selectors, services
@@ -26,29 +26,6 @@ from .forms import (
 )
 
 PAGE_SIZE = 25
-
-
-def _messages_from(request, error: DomainError) -> None:
-    for field_messages in error.errors.values():
-        for message in field_messages:
-            messages.error(request, message)
-
-
-def _post_action(request, form, call, done: str) -> None:
-    """Run one service for a small POST form; errors become messages, NotPermitted a 403."""
-    if not form.is_valid():
-        for field, errors in form.errors.items():
-            for error in errors:
-                messages.error(request, error if field == "__all__" else f"{field}: {error}")
-        return
-    try:
-        call(form.cleaned_data)
-    except NotPermitted:
-        raise
-    except DomainError as error:
-        _messages_from(request, error)
-    else:
-        messages.success(request, done)
 
 
 @login_required
@@ -110,7 +87,7 @@ def _task_action(form_class, call, done: str):
     @refuse_not_permitted
     def view(request, pk):
         task = selectors.task_for(request.user, pk)
-        _post_action(request, form_class(request.POST),
+        post_action(request, form_class(request.POST),
                      lambda data: call(request.user, task, data), done)
         return redirect(task.get_absolute_url())
     return view
@@ -132,7 +109,7 @@ task_assign = _task_action(
 @refuse_not_permitted
 def plan_signoff(request, pk):
     plan = selectors.plan_for(request.user, pk)
-    _post_action(request, SignOffForm(request.POST), lambda data: services.signoff_record(
+    post_action(request, SignOffForm(request.POST), lambda data: services.signoff_record(
         actor=request.user, plan=plan, **data), "Your sign-off is recorded.")
     return redirect(plan)
 
@@ -142,7 +119,7 @@ def plan_signoff(request, pk):
 @refuse_not_permitted
 def plan_retire(request, pk):
     plan = selectors.plan_for(request.user, pk)
-    _post_action(request, RetireForm(request.POST), lambda data: services.plan_retire(
+    post_action(request, RetireForm(request.POST), lambda data: services.plan_retire(
         actor=request.user, plan=plan, **data), f"{plan.agent} is retired.")
     return redirect(plan)
 
@@ -153,7 +130,7 @@ def archive_download(request, pk):
     try:
         handle = selectors.archive_open(archive)
     except DomainError as error:
-        _messages_from(request, error)
+        error_messages(request, error)
         return redirect(archive.plan or archive.agent)
     return FileResponse(handle, as_attachment=True, filename=archive.file_name,
                         content_type="application/zip",
@@ -165,6 +142,6 @@ def archive_download(request, pk):
 @refuse_not_permitted
 def archive_hold(request, pk):
     archive = selectors.archive_for(request.user, pk)
-    _post_action(request, HoldForm(request.POST), lambda data: services.archive_hold(
+    post_action(request, HoldForm(request.POST), lambda data: services.archive_hold(
         actor=request.user, archive=archive, **data), "The archive's retention is extended.")
     return redirect(archive.plan or archive.agent)

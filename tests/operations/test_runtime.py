@@ -60,7 +60,7 @@ def test_it_lets_a_runtime_token_read_nothing_else(team, owner):
     agent, _ = team.live()
     client = runtime_client(owner)
     assert client.get("/api/v1/agents/").status_code == 403
-    assert client.get(f"/api/v1/releases/").status_code == 403
+    assert client.get("/api/v1/releases/").status_code == 403
 
 
 def test_it_refuses_sessions(team, owner):

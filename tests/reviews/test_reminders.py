@@ -16,7 +16,7 @@ from almportal.reviews.models import AccessReview
 from almportal.risk.choices import AssessmentState
 from almportal.risk.models import Assessment, Questionnaire
 
-from .conftest import later, live_agent, open_reviews
+from .conftest import later, open_reviews
 
 pytestmark = pytest.mark.django_db
 

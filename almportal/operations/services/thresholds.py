@@ -12,7 +12,6 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Avg, Q, Sum
-from django.urls import reverse
 from django.utils import timezone
 
 from ...accounts.models import User
