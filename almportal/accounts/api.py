@@ -1,5 +1,7 @@
-"""API tokens over the API: list your own (admins: all), create one (its key shown once), revoke."""
+"""API tokens over the API: list your own (admins: all), create one (its key shown once), revoke;
+and the caller's notifications: list, mark read."""
 
+import django_filters
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -8,7 +10,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from ..core.api import ReasonSerializer, StrictSerializer, validated
-from .models import ApiToken, TokenScope, User
+from .models import ApiToken, Notification, TokenScope, User
+from .notifications import notification_mark_read, notifications_mark_all_read
 from .services import token_create, token_revoke, tokens_visible_to
 
 
@@ -97,3 +100,58 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         reason = validated(ReasonSerializer, request)["reason"]
         token = token_revoke(actor=request.user, token=token, reason=reason)
         return Response(ApiTokenSerializer(token).data)
+
+
+# --- Notifications -----------------------------------------------------------------------------
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "subject", "body", "url", "created_at", "read_at"]
+        read_only_fields = fields
+
+
+class MarkedSerializer(serializers.Serializer):
+    marked = serializers.IntegerField()
+
+
+class NotificationFilter(django_filters.FilterSet):
+    unread = django_filters.BooleanFilter(field_name="read_at", lookup_expr="isnull",
+                                          label="Only unread")
+
+    class Meta:
+        model = Notification
+        fields = ["unread", "kind"]
+
+
+@extend_schema(tags=["notifications"])
+@extend_schema_view(
+    list=extend_schema(summary="Your notifications, newest first"),
+    retrieve=extend_schema(summary="One of your notifications"),
+)
+class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                          viewsets.GenericViewSet):
+    serializer_class = NotificationSerializer
+    filterset_class = NotificationFilter
+    queryset = Notification.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Notification.objects.none()
+        return Notification.objects.filter(user=self.request.user)
+
+    @extend_schema(summary="Mark one notification read", request=None,
+                   responses=NotificationSerializer)
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        notification = self.get_object()
+        notification_mark_read(actor=request.user, notification=notification)
+        notification.refresh_from_db()
+        return Response(NotificationSerializer(notification).data)
+
+    @extend_schema(summary="Mark all your notifications read", request=None,
+                   responses={200: MarkedSerializer})
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request):
+        marked = notifications_mark_all_read(actor=request.user)
+        return Response({"marked": marked}, status=status.HTTP_200_OK)

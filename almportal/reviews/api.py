@@ -1,16 +1,13 @@
-"""The reviews API: access reviews (list, read, certify), revocation tasks (list, read, complete)
-and the caller's notifications (list, mark read). Serializers parse and render; services
-decide."""
+"""The reviews API: access reviews (list, read, certify) and revocation tasks (list, read,
+complete). Serializers parse and render; services decide."""
 
 import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from ..core.api import StrictSerializer, validated
-from ..accounts.models import Notification
-from ..accounts.notifications import notification_mark_read, notifications_mark_all_read
 from . import selectors, services
 from .models import AccessReview, Decision, ReviewItem, ReviewState, RevocationTask, TaskState
 
@@ -140,56 +137,3 @@ class RevocationTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         task = services.revocation_task_complete(actor=request.user, task=self.get_object(),
                                                  note=data["note"])
         return Response(RevocationTaskSerializer(self.get_queryset().get(pk=task.pk)).data)
-
-
-class NotificationSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Notification
-        fields = ["id", "kind", "subject", "body", "url", "created_at", "read_at"]
-        read_only_fields = fields
-
-
-class MarkedSerializer(serializers.Serializer):
-    marked = serializers.IntegerField()
-
-
-class NotificationFilter(django_filters.FilterSet):
-    unread = django_filters.BooleanFilter(field_name="read_at", lookup_expr="isnull",
-                                          label="Only unread")
-
-    class Meta:
-        model = Notification
-        fields = ["unread", "kind"]
-
-
-@extend_schema(tags=["notifications"])
-@extend_schema_view(
-    list=extend_schema(summary="Your notifications, newest first"),
-    retrieve=extend_schema(summary="One of your notifications"),
-)
-class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                          viewsets.GenericViewSet):
-    serializer_class = NotificationSerializer
-    filterset_class = NotificationFilter
-    queryset = Notification.objects.none()
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Notification.objects.none()
-        return Notification.objects.filter(user=self.request.user)
-
-    @extend_schema(summary="Mark one notification read", request=None,
-                   responses=NotificationSerializer)
-    @action(detail=True, methods=["post"])
-    def read(self, request, pk=None):
-        notification = self.get_object()
-        notification_mark_read(actor=request.user, notification=notification)
-        notification.refresh_from_db()
-        return Response(NotificationSerializer(notification).data)
-
-    @extend_schema(summary="Mark all your notifications read", request=None,
-                   responses={200: MarkedSerializer})
-    @action(detail=False, methods=["post"], url_path="read-all")
-    def read_all(self, request):
-        marked = notifications_mark_all_read(actor=request.user)
-        return Response({"marked": marked}, status=status.HTTP_200_OK)

@@ -6,5 +6,4 @@ router = SimpleRouter()
 router.register("reviews/access-reviews", api.AccessReviewViewSet, basename="api-access-review")
 router.register("reviews/revocation-tasks", api.RevocationTaskViewSet,
                 basename="api-revocation-task")
-router.register("notifications", api.NotificationViewSet, basename="api-notification")
 urlpatterns = router.urls
