@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # the form templates, so that templates/django/forms/ can refine them
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -100,6 +101,10 @@ TEMPLATES = [
         },
     },
 ]
+
+# Form widgets and labels render through the template engine, so the project's templates can
+# refine Django's (templates/django/forms/label.html drops the trailing colon).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 DATABASES = {
     "default": dj_database_url.parse(
