@@ -7,8 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from ..core.errors import DomainError, NotPermitted, add_to_form
-from ..core.views import refuse_not_permitted
+from ..core.views import refusals_on, refuse_not_permitted
 from .forms import TokenForm
 from .models import Notification
 from .notifications import notification_mark_read, notifications_mark_all_read
@@ -37,16 +36,12 @@ def token_list(request):
 def token_create_view(request):
     form = _token_form(request)
     if form.is_valid():
-        try:
+        with refusals_on(form) as outcome:
             token, key = token_create(
                 actor=request.user, name=form.cleaned_data["name"],
                 scopes=form.cleaned_data["scopes"], expires_at=form.expires_at(),
                 owner=form.cleaned_data.get("user"))
-        except NotPermitted:
-            raise
-        except DomainError as error:
-            add_to_form(form, error)
-        else:
+        if outcome.ok:
             # The secret is in this response only: it is never stored, so never shown again.
             return render(request, "accounts/token_created.html", {"token": token, "key": key})
     return render(request, "accounts/token_list.html",

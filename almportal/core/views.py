@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
-from .errors import Conflict, DomainError, NotPermitted
+from .errors import Conflict, DomainError, NotPermitted, add_to_form
 
 
 def conflict_page(request, error: Conflict):
@@ -31,6 +31,34 @@ def refuse_not_permitted(view):
     return wrapper
 
 
+class refusals_on:
+    """Show a service's refusal on the form (or, with `request=`, as messages) and carry on to
+    draw the page again; `.ok` tells whether the service ran. NotPermitted is not caught: it
+    reaches refuse_not_permitted, the 403 page.
+
+        with refusals_on(form) as outcome:
+            agent = services.agent_update(actor=request.user, agent=agent, data=...)
+        if outcome.ok:
+            return redirect(agent)
+    """
+
+    def __init__(self, form=None, *, request=None) -> None:
+        self.form, self.request, self.ok = form, request, True
+
+    def __enter__(self) -> "refusals_on":
+        return self
+
+    def __exit__(self, exc_type, error, traceback) -> bool:
+        if not isinstance(error, DomainError) or isinstance(error, NotPermitted):
+            return False
+        self.ok = False
+        if self.form is not None:
+            add_to_form(self.form, error)
+        else:
+            error_messages(self.request, error)
+        return True
+
+
 def error_messages(request, error: DomainError) -> None:
     """A service's refusal as messages, for pages that redirect rather than redraw a form."""
     for field_messages in error.errors.values():
@@ -47,12 +75,8 @@ def post_action(request, form, call, done: str) -> bool:
             for error in errors:
                 messages.error(request, error if field == "__all__" else f"{field}: {error}")
         return False
-    try:
+    with refusals_on(request=request) as outcome:
         call(form.cleaned_data)
-    except NotPermitted:
-        raise
-    except DomainError as error:
-        error_messages(request, error)
-        return False
-    messages.success(request, done)
-    return True
+    if outcome.ok:
+        messages.success(request, done)
+    return outcome.ok

@@ -16,8 +16,7 @@ from django.views.decorators.http import require_POST
 
 from ..accounts.models import User
 from ..accounts.permissions import can
-from ..core.errors import DomainError, NotPermitted, add_to_form
-from ..core.views import error_messages, refuse_not_permitted
+from ..core.views import refusals_on, refuse_not_permitted
 from . import services
 from .choices import CLOSED_STAGES, Stage
 from .filters import AgentFilter
@@ -108,16 +107,12 @@ def agent_create(request):
         raise PermissionDenied("Your role may not file intakes.")
     form = AgentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusals_on(form) as outcome:
             with transaction.atomic():
                 agent = services.agent_create(actor=request.user, data=form.service_data())
                 if request.POST.get("action") == "submit":
                     services.agent_submit_intake(actor=request.user, agent=agent)
-        except NotPermitted:
-            raise
-        except DomainError as error:
-            add_to_form(form, error)
-        else:
+        if outcome.ok:
             submitted = agent.stage == Stage.PROPOSED
             messages.success(request, f"Intake “{agent}” " + (
                 "submitted for triage." if submitted else "saved as a draft."))
@@ -132,14 +127,10 @@ def agent_edit(request, slug):
     _require_change(request.user, agent)
     form = AgentEditForm(request.POST or None, instance=agent)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusals_on(form) as outcome:
             services.agent_update(actor=request.user, agent=agent, data=form.service_data(),
                                   reason=form.cleaned_data["reason"])
-        except NotPermitted:
-            raise
-        except DomainError as error:
-            add_to_form(form, error)
-        else:
+        if outcome.ok:
             messages.success(request, "Changes saved.")
             return redirect(agent)
     return render(request, "inventory/agent_form.html", {"form": form, "agent": agent})
@@ -170,13 +161,9 @@ def _stage_action(service, done: str):
         agent = _agent_for(request.user, slug)
         form = NoteForm(request.POST)
         form.is_valid()
-        try:
+        with refusals_on(request=request) as outcome:
             service(actor=request.user, agent=agent, reason=form.cleaned_data.get("reason", ""))
-        except NotPermitted:
-            raise
-        except DomainError as error:
-            error_messages(request, error)
-        else:
+        if outcome.ok:
             messages.success(request, done.format(agent=agent))
         return redirect(_next_or(request, agent.get_absolute_url()))
 
@@ -195,14 +182,10 @@ def agent_decline(request, slug):
     agent = _agent_for(request.user, slug)
     form = NoteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusals_on(form) as outcome:
             services.agent_decline(actor=request.user, agent=agent,
                                    reason=form.cleaned_data["reason"])
-        except NotPermitted:
-            raise
-        except DomainError as error:
-            add_to_form(form, error)
-        else:
+        if outcome.ok:
             messages.success(request, f"“{agent}” declined.")
             return redirect(_next_or(request, agent.get_absolute_url()))
     return render(request, "inventory/agent_decline.html", {"agent": agent, "form": form})
@@ -227,13 +210,9 @@ def delegate_add(request, slug):
     if not form.is_valid():
         messages.error(request, "Choose a person to make a delegate.")
         return redirect(agent)
-    try:
+    with refusals_on(request=request) as outcome:
         services.agent_add_delegate(actor=request.user, agent=agent, user=form.cleaned_data["user"])
-    except NotPermitted:
-        raise
-    except DomainError as error:
-        error_messages(request, error)
-    else:
+    if outcome.ok:
         messages.success(request, f"{form.cleaned_data['user']} is now a delegate.")
     return redirect(agent)
 
@@ -244,13 +223,9 @@ def delegate_add(request, slug):
 def delegate_remove(request, slug, user_id):
     agent = _agent_for(request.user, slug)
     person = get_object_or_404(User, pk=user_id)
-    try:
+    with refusals_on(request=request) as outcome:
         services.agent_remove_delegate(actor=request.user, agent=agent, user=person)
-    except NotPermitted:
-        raise
-    except DomainError as error:
-        error_messages(request, error)
-    else:
+    if outcome.ok:
         messages.success(request, f"{person} is no longer a delegate.")
     return redirect(agent)
 
@@ -266,15 +241,11 @@ def component_create(request, slug, kind):
     _require_change(request.user, agent)
     form = COMPONENT_FORMS[kind](request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusals_on(form) as outcome:
             component = services.component_add_version(
                 actor=request.user, agent=agent, kind=kind,
                 data={name: form.cleaned_data[name] for name in form._meta.fields})
-        except NotPermitted:
-            raise
-        except DomainError as error:
-            add_to_form(form, error)
-        else:
+        if outcome.ok:
             messages.success(request, f"{component} added.")
             return redirect(agent)
     return render(request, "inventory/component_form.html", {
@@ -315,16 +286,12 @@ def release_create(request, slug):
     _require_change(request.user, agent)
     form = _release_form(request, agent)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusals_on(form) as outcome:
             release = services.release_create(
                 actor=request.user, agent=agent, label=form.cleaned_data["label"],
                 notes=form.cleaned_data["notes"],
                 configuration=form.cleaned_data["configuration"], components=form.components())
-        except NotPermitted:
-            raise
-        except DomainError as error:
-            add_to_form(form, error)
-        else:
+        if outcome.ok:
             messages.success(request, f"Release {release.display_version} drafted.")
             return redirect(release)
     return render(request, "inventory/release_form.html", {"agent": agent, "form": form})
@@ -342,16 +309,12 @@ def release_edit(request, slug, number):
         return redirect(release)
     form = _release_form(request, release.agent, release)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusals_on(form) as outcome:
             services.release_update(
                 actor=request.user, release=release, label=form.cleaned_data["label"],
                 notes=form.cleaned_data["notes"],
                 configuration=form.cleaned_data["configuration"], components=form.components())
-        except NotPermitted:
-            raise
-        except DomainError as error:
-            add_to_form(form, error)
-        else:
+        if outcome.ok:
             messages.success(request, "Draft release saved.")
             return redirect(release)
     return render(request, "inventory/release_form.html",
@@ -374,13 +337,9 @@ def release_detail(request, slug, number):
 @refuse_not_permitted
 def release_submit(request, slug, number):
     release = _release_for(request.user, slug, number)
-    try:
+    with refusals_on(request=request) as outcome:
         services.release_submit(actor=request.user, release=release)
-    except NotPermitted:
-        raise
-    except DomainError as error:
-        error_messages(request, error)
-    else:
+    if outcome.ok:
         messages.success(request, f"Release {release.display_version} submitted for sign-off.")
     return redirect(release)
 

@@ -9,8 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from ..core.errors import DomainError, NotPermitted, add_to_form
-from ..core.views import post_action, refuse_not_permitted
+from ..core.views import post_action, refusals_on, refuse_not_permitted
 from . import selectors, services
 from .charts import dashboard_charts
 from .choices import CANARY_STEPS, IncidentStatus
@@ -62,13 +61,9 @@ def deployments(request, slug):
         if not may_deploy:
             raise PermissionDenied("Only the agent's owner, a delegate or an admin may deploy it.")
         if form.is_valid():
-            try:
+            with refusals_on(form) as outcome:
                 deployment = _deploy(request.user, agent, form)
-            except NotPermitted:
-                raise
-            except DomainError as error:
-                add_to_form(form, error)
-            else:
+            if outcome.ok:
                 messages.success(request, f"Deployed to {deployment.environment}.")
                 return redirect(deployment)
     return render(request, "operations/deployments.html", {
@@ -171,15 +166,11 @@ def monitoring(request, slug):
     form = MonitoringForm(request.POST or None, initial=MonitoringForm.initial_from(settings))
     may_tune = services.may_tune_monitoring(request.user, agent)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusals_on(form) as outcome:
             services.monitoring_settings_update(actor=request.user, agent=agent,
                                                 data=form.service_data(),
                                                 reason=form.cleaned_data["reason"])
-        except NotPermitted:
-            raise
-        except DomainError as error:
-            add_to_form(form, error)
-        else:
+        if outcome.ok:
             messages.success(request, "Monitoring settings saved.")
             return redirect("operations:monitoring", slug=agent.slug)
     elif request.method == "POST" and not may_tune:
@@ -246,13 +237,9 @@ def incident_create(request, slug):
         raise PermissionDenied("Only compliance, the agent's owner or a delegate open incidents.")
     form = IncidentForm(request.POST or None, agent=agent)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusals_on(form) as outcome:
             incident = services.incident_open(actor=request.user, agent=agent, **form.cleaned_data)
-        except NotPermitted:
-            raise
-        except DomainError as error:
-            add_to_form(form, error)
-        else:
+        if outcome.ok:
             messages.success(request, "Incident opened.")
             return redirect(incident)
     return render(request, "operations/incident_form.html", {"agent": agent, "form": form})

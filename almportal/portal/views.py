@@ -73,7 +73,7 @@ def intake_accept(request, slug):
         agent = inventory_services.agent_accept(actor=request.user, agent=agent)
     except NotPermitted:
         raise
-    except DomainError as exc:
+    except DomainError as exc:  # shown in the row (htmx) or as a message
         error = exc.message
     if request.headers.get("HX-Request"):
         return render(request, "portal/_intake_row.html",

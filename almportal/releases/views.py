@@ -9,8 +9,8 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from ..core.errors import DomainError, NotPermitted, add_to_form
-from ..core.views import refuse_not_permitted
+from ..core.errors import DomainError, NotPermitted
+from ..core.views import refusals_on, refuse_not_permitted
 from ..inventory.models import Release
 from ..inventory.selectors import releases_visible_to
 from . import selectors, services
@@ -181,15 +181,12 @@ def evidence_add(request, pk):
         _form_errors(request, form)
         return render(request, "releases/item_detail.html", _item_context(item, form), status=400)
     data = form.cleaned_data
-    try:
+    with refusals_on(form) as outcome:
         services.evidence_add(actor=request.user, item=item, kind=data["kind"],
                               upload=data["file"], url=data["url"], run=data["evaluation_run"],
                               effective_date=data["effective_date"], note=data["note"],
                               replaces=data["replaces"])
-    except NotPermitted:
-        raise
-    except DomainError as error:
-        add_to_form(form, error)
+    if not outcome.ok:
         return render(request, "releases/item_detail.html", _item_context(item, form), status=400)
     messages.success(request, "Evidence added.")
     return redirect(item)

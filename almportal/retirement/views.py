@@ -9,8 +9,13 @@ from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from ..core.errors import DomainError, NotPermitted, add_to_form
-from ..core.views import error_messages, post_action, refuse_not_permitted
+from ..core.errors import DomainError
+from ..core.views import (
+    error_messages,
+    post_action,
+    refusals_on,
+    refuse_not_permitted,
+)
 from ..inventory.choices import CLOSED_STAGES
 from ..operations import selectors as operations
 from . import selectors, services
@@ -39,13 +44,9 @@ def plan_start(request, slug):
         raise PermissionDenied(f"{agent} is retired and can no longer change.")
     form = StartForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusals_on(form) as outcome:
             plan = services.plan_start(actor=request.user, agent=agent, **form.cleaned_data)
-        except NotPermitted:
-            raise
-        except DomainError as error:
-            add_to_form(form, error)
-        else:
+        if outcome.ok:
             messages.success(request, f"{agent} is sunsetting; its decommissioning plan is made.")
             return redirect(plan)
     return render(request, "retirement/plan_start.html", {"agent": agent, "form": form})

@@ -11,8 +11,7 @@ from django.views.decorators.http import require_POST
 
 from ..accounts.models import User
 from ..accounts.roles import Role
-from ..core.errors import DomainError, NotPermitted, add_to_form
-from ..core.views import refuse_not_permitted
+from ..core.views import refusals_on, refuse_not_permitted
 from ..inventory.models import Agent
 from . import selectors, services, work
 from .forms import CertifyForm, ReassignForm, TaskCompleteForm
@@ -74,17 +73,13 @@ def review_certify(request, pk):
     services.require_certifier(request.user, review)
     form = CertifyForm(request.POST, items=selectors.review_items(review))
     if form.is_valid():
-        try:
+        with refusals_on(form) as outcome:
             if form.pending:
                 services.access_review_certify(actor=request.user, review=review,
                                                entries=form.entries())
             else:
                 services.access_review_complete_empty(actor=request.user, review=review)
-        except NotPermitted:
-            raise
-        except DomainError as error:
-            add_to_form(form, error)
-        else:
+        if outcome.ok:
             messages.success(request, "Your decisions are recorded.")
             return redirect(review)
     return _detail(request, review, form, status=400)
@@ -114,14 +109,10 @@ def task_complete(request, pk):
     task = _task_for(request.user, pk)
     form = TaskCompleteForm(request.POST)
     if form.is_valid():
-        try:
+        with refusals_on(form) as outcome:
             services.revocation_task_complete(actor=request.user, task=task,
                                               note=form.cleaned_data["note"])
-        except NotPermitted:
-            raise
-        except DomainError as error:
-            add_to_form(form, error)
-        else:
+        if outcome.ok:
             messages.success(request, "Revocation recorded as done.")
             return redirect(task)
     return render(request, "reviews/task_detail.html", {"task": task, "form": form}, status=400)
@@ -148,15 +139,11 @@ def ownerless_reassign_view(request, slug):
     agent: Agent = get_object_or_404(selectors.ownerless_agents(), slug=slug)
     form = ReassignForm(request.POST)
     if form.is_valid():
-        try:
+        with refusals_on(form) as outcome:
             services.ownerless_reassign(actor=request.user, agent=agent,
                                         new_owner=form.cleaned_data["new_owner"],
                                         reason=form.cleaned_data["reason"])
-        except NotPermitted:
-            raise
-        except DomainError as error:
-            add_to_form(form, error)
-        else:
+        if outcome.ok:
             messages.success(request, f"{agent} now belongs to {form.cleaned_data['new_owner']}.")
             return redirect("reviews:ownerless")
     return _queue(request, form, failed=agent, status=400)

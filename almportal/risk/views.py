@@ -12,8 +12,7 @@ from django.views.decorators.http import require_POST
 
 from ..accounts.models import User
 from ..accounts.permissions import can
-from ..core.errors import DomainError, NotPermitted, add_to_form
-from ..core.views import refuse_not_permitted
+from ..core.views import refusals_on, refuse_not_permitted
 from ..inventory.choices import CLOSED_STAGES
 from ..inventory.models import Agent
 from ..inventory.selectors import agents_visible_to
@@ -79,13 +78,9 @@ def _assessment_form_page(request, *, agent: Agent, assessment: Assessment | Non
     form = AssessmentForm(request.POST or None, initial=initial, questionnaire=questionnaire,
                           can_complete=can_complete)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusals_on(form) as outcome:
             assessment = _save_or_complete(request, form, agent=agent, assessment=assessment)
-        except NotPermitted:
-            raise
-        except DomainError as error:
-            add_to_form(form, error)
-        else:
+        if outcome.ok:
             done = "completed" if assessment.is_completed else "saved as a draft"
             messages.success(request, f"Risk assessment {done}.")
             return redirect(assessment)
@@ -150,16 +145,11 @@ def assessment_set_tier(request, pk):
     assessment = _assessment_for(request.user, pk)
     form = TierForm(request.POST)
     if form.is_valid():
-        try:
+        with refusals_on(request=request) as outcome:
             services.assessment_set_tier(actor=request.user, assessment=assessment,
                                          tier=form.cleaned_data["tier"],
                                          justification=form.cleaned_data["justification"])
-        except NotPermitted:
-            raise
-        except DomainError as error:
-            for message in (m for msgs in error.errors.values() for m in msgs):
-                messages.error(request, message)
-        else:
+        if outcome.ok:
             messages.success(request, "Tier changed.")
     else:
         messages.error(request, "Choose a tier.")
