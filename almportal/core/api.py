@@ -10,6 +10,11 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from .errors import NON_FIELD, DomainError
 
 
+def username_field(**kwargs) -> serializers.SlugRelatedField:
+    """A user shown, and chosen, by username."""
+    return serializers.SlugRelatedField(slug_field="username", **kwargs)
+
+
 class CursorPagination(pagination.CursorPagination):
     ordering = "-pk"
     page_size_query_param = "page_size"

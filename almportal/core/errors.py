@@ -1,6 +1,8 @@
 """The one error type services raise. Views turn it into form errors or messages, the API into
 JSON with field messages (see core.api.exception_handler)."""
 
+from django.core.exceptions import ValidationError
+
 NON_FIELD = "__all__"
 
 
@@ -34,3 +36,12 @@ def add_to_form(form, error: DomainError) -> None:
         target = field if field in form.fields else None
         for message in messages:
             form.add_error(target, message)
+
+
+def clean_or_refuse(instance, *, exclude=(), validate_unique: bool = False) -> None:
+    """The model's own field validation (choices, lengths, validators) as a DomainError with
+    field messages, so a service refuses bad input before anything is saved."""
+    try:
+        instance.full_clean(exclude=list(exclude), validate_unique=validate_unique)
+    except ValidationError as exc:
+        raise DomainError(errors=exc.message_dict) from exc

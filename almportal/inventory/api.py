@@ -22,6 +22,7 @@ from ..core.api import (
     RequiredReasonSerializer,
     StrictModelSerializer,
     StrictSerializer,
+    username_field,
     validated,
 )
 from ..accounts.models import User
@@ -49,10 +50,6 @@ MAX_LIST_ITEMS = 100
 MAX_JSON_DEPTH = 16
 
 
-def _username_field(**kwargs) -> serializers.SlugRelatedField:
-    return serializers.SlugRelatedField(slug_field="username", **kwargs)
-
-
 class VisibleAgentField(serializers.SlugRelatedField):
     """An agent named by its slug, among the agents the requesting user may see: an agent
     hidden from them reads as one that does not exist."""
@@ -74,11 +71,11 @@ class KpiSerializer(StrictSerializer):
 
 
 class AgentSerializer(StrictModelSerializer):
-    business_owner = _username_field(read_only=True)
-    technical_owner = _username_field(
+    business_owner = username_field(read_only=True)
+    technical_owner = username_field(
         queryset=User.objects.filter(is_active=True, is_service_account=False),
         required=False, allow_null=True)
-    created_by = _username_field(read_only=True)
+    created_by = username_field(read_only=True)
     success_metrics = KpiSerializer(many=True, required=False,
                                     help_text="KPIs, each with a name and a target.")
     tags = serializers.ListField(child=serializers.CharField(max_length=40), required=False,
@@ -107,7 +104,7 @@ class UserSummarySerializer(serializers.ModelSerializer):
 
 
 class DelegateSerializer(StrictSerializer):
-    user = _username_field(queryset=User.objects.filter(is_active=True))
+    user = username_field(queryset=User.objects.filter(is_active=True))
     reason = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
 
 
@@ -219,7 +216,7 @@ _COMPONENT_READ_ONLY = ["id", "version", "created_at"]
 
 class ComponentSerializer(StrictModelSerializer):
     agent = VisibleAgentField()
-    created_by = _username_field(read_only=True)
+    created_by = username_field(read_only=True)
     reason = serializers.CharField(write_only=True, required=False, allow_blank=True,
                                    max_length=1000, help_text="Why; kept in the history.")
 
@@ -264,7 +261,7 @@ class DataSourceSerializer(ComponentSerializer):
 class CredentialSerializer(ComponentSerializer):
     scopes = serializers.ListField(child=serializers.CharField(max_length=200),
                                    max_length=MAX_LIST_ITEMS)
-    revoked_by = _username_field(read_only=True)
+    revoked_by = username_field(read_only=True)
 
     class Meta(ComponentSerializer.Meta):
         model = Credential
@@ -385,8 +382,8 @@ class ReleaseComponentsSerializer(StrictSerializer):
 class ReleaseSerializer(serializers.ModelSerializer):
     agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     components = serializers.SerializerMethodField()
-    created_by = _username_field(read_only=True)
-    submitted_by = _username_field(read_only=True)
+    created_by = username_field(read_only=True)
+    submitted_by = username_field(read_only=True)
 
     class Meta:
         model = Release

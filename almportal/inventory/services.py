@@ -4,7 +4,6 @@ call these functions and nothing else writes inventory rows."""
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -14,7 +13,7 @@ from django.contrib.auth.models import Permission
 from ..accounts.models import User
 from ..accounts.permissions import can, require
 from ..accounts.roles import Role
-from ..core.errors import Conflict, DomainError, NotPermitted
+from ..core.errors import Conflict, DomainError, NotPermitted, clean_or_refuse
 from ..core.lifecycle import Transitions, lock, record
 from .choices import (
     CLOSED_STAGES,
@@ -50,13 +49,6 @@ MAX_KPIS = 20
 MAX_TAGS = 20
 # Slugs the inventory pages use for themselves (/agents/new/, /agents/intake-queue/).
 RESERVED_SLUGS = frozenset({"new", "intake-queue"})
-
-
-def _full_clean(instance, *, exclude: Iterable[str] = ()) -> None:
-    try:
-        instance.full_clean(exclude=list(exclude), validate_unique=False)
-    except ValidationError as exc:
-        raise DomainError(errors=exc.message_dict) from exc
 
 
 def _clean_success_metrics(value: Any) -> list[dict]:
@@ -125,7 +117,7 @@ def agent_create(*, actor: User, data: Mapping[str, Any], owner: User | None = N
     agent = Agent(business_owner=owner, created_by=actor, stage=Stage.DRAFT)
     _apply_agent_fields(agent, data)
     agent.slug = _unique_slug(agent.name)
-    _full_clean(agent)
+    clean_or_refuse(agent)
     record(agent, actor=actor, reason=reason)
     _grant(agent, owner, actor=actor, reason="Business owner")
     return agent
@@ -137,7 +129,7 @@ def agent_update(*, actor: User, agent: Agent, data: Mapping[str, Any], reason: 
     require_agent_change(actor, agent)
     before = {field: getattr(agent, field) for field in data if field in AGENT_EDITABLE_FIELDS}
     _apply_agent_fields(agent, data)
-    _full_clean(agent)
+    clean_or_refuse(agent)
     record(agent, actor=actor, reason=reason or "Agent record edited")
     changed = {field for field, value in before.items() if getattr(agent, field) != value}
     if changed:
@@ -225,7 +217,7 @@ def agent_set_risk_tier(*, actor: User, agent: Agent, tier: str, reason: str) ->
     _require_open(agent)
     if agent.risk_tier != tier:
         agent.risk_tier = tier
-        _full_clean(agent)
+        clean_or_refuse(agent)
         record(agent, actor=actor, reason=reason)
     return agent
 
@@ -300,7 +292,7 @@ def component_add_version(*, actor: User, agent: Agent, kind: str,
     component = model(agent=agent, created_by=actor, **data)
     latest = model.objects.filter(agent=agent, name=component.name).aggregate(v=Max("version"))
     component.version = (latest["v"] or 0) + 1
-    _full_clean(component)
+    clean_or_refuse(component)
     record(component, actor=actor,
            reason=reason or f"{model._meta.verbose_name} {component.name} v{component.version}")
     signals.component_version_added.send(sender=model, component=component, actor=actor)
@@ -358,7 +350,7 @@ def _set_release_content(release: Release, *, configuration: dict | None,
 
 
 def _save_release(release: Release, chosen: dict, *, actor: User, reason: str) -> Release:
-    _full_clean(release, exclude=["manifest", "manifest_hash"])
+    clean_or_refuse(release, exclude=["manifest", "manifest_hash"])
     record(release, actor=actor, reason=reason)
     for kind, rel in Release.COMPONENT_RELATIONS.items():
         getattr(release, rel).set(chosen.get(kind, []))

@@ -10,15 +10,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..core.api import RequiredReasonSerializer, StrictSerializer, validated
+from ..core.api import RequiredReasonSerializer, StrictSerializer, username_field, validated
 from ..inventory.selectors import agents_visible_to, releases_visible_to
 from . import selectors, services
 from .choices import IncidentStatus, Severity, Strategy
 from .models import Alert, Deployment, Environment, Incident, Route, Suspension
-
-
-def _username(**kwargs):
-    return serializers.SlugRelatedField(slug_field="username", read_only=True, **kwargs)
 
 
 class RouteSerializer(serializers.ModelSerializer):
@@ -35,8 +31,8 @@ class RouteSerializer(serializers.ModelSerializer):
 class DeploymentSerializer(serializers.ModelSerializer):
     agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     environment = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    started_by = _username()
-    ended_by = _username()
+    started_by = username_field(read_only=True)
+    ended_by = username_field(read_only=True)
     routes = RouteSerializer(many=True, read_only=True)
 
     class Meta:
@@ -137,8 +133,8 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
 class SuspensionSerializer(serializers.ModelSerializer):
     agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    suspended_by = _username()
-    resumed_by = _username()
+    suspended_by = username_field(read_only=True)
+    resumed_by = username_field(read_only=True)
 
     class Meta:
         model = Suspension
@@ -208,8 +204,8 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
 class IncidentSerializer(serializers.ModelSerializer):
     agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    owner = _username()
-    opened_by = _username()
+    owner = username_field(read_only=True)
+    opened_by = username_field(read_only=True)
 
     class Meta:
         model = Incident

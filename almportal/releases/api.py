@@ -12,7 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..core.api import StrictSerializer, validated
+from ..core.api import StrictSerializer, username_field, validated
 from ..accounts.models import User
 from ..core.parsers import JSONParser
 from ..inventory.api import VisibleAgentField
@@ -21,10 +21,6 @@ from ..inventory.selectors import releases_visible_to
 from . import selectors, services
 from .choices import METRICS, Decision, EvidenceKind, ItemStatus, RunSource
 from .models import ChecklistItem, EvaluationRun, EvaluationSuite, Evidence, SignOff
-
-
-def _username(**kwargs) -> serializers.SlugRelatedField:
-    return serializers.SlugRelatedField(slug_field="username", **kwargs)
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -53,7 +49,7 @@ class PeopleField(serializers.SlugRelatedField):
 # --- Checklist -----------------------------------------------------------------------------
 
 class EvidenceSerializer(serializers.ModelSerializer):
-    uploaded_by = _username(read_only=True)
+    uploaded_by = username_field(read_only=True)
     download_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -68,9 +64,9 @@ class EvidenceSerializer(serializers.ModelSerializer):
 
 
 class ChecklistItemSerializer(serializers.ModelSerializer):
-    owner = _username(read_only=True)
-    reviewer = _username(read_only=True)
-    reviewed_by = _username(read_only=True)
+    owner = username_field(read_only=True)
+    reviewer = username_field(read_only=True)
+    reviewed_by = username_field(read_only=True)
     evidence = EvidenceSerializer(many=True, read_only=True)
 
     class Meta:
@@ -159,7 +155,7 @@ class ChecklistItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
 class EvaluationSuiteSerializer(serializers.ModelSerializer):
     agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    created_by = _username(read_only=True)
+    created_by = username_field(read_only=True)
 
     class Meta:
         model = EvaluationSuite
@@ -199,7 +195,7 @@ class EvaluationSuiteViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 class EvaluationRunSerializer(serializers.ModelSerializer):
-    created_by = _username(read_only=True)
+    created_by = username_field(read_only=True)
     suite_name = serializers.CharField(source="suite.name", read_only=True)
 
     class Meta:
@@ -244,7 +240,7 @@ class EvaluationRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 # --- Sign-offs and the gate ----------------------------------------------------------------
 
 class SignOffSerializer(serializers.ModelSerializer):
-    user = _username(read_only=True)
+    user = username_field(read_only=True)
 
     class Meta:
         model = SignOff

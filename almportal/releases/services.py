@@ -23,7 +23,7 @@ from ..accounts.models import User
 from ..accounts.notifications import notify
 from ..accounts.permissions import can, require
 from ..accounts.roles import READ_ONLY_ROLES, Role
-from ..core.errors import Conflict, DomainError, NotPermitted
+from ..core.errors import Conflict, DomainError, NotPermitted, clean_or_refuse
 from ..core.lifecycle import Transitions, lock, record
 from ..inventory import services as inventory
 from ..inventory.choices import ReleaseState, RiskTier
@@ -75,13 +75,6 @@ def may_manage(user: User, release: Release) -> bool:
 def _require_manage(actor: User, release: Release) -> None:
     require(actor, "inventory.change_agent", release.agent,
             message="Only the agent's owner, a delegate or an admin may do this.")
-
-
-def _full_clean(instance, *, exclude=()) -> None:
-    try:
-        instance.full_clean(exclude=list(exclude), validate_unique=False)
-    except ValidationError as exc:
-        raise DomainError(errors=exc.message_dict) from exc
 
 
 # --- The release gate ----------------------------------------------------------------------
@@ -522,7 +515,7 @@ def evidence_add(*, actor: User, item: ChecklistItem, kind: str, upload=None, ur
     evidence = Evidence(item=item, kind=kind, effective_date=_clean_effective_date(effective_date),
                         note=(note or "").strip()[:1000], uploaded_by=actor)
     _evidence_content(evidence, item, upload=upload, url=url, run=run)
-    _full_clean(evidence, exclude=["file"])
+    clean_or_refuse(evidence, exclude=["file"])
     if upload is not None and evidence.kind == EvidenceKind.FILE:
         evidence.file.save(upload.name, upload, save=False)
     record(evidence, actor=actor, reason=f"Evidence added to {item.title}")
@@ -633,7 +626,7 @@ def evaluation_suite_create(*, actor: User, agent: Agent, name: str, dataset_ref
                             dataset_version=(dataset_version or "").strip(),
                             metrics=sorted(set(metrics), key=list(METRICS).index),
                             created_by=actor)
-    _full_clean(suite)
+    clean_or_refuse(suite)
     record(suite, actor=actor, reason=f"Evaluation suite {name} defined")
     return suite
 

@@ -11,7 +11,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from ..core.api import StrictSerializer, validated
+from ..core.api import StrictSerializer, username_field, validated
 from ..accounts.models import User
 from ..inventory.api import VisibleAgentField
 from . import selectors, services
@@ -28,10 +28,6 @@ def _choice(choices, **kwargs) -> serializers.CharField:
     return serializers.CharField(max_length=30, **kwargs)
 
 
-def _username(**kwargs) -> serializers.SlugRelatedField:
-    return serializers.SlugRelatedField(slug_field="username", **kwargs)
-
-
 def _people():
     return User.objects.filter(is_active=True, is_service_account=False)
 
@@ -44,8 +40,8 @@ class ProofField(serializers.JSONField):
 class DecommissionTaskSerializer(serializers.ModelSerializer):
     status = _choice(TaskStatus, read_only=True)
     action = _choice(TaskAction, read_only=True)
-    assignee = _username(read_only=True)
-    completed_by = _username(read_only=True)
+    assignee = username_field(read_only=True)
+    completed_by = username_field(read_only=True)
     proof = ProofField(read_only=True, help_text="What the portal did, for automatic tasks.")
 
     class Meta:
@@ -58,7 +54,7 @@ class DecommissionTaskSerializer(serializers.ModelSerializer):
 
 class RetirementSignOffSerializer(serializers.ModelSerializer):
     role = _choice(SignOffRole, read_only=True)
-    user = _username(read_only=True)
+    user = username_field(read_only=True)
 
     class Meta:
         model = RetirementSignOff
@@ -70,9 +66,9 @@ class DecommissionPlanSerializer(serializers.ModelSerializer):
     agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     state = _choice(PlanState, read_only=True)
     template_version = serializers.IntegerField(source="template.version", read_only=True)
-    contact_users = _username(many=True, read_only=True)
-    started_by = _username(read_only=True)
-    retired_by = _username(read_only=True)
+    contact_users = username_field(many=True, read_only=True)
+    started_by = username_field(read_only=True)
+    retired_by = username_field(read_only=True)
 
     class Meta:
         model = DecommissionPlan
@@ -101,7 +97,7 @@ class DecommissionPlanStartSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=2000)
     planned_date = serializers.DateField()
     retention_until = serializers.DateField(required=False, allow_null=True, default=None)
-    contact_users = _username(many=True, queryset=_people(), required=False, default=list)
+    contact_users = username_field(many=True, queryset=_people(), required=False, default=list)
     contact_emails = serializers.CharField(max_length=4000, required=False, allow_blank=True,
                                            default="")
     dependents = serializers.CharField(max_length=4000, required=False, allow_blank=True,
@@ -128,13 +124,13 @@ class DecommissionTaskCompleteSerializer(StrictSerializer):
 
 
 class DecommissionTaskAssignSerializer(StrictSerializer):
-    assignee = _username(queryset=_people())
+    assignee = username_field(queryset=_people())
     due_date = serializers.DateField(required=False, allow_null=True, default=None)
 
 
 class DecommissionArchiveSerializer(serializers.ModelSerializer):
     agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    created_by = _username(read_only=True)
+    created_by = username_field(read_only=True)
 
     class Meta:
         model = Archive

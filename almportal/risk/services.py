@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -14,7 +13,7 @@ from django.utils import timezone
 from ..accounts.models import User
 from ..accounts.permissions import can, require
 from ..accounts.roles import Role
-from ..core.errors import Conflict, DomainError, NotPermitted
+from ..core.errors import Conflict, DomainError, NotPermitted, clean_or_refuse
 from ..core.hashing import content_hash
 from ..core.lifecycle import lock, record
 from ..inventory import services as inventory
@@ -35,13 +34,6 @@ from .models import AnswerOption, Assessment, FrameworkClause, Question, Questio
 AGENT_RISK_FIELDS = ("autonomy_level", "action_reach", "data_classification", "audience",
                      "regulated_domain")
 SIGNOFF_ROLES = (Role.BUSINESS_OWNER, Role.COMPLIANCE, Role.SECURITY, Role.ADMIN)
-
-
-def _full_clean(instance, *, exclude=()) -> None:
-    try:
-        instance.full_clean(exclude=list(exclude))
-    except ValidationError as exc:
-        raise DomainError(errors=exc.message_dict) from exc
 
 
 def _tier_label(tier: str) -> str:
@@ -423,7 +415,7 @@ def questionnaire_save(*, actor: User, questionnaire: Questionnaire,
         _require_unpublished(lock(Questionnaire, questionnaire.pk))
     validate_questionnaire_settings(tier_thresholds=questionnaire.tier_thresholds,
                                     rules=questionnaire.rules)
-    _full_clean(questionnaire)
+    clean_or_refuse(questionnaire, validate_unique=True)
     record(questionnaire, actor=actor, reason=reason or "Questionnaire edited")
     return questionnaire
 
@@ -437,7 +429,7 @@ def questionnaire_content_save(*, actor: User, item: Question | AnswerOption,
     _require_unpublished(lock(Questionnaire, question.questionnaire_id))
     if isinstance(item, Question) and item.key in RESERVED_QUESTION_KEYS:
         raise DomainError(f"The key {item.key} is reserved; choose another.", field="key")
-    _full_clean(item, exclude=["clauses"])
+    clean_or_refuse(item, exclude=["clauses"], validate_unique=True)
     record(item, actor=actor, reason=reason or f"{item._meta.verbose_name.capitalize()} edited")
 
 
@@ -501,7 +493,7 @@ def questionnaire_publish(*, actor: User, questionnaire: Questionnaire,
 @transaction.atomic
 def clause_save(*, actor: User, clause: FrameworkClause, reason: str = "") -> FrameworkClause:
     _require_admin(actor, "risk.change_frameworkclause")
-    _full_clean(clause)
+    clean_or_refuse(clause, validate_unique=True)
     record(clause, actor=actor, reason=reason or "Framework clause edited")
     return clause
 
@@ -569,6 +561,6 @@ def tier_policy_update(*, actor: User, policy: TierPolicy, reason: str) -> TierP
     if policy.pk:
         lock(TierPolicy, policy.pk)
     validate_tier_policy(policy)
-    _full_clean(policy)
+    clean_or_refuse(policy, validate_unique=True)
     record(policy, actor=actor, reason=reason.strip())
     return policy
