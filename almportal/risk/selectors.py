@@ -70,9 +70,10 @@ def assessment_history(assessment: Assessment) -> list:
 
 # --- What an assessment is made on ---------------------------------------------------------
 
-def _latest_versions(queryset) -> list[ComponentVersion]:
+def _latest_versions(components) -> list[ComponentVersion]:
+    """The newest version of each name (sorted here, so prefetched components cost nothing)."""
     latest: dict[str, ComponentVersion] = {}
-    for component in queryset.order_by("name", "-version"):
+    for component in sorted(components, key=lambda c: (c.name, -c.version)):
         latest.setdefault(component.name, component)
     return list(latest.values())
 
@@ -143,11 +144,25 @@ def assessments_needing_attention(user: User) -> list:
     missing once the intake is past draft. Returns services.AssessmentStatus objects."""
     from .services import assessment_status
 
-    agents = (agents_visible_to(user, "change_agent")
-              .exclude(stage__in=[*CLOSED_STAGES, Stage.DECLINED]).order_by("name"))
-    statuses = [assessment_status(agent) for agent in agents]
+    agents = list(agents_visible_to(user, "change_agent")
+                  .exclude(stage__in=[*CLOSED_STAGES, Stage.DECLINED]).order_by("name")
+                  .prefetch_related("tools", "data_sources", "credentials"))
+    latest, drafts = _latest_assessments(agents)
+    policies = {p.tier: p for p in TierPolicy.objects.all()}
+    statuses = [assessment_status(agent, latest=latest.get(agent.pk),
+                                  draft=drafts.get(agent.pk), policy_for=policies.get)
+                for agent in agents]
     return [s for s in statuses
             if s.is_stale or (s.is_missing and s.agent.stage != Stage.DRAFT)]
+
+
+def _latest_assessments(agents: list[Agent]) -> tuple[dict, dict]:
+    """{agent id: latest completed assessment} and {agent id: open draft}, in two queries."""
+    completed = (Assessment.objects.filter(agent__in=agents, state=AssessmentState.COMPLETED)
+                 .select_related("questionnaire", "completed_by").order_by("completed_at", "pk"))
+    drafts = (Assessment.objects.filter(agent__in=agents, state=AssessmentState.DRAFT)
+              .select_related("drafted_by").order_by("pk"))
+    return ({a.agent_id: a for a in completed}, {a.agent_id: a for a in drafts})
 
 
 def drafts_awaiting_completion(user: User) -> QuerySet[Assessment]:

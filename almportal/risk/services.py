@@ -183,10 +183,18 @@ class AssessmentStatus:
         return self.assessment.tier if self.assessment else RiskTier.UNASSESSED
 
 
-def assessment_status(agent: Agent, *, now: datetime | None = None) -> AssessmentStatus:
+_LOOK_UP = object()
+
+
+def assessment_status(agent: Agent, *, now: datetime | None = None, latest=_LOOK_UP,
+                      draft=_LOOK_UP, policy_for=None) -> AssessmentStatus:
     """Whether the agent's latest completed assessment still holds: made on today's
-    risk-relevant attributes and within its tier's reassessment period."""
-    latest, draft = selectors.latest_completed(agent), selectors.open_draft(agent)
+    risk-relevant attributes and within its tier's reassessment period. A caller checking many
+    agents passes what it fetched for all of them at once (`latest`, `draft`, `policy_for`)."""
+    if latest is _LOOK_UP:
+        latest = selectors.latest_completed(agent)
+    if draft is _LOOK_UP:
+        draft = selectors.open_draft(agent)
     if latest is None:
         return AssessmentStatus(agent, "missing", draft=draft,
                                 reasons=["The agent has no completed risk assessment."])
@@ -194,7 +202,7 @@ def assessment_status(agent: Agent, *, now: datetime | None = None) -> Assessmen
     reasons = []
     if fingerprint(attributes) != latest.fingerprint:
         reasons += material_changes(latest.attributes, attributes)
-    policy = selectors.tier_policy(latest.tier)
+    policy = (policy_for or selectors.tier_policy)(latest.tier)
     due_at = latest.completed_at + timedelta(days=policy.reassessment_days) if policy else None
     if due_at and (now or timezone.now()) >= due_at:
         reasons.append(f"Older than the {_tier_label(latest.tier).lower()} tier's reassessment "

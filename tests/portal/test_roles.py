@@ -175,3 +175,26 @@ def test_the_query_count_does_not_grow_with_rows(client, request, persona, url, 
     few = _queries(client, url)
     _more_rows(owner, compliance)
     assert _queries(client, url) == few
+
+
+def test_the_owners_home_runs_the_same_queries_with_more_agents(client, owner, compliance,
+                                                                world):
+    from almportal.inventory import services as inventory
+
+    from ..risk.helpers import assessed
+
+    def stale_agent(name):
+        agent = assessed(owner, compliance,
+                         agent=make_agent(owner, Stage.IN_DEVELOPMENT, name=name)).agent
+        inventory.agent_update(actor=owner, agent=agent, data={"audience": "public"})
+
+    stale_agent("Stale one")
+    client.force_login(owner)
+    few = _queries(client, HOME)
+    for i in range(4):
+        stale_agent(f"Stale {i}")
+        make_agent(owner, Stage.IN_DEVELOPMENT, name=f"Unassessed {i}")
+        make_agent(owner, Stage.DRAFT, name=f"Draft {i}")
+    page = client.get(HOME).content.decode()
+    assert page.count("/risk/agents/stale-") == 5  # the five stale ones, in pending work
+    assert _queries(client, HOME) == few

@@ -151,3 +151,31 @@ def test_the_owner_sees_stale_assessments_in_pending_work(owner, compliance):
     agent = inventory.agent_update(actor=owner, agent=agent, data={"audience": "public"})
     [status] = assessments_needing_attention(owner)
     assert status.agent == agent and status.is_stale
+
+
+def test_pending_work_runs_the_same_queries_for_few_and_many_agents(owner, compliance):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from almportal.risk.selectors import assessments_needing_attention
+
+    def stale_agent(name):
+        agent = make_agent(owner, Stage.IN_DEVELOPMENT, name=name)
+        agent = assessed(owner, compliance, agent=agent).agent
+        inventory.component_add_version(actor=owner, agent=agent, kind="tools", data={
+            "name": "writer", "tool_kind": "rest_api", "endpoint": "https://x",
+            "operations": ["create"], "writes": True})
+        return agent
+
+    def counted():
+        with CaptureQueriesContext(connection) as captured:
+            found = assessments_needing_attention(owner)
+        return len(found), len(captured)
+
+    stale_agent("First")
+    few, few_queries = counted()
+    for n in range(4):
+        stale_agent(f"More {n}")
+    many, many_queries = counted()
+    assert (few, many) == (1, 5)
+    assert many_queries == few_queries
