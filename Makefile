@@ -20,14 +20,11 @@ install: $(STAMP)
 
 # Development defaults: an embedded SQLite database and filesystem Celery broker under var/.
 run: export DEBUG ?= 1
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
-	@echo "Serving ALM Portal on http://$(HOST):$(PORT)/ with a Celery worker and beat (Ctrl-C stops all)."
-	@trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/celery -A almportal worker --loglevel=INFO --concurrency=2 --pool=threads -n worker@%h & \
-	$(BIN)/celery -A almportal beat --loglevel=INFO & \
-	$(BIN)/python manage.py runserver $(HOST):$(PORT) --noreload
+	$(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
 
 test: export SECRET_KEY ?= test-only-secret-key-never-used-outside-the-test-suite-0123456789
 test: install
