@@ -41,6 +41,12 @@ class TaskHealth:
     late: bool
 
     @property
+    def status(self) -> str:
+        if self.late:
+            return "Late"
+        return "On time" if self.last_run else "Not run yet"
+
+    @property
     def interval_text(self) -> str:
         if self.interval is None:
             return "—"
@@ -68,6 +74,16 @@ class SystemHealth:
         return not self.late
 
 
+def _is_late(last: datetime | None, interval: timedelta | None, alive: Heartbeat | None,
+             now: datetime) -> bool:
+    """Late when the last run is older than twice the interval. A task that never ran is late
+    only once beat has been alive long enough to have started it: "not run yet" before that."""
+    if interval is None:
+        return False
+    since = last or (alive.first_seen_at if alive else None)
+    return since is not None and now - since > LATE_AFTER_INTERVALS * interval
+
+
 def beat_schedule() -> dict:
     from ..celery import app
 
@@ -79,14 +95,13 @@ def system_health(*, now: datetime | None = None, schedule: dict | None = None) 
     now = now or timezone.now()
     schedule = beat_schedule() if schedule is None else schedule
     seen = {h.name: h for h in Heartbeat.objects.all()}
+    alive = seen.get(HEARTBEAT_TASK)
     tasks = []
     for name, entry in sorted(schedule.items()):
         interval = schedule_interval(entry.get("schedule"))
         beat = seen.get(entry["task"])
         last = beat.last_seen_at if beat else None
-        late = last is None or (interval is not None
-                                and now - last > LATE_AFTER_INTERVALS * interval)
-        tasks.append(TaskHealth(name, entry["task"], interval, last,
-                                beat.runs if beat else 0, late))
+        tasks.append(TaskHealth(name, entry["task"], interval, last, beat.runs if beat else 0,
+                                _is_late(last, interval, alive, now)))
     heartbeat = next((t for t in tasks if t.task == HEARTBEAT_TASK), None)
     return SystemHealth(tasks, heartbeat)
