@@ -11,3 +11,23 @@ document.addEventListener("DOMContentLoaded", function () {
     toggle.setAttribute("aria-expanded", open ? "true" : "false");
   });
 });
+
+// A table wider than the screen scrolls inside its wrapper; keyboard users reach it by Tab.
+function markScrollableTables() {
+  document.querySelectorAll(".table-wrap").forEach(function (wrap) {
+    var scrolls = wrap.scrollWidth > wrap.clientWidth;
+    if (scrolls && !wrap.hasAttribute("tabindex")) {
+      var caption = wrap.querySelector("caption");
+      wrap.tabIndex = 0;
+      wrap.setAttribute("role", "region");
+      wrap.setAttribute("aria-label", caption ? caption.textContent.trim() : "Scrollable table");
+    } else if (!scrolls && wrap.getAttribute("role") === "region") {
+      wrap.removeAttribute("tabindex");
+      wrap.removeAttribute("role");
+      wrap.removeAttribute("aria-label");
+    }
+  });
+}
+document.addEventListener("DOMContentLoaded", markScrollableTables);
+window.addEventListener("resize", markScrollableTables);
+document.addEventListener("htmx:afterSettle", markScrollableTables);
