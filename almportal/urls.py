@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from .accounts.forms import LoginForm
+from .accounts.auth_views import SignInView
 
 api_v1 = [
     path("", include("almportal.accounts.api_urls")),
@@ -26,8 +26,9 @@ urlpatterns = [
     path("reviews/", include("almportal.reviews.urls")),
     path("audit/", include("almportal.audit.urls")),
     path("account/", include("almportal.accounts.urls")),
-    path("login/", auth_views.LoginView.as_view(authentication_form=LoginForm,
-                                                redirect_authenticated_user=True), name="login"),
+    path("login/", SignInView.as_view(), name="login"),
+    path("sso/", include("almportal.accounts.sso")),
+    path("scim/v2/", include("almportal.accounts.scim")),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
