@@ -2,7 +2,6 @@
 and reset by e-mail, two-factor enrolment and verification."""
 
 from base64 import b32encode
-from io import StringIO
 
 import segno
 from django.conf import settings
@@ -94,10 +93,7 @@ def _next(request) -> str:
 
 
 def _qr_svg(uri: str) -> str:
-    out = StringIO()
-    segno.make(uri, error="m").save(out, kind="svg", scale=5, xmldecl=False, svgns=True,
-                                   title="Scan with your authenticator app")
-    return out.getvalue()
+    return segno.make(uri, error="m").svg_inline(scale=5, title="Scan with your authenticator app")
 
 
 @never_cache
