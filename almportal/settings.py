@@ -56,6 +56,10 @@ INSTALLED_APPS = [
     "guardian",
     "simple_history",
     "django_htmx",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # Our apps, lowest layer first (ARCHITECTURE §1).
     "almportal.core",
     "almportal.accounts",
@@ -80,6 +84,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Identity: second factor, session lifetimes, then the login lockout (kept last, as axes asks).
+    "django_otp.middleware.OTPMiddleware",
+    "almportal.accounts.middleware.SessionLifetimeMiddleware",
+    "almportal.accounts.middleware.SecondFactorPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "almportal.urls"
@@ -120,7 +129,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "almportal.accounts.backends.LoginLockoutBackend",  # refuses locked accounts and addresses
+    "almportal.accounts.backends.PasswordBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -281,3 +291,56 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["client_errors"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Identity (README, "Single sign-on, provisioning and two-factor").
+# OpenID Connect: on when an issuer and a client id are set; endpoints come from discovery.
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").rstrip("/")
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = env_secret("OIDC_CLIENT_SECRET")
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile groups")
+OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups")
+OIDC_USERNAME_CLAIM = os.environ.get("OIDC_USERNAME_CLAIM", "preferred_username")
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 10)
+OIDC_CREATE_USER = True
+OIDC_STORE_ID_TOKEN = False
+LOGIN_REDIRECT_URL_FAILURE = "/login/?sso=failed"
+SSO_ENABLED = bool(OIDC_ISSUER and OIDC_RP_CLIENT_ID)
+if SSO_ENABLED:
+    AUTHENTICATION_BACKENDS.append("almportal.accounts.sso.OidcBackend")
+# Local password sign-in can be switched off once everyone signs in through the identity provider.
+PASSWORD_LOGIN_ENABLED = env_bool("PASSWORD_LOGIN_ENABLED", True)
+
+# Login protection (django-axes): N failures per account or per address lock it for a while.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "almportal.accounts.backends.client_address"
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)  # proxies that append X-Forwarded-For
+AXES_VERBOSE = False
+
+# API throttling per user and per token (429 with Retry-After beyond the rate).
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "almportal.accounts.throttling.UserRateThrottle",
+    "almportal.accounts.throttling.TokenRateThrottle",
+]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "user": os.environ.get("API_RATE_PER_USER", "1200/min"),
+    "token": os.environ.get("API_RATE_PER_TOKEN", "600/min"),
+}
+if REDIS_URL:
+    # Counters shared by every web node (throttling).
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": REDIS_URL, "KEY_PREFIX": "almportal"}}
+
+# Sessions: an idle timeout and an absolute lifetime, both in minutes.
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
+SESSION_MAX_AGE_MINUTES = env_int("SESSION_MAX_AGE_MINUTES", 12 * 60)
+SESSION_COOKIE_AGE = SESSION_MAX_AGE_MINUTES * 60
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_MINUTES", 60) * 60
+
+# Two-factor: the roles that must sign in with a second factor (comma-separated role values).
+TWO_FACTOR_REQUIRED_ROLES = env_list("TWO_FACTOR_REQUIRED_ROLES")
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "ALM Portal")

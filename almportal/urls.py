@@ -7,7 +7,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from .accounts.forms import LoginForm
+from .accounts.auth_views import SignInView
 
 
 @require_GET
@@ -38,8 +38,9 @@ urlpatterns = [
     path("reviews/", include("almportal.reviews.urls")),
     path("audit/", include("almportal.audit.urls")),
     path("account/", include("almportal.accounts.urls")),
-    path("login/", auth_views.LoginView.as_view(authentication_form=LoginForm,
-                                                redirect_authenticated_user=True), name="login"),
+    path("login/", SignInView.as_view(), name="login"),
+    path("sso/", include("almportal.accounts.sso")),
+    path("scim/v2/", include("almportal.accounts.scim")),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("favicon.ico", favicon),

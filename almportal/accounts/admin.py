@@ -7,7 +7,16 @@ from django.utils import timezone
 
 from ..core.admin import AuditedAdmin, ServiceAdmin, adopt, report
 from ..core.errors import DomainError
-from .models import ApiToken, Notification, TokenScope, User
+from .identity import role_mapping_save, sign_in_unlock
+from .models import (
+    ApiToken,
+    DirectoryGroup,
+    ExternalIdentity,
+    GroupRoleMapping,
+    Notification,
+    TokenScope,
+    User,
+)
 from .roles import ROLE_BY_GROUP_NAME, Role
 from .services import token_create, token_revoke, user_deactivate
 
@@ -36,7 +45,7 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
                               "groups")}),
     )
 
-    actions = ("deactivate",)
+    actions = ("deactivate", "unlock_sign_in")
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
@@ -66,6 +75,14 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
             except DomainError as error:
                 failures.append(f"{user}: {error.message}")
         report(request, done, "user(s) deactivated", failures)
+
+    @admin.action(description="Unlock sign-in (clear failed attempts)")
+    def unlock_sign_in(self, request, queryset) -> None:
+        done = 0
+        for user in queryset:
+            sign_in_unlock(actor=request.user, user=user)
+            done += 1
+        report(request, done, "account(s) unlocked", [])
 
     @admin.display(description="name", ordering="last_name")
     def full_name(self, obj: User) -> str:
@@ -186,3 +203,48 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(GroupRoleMapping)
+class GroupRoleMappingAdmin(ServiceAdmin):
+    """Which identity-provider group grants which role. Saved through the identity service,
+    which brings provisioned members' roles in line at once; untick "active" to retire one."""
+
+    list_display = ("idp_group", "role", "active", "created_at")
+    list_filter = ("role", "active")
+    search_fields = ("idp_group",)
+    fields = ("idp_group", "role", "active")
+
+    def save_model(self, request, obj, form, change) -> None:
+        data = form.cleaned_data
+        saved = role_mapping_save(actor=request.user, idp_group=data["idp_group"],
+                                  role=data["role"], active=data["active"],
+                                  mapping=obj if change else None,
+                                  reason="Changed in the admin" if change else "Added in the admin")
+        adopt(obj, saved)
+
+
+class ProvisionedReadOnly(AuditedAdmin):
+    """Written only by the identity provider (SCIM, single sign-on)."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(DirectoryGroup)
+class DirectoryGroupAdmin(ProvisionedReadOnly):
+    list_display = ("display_name", "external_id", "active", "created_at")
+    list_filter = ("active",)
+    search_fields = ("display_name", "external_id")
+    filter_horizontal = ("members",)
+
+
+@admin.register(ExternalIdentity)
+class ExternalIdentityAdmin(ProvisionedReadOnly):
+    list_display = ("user", "source", "subject", "created_at")
+    list_filter = ("source",)
+    list_select_related = ("user",)
+    search_fields = ("user__username", "subject")

@@ -5,13 +5,16 @@ import django_filters
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import generics, mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from ..core.api import ReasonSerializer, StrictSerializer, validated
-from .models import ApiToken, Notification, TokenScope, User
+from .identity import role_mapping_save, sign_in_unlock
+from .models import ApiToken, GroupRoleMapping, Notification, TokenScope, User
 from .notifications import notification_mark_read, notifications_mark_all_read
+from .roles import Role
+from .rules import may_manage_identity
 from .services import token_create, token_revoke, tokens_visible_to
 
 
@@ -155,3 +158,74 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def read_all(self, request):
         marked = notifications_mark_all_read(actor=request.user)
         return Response({"marked": marked}, status=status.HTTP_200_OK)
+
+
+# --- Identity: group-to-role mapping, sign-in unlock ----------------------------------------
+
+class IdentityAdminOnly(permissions.BasePermission):
+    message = "Only admins manage sign-in and identity provider settings."
+
+    def has_permission(self, request, view) -> bool:
+        return may_manage_identity(request.user)
+
+
+class GroupRoleMappingSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = GroupRoleMapping
+        fields = ["id", "idp_group", "role", "active", "created_at"]
+        read_only_fields = fields
+
+
+class GroupRoleMappingInputSerializer(StrictSerializer):
+    idp_group = serializers.CharField(max_length=200)
+    role = serializers.ChoiceField(choices=Role.choices)
+    active = serializers.BooleanField(default=True)
+    reason = serializers.CharField(max_length=1000, required=False, default="")
+
+
+@extend_schema(tags=["identity"])
+@extend_schema_view(
+    list=extend_schema(summary="Identity provider groups and the roles they grant"),
+    retrieve=extend_schema(summary="One group-to-role mapping"),
+)
+class GroupRoleMappingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                              viewsets.GenericViewSet):
+    """Admins only. Mappings are never deleted: set active=false to stop granting a role."""
+
+    serializer_class = GroupRoleMappingSerializer
+    queryset = GroupRoleMapping.objects.all()
+    permission_classes = [*viewsets.GenericViewSet.permission_classes, IdentityAdminOnly]
+
+    @extend_schema(summary="Map a group to a role", request=GroupRoleMappingInputSerializer,
+                   responses={201: GroupRoleMappingSerializer})
+    def create(self, request):
+        data = validated(GroupRoleMappingInputSerializer, request)
+        mapping = role_mapping_save(actor=request.user, **data)
+        return Response(GroupRoleMappingSerializer(mapping).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Change a mapping (its group, role or active flag)",
+                   request=GroupRoleMappingInputSerializer,
+                   responses={200: GroupRoleMappingSerializer})
+    def update(self, request, pk=None):
+        data = validated(GroupRoleMappingInputSerializer, request)
+        mapping = role_mapping_save(actor=request.user, mapping=self.get_object(), **data)
+        return Response(GroupRoleMappingSerializer(mapping).data)
+
+
+class UnlockSerializer(StrictSerializer):
+    username = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.all())
+
+
+class UnlockedSerializer(serializers.Serializer):
+    cleared = serializers.IntegerField(help_text="Failed-attempt records cleared.")
+
+
+@extend_schema(tags=["identity"], summary="Unlock an account's sign-in (admins)",
+               request=UnlockSerializer, responses={200: UnlockedSerializer})
+class SignInUnlockView(generics.GenericAPIView):
+    permission_classes = [*generics.GenericAPIView.permission_classes, IdentityAdminOnly]
+    serializer_class = UnlockSerializer
+
+    def post(self, request):
+        user = validated(UnlockSerializer, request)["username"]
+        return Response({"cleared": sign_in_unlock(actor=request.user, user=user)})

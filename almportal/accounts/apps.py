@@ -11,3 +11,9 @@ class AccountsConfig(AppConfig):
         from .roles import sync_role_permissions_after_migrate
 
         post_migrate.connect(sync_role_permissions_after_migrate, dispatch_uid="sync-roles")
+
+        from django.contrib.auth.signals import user_logged_in
+
+        from .middleware import session_begin
+
+        user_logged_in.connect(session_begin, dispatch_uid="session-begin")

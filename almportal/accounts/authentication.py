@@ -1,7 +1,10 @@
+from django.conf import settings
 from rest_framework import authentication, exceptions, permissions
 
 from .models import TokenScope
+from .rules import second_factor_required
 from .services import token_authenticate
+from .two_factor import has_second_factor
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
@@ -18,6 +21,11 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         token = token_authenticate(parts[1].decode(errors="replace"))
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
+        policy = settings.TWO_FACTOR_REQUIRED_ROLES
+        if policy and second_factor_required(token.user, policy) and not has_second_factor(
+                token.user):
+            raise exceptions.AuthenticationFailed(
+                "Your role requires two-factor authentication: enrol it in the portal first.")
         return token.user, token
 
     def authenticate_header(self, request) -> str:

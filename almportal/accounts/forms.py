@@ -1,13 +1,21 @@
 from datetime import timedelta
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.utils import timezone
 
 from .models import TokenScope, User
 
 
 class LoginForm(AuthenticationForm):
+    def clean(self):
+        if not settings.PASSWORD_LOGIN_ENABLED:
+            raise forms.ValidationError(
+                "Password sign-in is switched off: sign in with single sign-on.",
+                code="password_login_off")
+        return super().clean()
+
     def confirm_login_allowed(self, user) -> None:
         super().confirm_login_allowed(user)
         if user.is_service_account:
@@ -37,3 +45,16 @@ class TokenForm(forms.Form):
 
     def expires_at(self):
         return timezone.now() + timedelta(days=self.cleaned_data["expires_in_days"])
+
+
+class ResetForm(PasswordResetForm):
+    """Django's reset by e-mail, never for service accounts (they have no password to reset)."""
+
+    def get_users(self, email):
+        return (user for user in super().get_users(email) if not user.is_service_account)
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(label="Code", max_length=20, widget=forms.TextInput(attrs={
+        "autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+        help_text="The six digits your authenticator app shows, or a recovery code.")

@@ -1,4 +1,5 @@
 import secrets
+import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -42,6 +43,7 @@ class TokenScope(models.TextChoices):
     WRITE = "write", "Write"
     RUNTIME = "runtime", "Runtime status (gateways)"
     INGEST = "ingest", "Monitoring ingestion"
+    SCIM = "scim", "SCIM provisioning (identity provider)"
 
 
 class ApiToken(models.Model):
@@ -111,3 +113,70 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.user}"
+
+
+# --- Identity provider: role mapping, directory groups, external identities --------------------
+
+class GroupRoleMapping(models.Model):
+    """Members of this identity-provider group hold this role. Read for people the identity
+    provider manages (signed in through single sign-on or provisioned over SCIM)."""
+
+    idp_group = models.CharField(
+        "identity provider group", max_length=200,
+        help_text="The group as the identity provider names it: a value of the OIDC groups "
+                  "claim, or a SCIM group's displayName. Matched exactly.")
+    role = models.CharField(max_length=40, choices=Role.choices)
+    active = models.BooleanField(default=True, help_text="Untick to stop granting the role.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["idp_group", "role"]
+        constraints = [models.UniqueConstraint(fields=["idp_group", "role"],
+                                               name="group_role_mapping_once")]
+
+    def __str__(self) -> str:
+        return f"{self.idp_group} → {Role(self.role).label}"
+
+
+class DirectoryGroup(models.Model):
+    """A group the identity provider pushes over SCIM, with its members."""
+
+    scim_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    display_name = models.CharField(max_length=200)
+    external_id = models.CharField(max_length=200, blank=True)
+    members = models.ManyToManyField(User, related_name="directory_groups", blank=True)
+    active = models.BooleanField(default=True, help_text="False once the identity provider "
+                                                         "deleted it; its members lost its roles.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["display_name"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class IdentitySource(models.TextChoices):
+    OIDC = "oidc", "OpenID Connect sign-in"
+    SCIM = "scim", "SCIM provisioning"
+
+
+class ExternalIdentity(models.Model):
+    """How the identity provider knows a person: the OIDC subject, or the SCIM externalId.
+    A person with one is managed there: their roles follow its groups."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="external_identities")
+    source = models.CharField(max_length=10, choices=IdentitySource.choices)
+    subject = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "subject"],
+                                               name="external_identity_once")]
+        verbose_name_plural = "external identities"
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()}: {self.subject}"

@@ -42,6 +42,9 @@ def _check_token_request(*, actor: User, owner: User, scopes: list[str],
     if not scopes or unknown:
         raise DomainError("Choose one or more of: " + ", ".join(TokenScope.values) + ".",
                           field="scopes")
+    if TokenScope.SCIM in scopes and not owner.is_service_account:
+        raise DomainError("The scim scope is for the identity provider's service account.",
+                          field="scopes")
     if owner.roles & READ_ONLY_ROLES and set(scopes) - {TokenScope.READ}:
         raise DomainError("A read-only role can hold only read-scoped tokens.", field="scopes")
     now = timezone.now()
@@ -102,11 +105,19 @@ def tokens_visible_to(user: User):
 def user_deactivate(*, actor: User, user: User, reason: str) -> User:
     """Deactivate an account (admins). It can no longer sign in or use its tokens, and the
     agents it owns become ownerless: derived from the inactive owner, who stays on each record
-    until compliance reassigns it (see reviews.selectors.ownerless_agents)."""
+    until compliance reassigns it (see reviews.selectors.ownerless_agents). Its API tokens are
+    revoked."""
     if not actor.has_role(Role.ADMIN):
         raise NotPermitted("Only admins deactivate accounts.")
     if user.pk == actor.pk:
         raise DomainError("You cannot deactivate your own account.", field="user")
+    return account_deactivate(actor=actor, user=user, reason=reason)
+
+
+@transaction.atomic
+def account_deactivate(*, actor: User, user: User, reason: str) -> User:
+    """Deactivate an account whoever asks (an admin, or the identity provider over SCIM, each
+    checked by its caller) and revoke its API tokens at once."""
     if user.username == SYSTEM_USERNAME:
         raise DomainError("The system account cannot be changed.", field="user")
     if not reason or not reason.strip():
@@ -115,4 +126,8 @@ def user_deactivate(*, actor: User, user: User, reason: str) -> User:
     if user.is_active:
         user.is_active = False
         record(user, actor=actor, reason=f"Account deactivated: {reason.strip()}")
+    now = timezone.now()
+    for token in user.api_tokens.select_for_update().filter(revoked_at__isnull=True):
+        token.revoked_at = now
+        record(token, actor=actor, reason="API token revoked: its account was deactivated")
     return user
