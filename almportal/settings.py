@@ -204,6 +204,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "almportal.core.schema.add_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "DataClassificationEnum": "almportal.inventory.choices.DataClassification",
         "AssessedTierEnum": "almportal.risk.choices.TIER_CHOICES",

@@ -4,6 +4,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from .accounts.forms import LoginForm
+from .core.http_errors import api_aware
+from .portal import views as portal_views
 
 api_v1 = [
     path("", include("almportal.accounts.api_urls")),
@@ -35,7 +37,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
-handler400 = "almportal.portal.views.bad_request"
-handler403 = "almportal.portal.views.permission_denied"
-handler404 = "almportal.portal.views.page_not_found"
-handler500 = "almportal.portal.views.server_error"
+handler400 = api_aware(portal_views.bad_request, 400)
+handler403 = api_aware(portal_views.permission_denied, 403)
+handler404 = api_aware(portal_views.page_not_found, 404)
+handler500 = api_aware(portal_views.server_error, 500)
