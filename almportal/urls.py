@@ -5,9 +5,11 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from .accounts.auth_views import SignInView
+from .core.http_errors import api_aware
+from .portal import views as portal_views
 
 
 @require_GET
@@ -46,10 +48,12 @@ urlpatterns = [
     path("favicon.ico", favicon),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves its start-up script as a file, as the Content-Security-Policy needs.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"),
+         name="api-docs"),
 ]
 
-handler400 = "almportal.portal.views.bad_request"
-handler403 = "almportal.portal.views.permission_denied"
-handler404 = "almportal.portal.views.page_not_found"
-handler500 = "almportal.portal.views.server_error"
+handler400 = api_aware(portal_views.bad_request, 400)
+handler403 = api_aware(portal_views.permission_denied, 403)
+handler404 = api_aware(portal_views.page_not_found, 404)
+handler500 = api_aware(portal_views.server_error, 500)

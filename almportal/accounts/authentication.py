@@ -1,14 +1,28 @@
 from django.conf import settings
 from rest_framework import authentication, exceptions, permissions
 
-from .models import TokenScope
+from .models import ApiToken, TokenScope
 from .rules import second_factor_required
 from .services import token_authenticate
 from .two_factor import has_second_factor
 
+SCOPE_REFUSED = "This token's scopes do not allow this request."
+
+
+def scope_required(request, view) -> str:
+    """The scope a token needs for this request. A view (or one of its actions) may name it as
+    `required_scope`; otherwise reads need `read` and writes need `write`."""
+    return getattr(view, "required_scope", None) or (
+        TokenScope.READ if request.method in permissions.SAFE_METHODS else TokenScope.WRITE
+    )
+
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
-    """`Authorization: Bearer alm_…` (also accepts the `Token` keyword)."""
+    """`Authorization: Bearer alm_…` (also accepts the `Token` keyword).
+
+    The token's scopes are checked here, where the token is accepted, rather than in a
+    permission class: a view that sets its own `permission_classes` cannot drop the check, and
+    a view that drops this class accepts no token at all."""
 
     keywords = ("bearer", "token")
 
@@ -26,23 +40,14 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
                 token.user):
             raise exceptions.AuthenticationFailed(
                 "Your role requires two-factor authentication: enrol it in the portal first.")
+        self.check_scope(request, token)
         return token.user, token
+
+    @staticmethod
+    def check_scope(request, token: ApiToken) -> None:
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        if not token.allows(scope_required(request, view)):
+            raise exceptions.PermissionDenied(SCOPE_REFUSED)
 
     def authenticate_header(self, request) -> str:
         return 'Bearer realm="api"'
-
-
-class TokenScopePermission(permissions.BasePermission):
-    """A token acts only within its scopes. A view may name the scope it needs
-    (`required_scope`); otherwise reads need `read` and writes need `write`."""
-
-    message = "This token's scopes do not allow this request."
-
-    def has_permission(self, request, view) -> bool:
-        token = request.auth
-        if token is None or not hasattr(token, "allows"):
-            return True  # session: the user's own permissions decide
-        scope = getattr(view, "required_scope", None) or (
-            TokenScope.READ if request.method in permissions.SAFE_METHODS else TokenScope.WRITE
-        )
-        return token.allows(scope)

@@ -2,6 +2,8 @@
 export (recorded like any other). Same permissions as the pages."""
 
 from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -55,6 +57,12 @@ class LedgerEntryViewSet(viewsets.ReadOnlyModelViewSet):
             return LedgerEntry.objects.all()
         return ledger_entries(self._filters())
 
+    @extend_schema(responses=inline_serializer("LedgerVerification", {
+        "ok": serializers.BooleanField(), "checked": serializers.IntegerField(),
+        "head_seq": serializers.IntegerField(),
+        "first_bad_seq": serializers.IntegerField(allow_null=True),
+        "problem": serializers.CharField(allow_blank=True),
+        "unledgered": serializers.IntegerField()}))
     @action(detail=False)
     def verify(self, request):
         result = verify_ledger()
@@ -62,6 +70,8 @@ class LedgerEntryViewSet(viewsets.ReadOnlyModelViewSet):
                          "first_bad_seq": result.first_bad_seq, "problem": result.problem,
                          "unledgered": result.unledgered})
 
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR,
+                              (200, "application/x-ndjson"): OpenApiTypes.STR})
     @action(detail=False, url_path=r"export/(?P<fmt>csv|jsonl)")
     def export(self, request, fmt: str):
         if not can_export(request.user):

@@ -1,13 +1,21 @@
 """What every API module shares: pagination, the error format, and mapping domain errors."""
 
+import logging
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.db import DataError
 from django.http import Http404
 from rest_framework import exceptions, pagination, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from .errors import NON_FIELD, DomainError
+
+logger = logging.getLogger(__name__)
+DATABASE_REFUSED = ("A value is out of the range the database accepts (too long, too large, "
+                    "or holding a character it cannot store).")
 
 
 def username_field(**kwargs) -> serializers.SlugRelatedField:
@@ -32,6 +40,8 @@ def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         errors = {("non_field_errors" if k == NON_FIELD else k): v for k, v in exc.errors.items()}
         return Response({"detail": exc.message, "errors": errors}, status=exc.status_code)
+    if isinstance(exc, DataError):
+        return database_refused(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -47,6 +57,16 @@ def exception_handler(exc, context):
     elif isinstance(response.data, dict) and "detail" in response.data:
         response.data = {"detail": response.data["detail"]}
     return response
+
+
+def database_refused(exc: DataError) -> Response:
+    """A value the database refuses (too long, out of range, a NUL byte) that validation let
+    through: the client's input, so a 400, and the transaction is rolled back."""
+    logger.warning("The database refused a value: %s", exc)
+    set_rollback()
+    return Response({"detail": "Invalid input.",
+                     "errors": {"non_field_errors": [DATABASE_REFUSED]}},
+                    status=status.HTTP_400_BAD_REQUEST)
 
 
 # --- Input: strict serializers and one way to parse a request body ----------------------------
