@@ -73,8 +73,6 @@ class IngestSamplesView(APIView):
             return Response({"batch_id": result.batch.batch_id, "duplicate": True, "stored": 0,
                              "detail": "This batch was already received; nothing was stored.",
                              "first_received_at": result.batch.received_at})
-        if result.agent_ids:
-            services.thresholds_evaluate(agent_ids=result.agent_ids)
         code = (status.HTTP_200_OK if not result.refused else
                 status.HTTP_207_MULTI_STATUS if result.stored else status.HTTP_400_BAD_REQUEST)
         return Response({"batch_id": body.get("batch_id"), "duplicate": False,
