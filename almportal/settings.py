@@ -259,6 +259,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "ALM Portal <almportal
 # Reminders: a release waiting this many days for sign-off reminds those who could sign.
 SIGNOFF_REMINDER_DAYS = env_int("SIGNOFF_REMINDER_DAYS", 3)
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# OpenTelemetry ingestion: exports handled at once before answering 429 with Retry-After.
+OTLP_MAX_IN_FLIGHT = env_int("OTLP_MAX_IN_FLIGHT", 8)
 
 # Security: production defaults that pass `manage.py check --deploy`.
 SESSION_COOKIE_HTTPONLY = True

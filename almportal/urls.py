@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from .accounts.forms import LoginForm
+from .operations.api import OtlpMetricsView
 
 api_v1 = [
     path("", include("almportal.accounts.api_urls")),
@@ -31,6 +32,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    # OpenTelemetry's standard OTLP/HTTP path, for exporters given the portal's bare address.
+    path("v1/metrics", OtlpMetricsView.as_view(), name="otlp-metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

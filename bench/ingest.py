@@ -2,9 +2,9 @@
 
 Run with `python -m bench.ingest` and BENCH_DATABASE_URL pointing at a PostgreSQL server the
 bench may create a throwaway database on. Prints:
-- batches of 1,000 samples posted to the API (token, JSON, validation, write, answer) as a
-  share of the samples per second that a COPY of the same rows into the same table reaches,
-  each timed interleaved with the other;
+- batches of 1,000 samples posted to the API (token, JSON, validation, write, answer), and
+  OTLP/HTTP exports of 1,000 points (protobuf), each as a share of the samples per second
+  that a COPY of the same rows into the same table reaches, timed interleaved;
 - the time of the first and last of 60 batches for one agent as its hour of samples fills
   (the request, and the worker's threshold judgement that follows it).
 There are no pass/fail thresholds: read the ratios.
@@ -105,6 +105,36 @@ def post_batch(client, key: str, body: list[dict]) -> float:
     return elapsed
 
 
+def otlp_body(agent, release, start) -> bytes:
+    """An OTLP export of BATCH delta points, as a gateway's SDK would send it."""
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+        ExportMetricsServiceRequest,
+    )
+    from opentelemetry.proto.metrics.v1.metrics_pb2 import AggregationTemporality
+
+    request = ExportMetricsServiceRequest()
+    resource = request.resource_metrics.add()
+    for key, value in (("service.name", agent.slug), ("alm.release.sha256",
+                                                      release.manifest_hash)):
+        resource.resource.attributes.add(key=key).value.string_value = value
+    metric = resource.scope_metrics.add().metrics.add(name="alm.requests")
+    metric.sum.aggregation_temporality = AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA
+    nanos = int(start.timestamp() * 1e9)
+    for n in range(BATCH):
+        metric.sum.data_points.add(time_unix_nano=nanos - n * 1_000_000, as_double=n % 97)
+    return request.SerializeToString()
+
+
+def post_otlp(client, key: str, body: bytes) -> float:
+    started = time.perf_counter()
+    response = client.post("/v1/metrics", body, content_type="application/x-protobuf",
+                           HTTP_AUTHORIZATION=f"Bearer {key}")
+    elapsed = time.perf_counter() - started
+    if response.status_code != 200 or response.content:
+        raise SystemExit(f"OTLP answered {response.status_code}: {response.content[:300]}")
+    return elapsed
+
+
 def copy_batch(text: str) -> float:
     from django.db import connection, transaction
 
@@ -119,7 +149,7 @@ def copy_batch(text: str) -> float:
     return time.perf_counter() - started
 
 
-def against_copy(client, agent, release, key: str) -> tuple[float, float]:
+def against_copy(client, agent, release, key: str) -> tuple[float, float, float]:
     from django.utils import timezone
 
     from almportal.operations.models import Environment, IngestBatch
@@ -127,14 +157,14 @@ def against_copy(client, agent, release, key: str) -> tuple[float, float]:
     production = Environment.objects.get(is_production=True)
     holder = IngestBatch.objects.create(user=agent.business_owner, batch_id="copy",
                                         item_count=0, stored_count=0, refused_count=0)
-    api, raw = [], []
+    api, otlp, raw = [], [], []
     for n in range(REPEATS):
         start = timezone.now() - timedelta(minutes=30, seconds=n)
-        body = items(agent, release, start)
         text = copy_text(agent, release, holder.pk, production.pk, start)
-        api.append(post_batch(client, key, body))
+        api.append(post_batch(client, key, items(agent, release, start)))
+        otlp.append(post_otlp(client, key, otlp_body(agent, release, start)))
         raw.append(copy_batch(text))
-    return statistics.median(api), statistics.median(raw)
+    return statistics.median(api), statistics.median(otlp), statistics.median(raw)
 
 
 def filling_hour(client, agent, release, key: str) -> list[tuple[float, float]]:
@@ -164,7 +194,7 @@ def run() -> list[str]:
     client = Client()
     for _ in range(3):  # warm-up
         post_batch(client, key, items(agent, release, _now_minus(40)))
-    api, raw = against_copy(client, agent, release, key)
+    api, otlp, raw = against_copy(client, agent, release, key)
     filled = filling_hour(client, agent, release, key)
     head, tail = filled[:5], filled[-5:]
 
@@ -178,6 +208,8 @@ def run() -> list[str]:
          "interleaved runs:"),
         (f"  API batch {api * 1000:.1f} ms ({BATCH / api:,.0f} samples/s); COPY FROM "
          f"{raw * 1000:.1f} ms ({BATCH / raw:,.0f} samples/s); API/COPY rate {raw / api:.0%}"),
+        (f"  OTLP export of {BATCH:,} points {otlp * 1000:.1f} ms ({BATCH / otlp:,.0f} "
+         f"points/s); OTLP/COPY rate {raw / otlp:.0%}"),
         f"{FILL} batches into one agent's hour (median of the first five / last five):",
         (f"  request {first * 1000:.1f} ms / {last * 1000:.1f} ms ({last / first:.2f}x); "
          f"worker judgement {judged_first * 1000:.1f} ms / {judged_last * 1000:.1f} ms "

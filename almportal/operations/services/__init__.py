@@ -11,6 +11,7 @@ from .deployments import (
     deployment_start,
     serving_releases,
 )
+from .discovery import discovery_record, finding_claim, finding_dismiss
 from .incidents import (
     incident_add_note,
     incident_mark_reported,
@@ -23,12 +24,15 @@ from .incidents import (
 )
 from .ingest import MAX_BATCH, IngestResult, samples_ingest
 from .killswitch import agent_resume, agent_suspend, open_suspension, suspension_record_halt
+from .otlp import OtlpResult, otlp_ingest, telemetry_name_add
 from .rights import (
     may_deploy,
     may_manage_incidents,
+    may_map_telemetry,
     may_open_incident,
     may_resume,
     may_suspend,
+    may_triage_findings,
     may_tune_monitoring,
     may_work_incident,
     resume_needs_compliance,
@@ -51,4 +55,6 @@ __all__ = [
     "monitoring_settings_update", "open_suspension", "report_deadline", "resume_needs_compliance",
     "runtime_poll_record", "samples_ingest", "serving_releases", "suspension_record_halt",
     "thresholds_evaluate",
+    "OtlpResult", "discovery_record", "finding_claim", "finding_dismiss", "otlp_ingest",
+    "telemetry_name_add", "may_map_telemetry", "may_triage_findings",
 ]
