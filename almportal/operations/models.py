@@ -416,3 +416,34 @@ class DiscoveredSample(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric}={self.value} at {self.timestamp:%Y-%m-%d %H:%M}"
+
+
+class MetricRollup(models.Model):
+    """Samples summed per agent, release, environment and metric over a minute or an hour.
+    Kept for the evidence retention, long after the raw samples are gone."""
+
+    MINUTE, HOUR = "minute", "hour"
+    PERIODS = [(MINUTE, "Minute"), (HOUR, "Hour")]
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="metric_rollups")
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="+")
+    environment = models.ForeignKey(Environment, on_delete=models.PROTECT, related_name="+")
+    metric = models.CharField(max_length=30)
+    period = models.CharField(max_length=6, choices=PERIODS)
+    start = models.DateTimeField()
+    count = models.PositiveIntegerField()
+    total = models.FloatField()
+    minimum = models.FloatField()
+    maximum = models.FloatField()
+
+    class Meta:
+        ordering = ["start", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "release", "environment", "metric",
+                                            "period", "start"], name="rollup_one_per_window"),
+        ]
+        indexes = [models.Index(fields=["agent", "environment", "period", "start"],
+                                name="rollup_agent_time")]
+
+    def __str__(self) -> str:
+        return f"{self.metric} per {self.period} from {self.start:%Y-%m-%d %H:%M}"

@@ -37,6 +37,7 @@ from .rights import (
     may_work_incident,
     resume_needs_compliance,
 )
+from .rollups import rollups_build, rollups_refresh, samples_expire
 from .runtime import runtime_poll_record
 from .thresholds import (
     agents_to_watch,
@@ -57,4 +58,5 @@ __all__ = [
     "thresholds_evaluate",
     "OtlpResult", "discovery_record", "finding_claim", "finding_dismiss", "otlp_ingest",
     "telemetry_name_add", "may_map_telemetry", "may_triage_findings",
+    "rollups_build", "rollups_refresh", "samples_expire",
 ]
