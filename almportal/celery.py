@@ -24,6 +24,11 @@ app.conf.beat_schedule = {
     # Alerts clear (and daily budgets reset) even when no new batch arrives.
     "operations-thresholds-scan": {"task": "almportal.operations.tasks.thresholds_scan",
                                    "schedule": crontab(minute="*/5")},
+    # Metric rollups per minute and hour; raw samples expire nightly, rollups stay.
+    "operations-rollups-refresh": {"task": "almportal.operations.tasks.rollups_refresh",
+                                   "schedule": 60.0},
+    "operations-samples-expire": {"task": "almportal.operations.tasks.samples_expire",
+                                  "schedule": crontab(hour=3, minute=5)},
     # Access reviews: a scan every 30 s opens what fell due (cheap when nothing did: a few
     # queries); overdue reviews escalate; reminders go out once per object per period.
     "reviews-open-due": {"task": "almportal.reviews.tasks.open_due_reviews", "schedule": 30.0},

@@ -273,6 +273,11 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "ALM Portal <almportal
 # Reminders: a release waiting this many days for sign-off reminds those who could sign.
 SIGNOFF_REMINDER_DAYS = env_int("SIGNOFF_REMINDER_DAYS", 3)
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# OpenTelemetry ingestion: exports handled at once before answering 429 with Retry-After.
+OTLP_MAX_IN_FLIGHT = env_int("OTLP_MAX_IN_FLIGHT", 8)
+# Raw metric samples are kept this long; their per-minute and per-hour rollups much longer.
+RAW_SAMPLE_RETENTION_DAYS = env_int("RAW_SAMPLE_RETENTION_DAYS", 30)
+ROLLUP_RETENTION_DAYS = max(183, env_int("ROLLUP_RETENTION_DAYS", 400))
 
 # Security: production defaults that pass `manage.py check --deploy`.
 SESSION_COOKIE_HTTPONLY = True

@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from .accounts.auth_views import SignInView
 from .core.http_errors import api_aware
+from .operations.api import OtlpMetricsView
 from .portal import views as portal_views
 
 
@@ -47,6 +48,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("favicon.ico", favicon),
     path("api/v1/", include(api_v1)),
+    # OpenTelemetry's standard OTLP/HTTP path, for exporters given the portal's bare address.
+    path("v1/metrics", OtlpMetricsView.as_view(), name="otlp-metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file, as the Content-Security-Policy needs.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"),

@@ -186,6 +186,9 @@ def main() -> None:
         shutil.rmtree(workdir, ignore_errors=True)
     print("\n".join(lines))
     print(f"\n({time.perf_counter() - started:.0f} s)")
+    # Ingestion is measured on PostgreSQL, in its own process (a database of its own).
+    import subprocess
+    subprocess.run([sys.executable, "-m", "bench.ingest"], check=False)
 
 
 if __name__ == "__main__":

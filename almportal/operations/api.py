@@ -1,8 +1,16 @@
 """The gateway endpoints: runtime status (runtime scope) and monitoring ingestion (ingest
 scope). Both take API tokens only; a session cannot use them."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import OperationalError
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -10,7 +18,7 @@ from rest_framework.views import APIView
 
 from ..accounts.authentication import ApiTokenAuthentication
 from ..accounts.models import TokenScope
-from . import selectors, services
+from . import otlp, selectors, services
 from .models import Environment
 
 
@@ -73,10 +81,68 @@ class IngestSamplesView(APIView):
             return Response({"batch_id": result.batch.batch_id, "duplicate": True, "stored": 0,
                              "detail": "This batch was already received; nothing was stored.",
                              "first_received_at": result.batch.received_at})
-        if result.agent_ids:
-            services.thresholds_evaluate(agent_ids=result.agent_ids)
         code = (status.HTTP_200_OK if not result.refused else
                 status.HTTP_207_MULTI_STATUS if result.stored else status.HTTP_400_BAD_REQUEST)
         return Response({"batch_id": body.get("batch_id"), "duplicate": False,
                          "stored": result.stored, "refused": result.refused,
                          "items": result.items}, status=code)
+
+
+IN_FLIGHT_KEY = "operations:otlp-in-flight"
+BUSY_RETRY_SECONDS = 5
+DATABASE_RETRY_SECONDS = 30
+
+
+@contextmanager
+def _ingest_slot() -> Iterator[bool]:
+    """Whether this export may run now: at most OTLP_MAX_IN_FLIGHT at once (counted in the
+    cache, so across processes when the cache is shared)."""
+    cache.add(IN_FLIGHT_KEY, 0, timeout=300)
+    try:
+        running = cache.incr(IN_FLIGHT_KEY)
+    except ValueError:  # expired between add and incr
+        cache.add(IN_FLIGHT_KEY, 1, timeout=300)
+        running = 1
+    try:
+        yield running <= settings.OTLP_MAX_IN_FLIGHT
+    finally:
+        try:
+            cache.decr(IN_FLIGHT_KEY)
+        except ValueError:
+            pass
+
+
+def _retry_later(code: int, seconds: int, message: str) -> HttpResponse:
+    response = HttpResponse(message, status=code, content_type="text/plain")
+    response["Retry-After"] = str(seconds)
+    return response
+
+
+class OtlpMetricsView(APIView):
+    """OpenTelemetry metrics over OTLP/HTTP (protobuf or JSON), at the standard path
+    `/v1/metrics` and under the API prefix. Needs an ingest-scoped token. The answer is OTLP's
+    ExportMetricsServiceResponse; points that cannot be mapped are counted in `partialSuccess`
+    with the reasons. A busy portal answers 429 (or 503) with Retry-After."""
+
+    authentication_classes = [ApiTokenAuthentication]
+    required_scope = TokenScope.INGEST
+
+    @extend_schema(request={otlp.PROTOBUF: OpenApiTypes.BINARY, otlp.JSON: OpenApiTypes.OBJECT},
+                   responses={200: OpenApiTypes.OBJECT, 400: None, 429: None, 503: None})
+    def post(self, request):
+        content_type = request.content_type.split(";")[0].strip()
+        with _ingest_slot() as may_run:
+            if not may_run:
+                return _retry_later(429, BUSY_RETRY_SECONDS, "Busy: retry later.")
+            try:
+                body = otlp.unpack(request.body, request.headers.get("Content-Encoding", ""))
+                result = services.otlp_ingest(actor=request.user, token=request.auth,
+                                              body=body, content_type=content_type)
+            except otlp.BadRequest as error:
+                return HttpResponse(str(error), status=400, content_type="text/plain")
+            except OperationalError:
+                return _retry_later(503, DATABASE_RETRY_SECONDS,
+                                    "The database is unavailable: retry later.")
+        answer = otlp.answer(result.rejected, result.messages)
+        encoding = otlp.PROTOBUF if content_type == otlp.PROTOBUF else otlp.JSON
+        return HttpResponse(otlp.encode(answer, encoding), content_type=encoding)

@@ -3,18 +3,22 @@ end), the kill switch, alerts and incidents. Same services and permissions as th
 gateway endpoints (runtime status, ingestion) are in operations.api."""
 
 import django_filters
+from django.conf import settings
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ..accounts.models import User
 from ..core.api import RequiredReasonSerializer, StrictSerializer, username_field, validated
+from ..core.errors import Conflict
 from ..inventory.selectors import agents_visible_to, releases_visible_to
 from . import selectors, services
 from .choices import IncidentStatus, Severity, Strategy
-from .models import Alert, Deployment, Environment, Incident, Route, Suspension
+from .contract import collector_yaml, has_contract
+from .models import Alert, Deployment, DiscoveryFinding, Environment, Incident, Route, Suspension
 
 
 class RouteSerializer(serializers.ModelSerializer):
@@ -278,3 +282,82 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         event = services.incident_add_note(actor=request.user, incident=self.get_object(),
                                            text=text)
         return Response({"id": event.pk, "text": text}, status=status.HTTP_201_CREATED)
+
+
+class FindingSerializer(serializers.ModelSerializer):
+    agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    decided_by = username_field(read_only=True)
+
+    class Meta:
+        model = DiscoveryFinding
+        fields = ["id", "name", "status", "first_seen_at", "last_seen_at", "points",
+                  "models_seen", "tools_seen", "attributes", "agent", "decided_by",
+                  "decided_at", "reason"]
+        read_only_fields = fields
+
+
+class ClaimInputSerializer(StrictSerializer):
+    owner = username_field(queryset=User.objects.filter(is_active=True),
+                           help_text="The business owner the intake draft is filed for.")
+    reason = serializers.CharField(max_length=1000)
+
+
+class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Agents nobody registered, found from their telemetry (compliance's queue)."""
+
+    serializer_class = FindingSerializer
+    filterset_fields = ["status"]
+    queryset = DiscoveryFinding.objects.none()
+
+    def get_queryset(self):
+        return selectors.findings_visible_to(self.request.user)
+
+    @extend_schema(request=ClaimInputSerializer, responses=FindingSerializer)
+    @action(detail=True, methods=["post"])
+    def claim(self, request, pk=None):
+        """File an intake draft for the owner from what was seen."""
+        data = validated(ClaimInputSerializer, request)
+        finding = services.finding_claim(actor=request.user, finding=self.get_object(),
+                                         owner=data["owner"], reason=data["reason"])
+        return Response(FindingSerializer(finding).data)
+
+    @extend_schema(request=RequiredReasonSerializer, responses=FindingSerializer)
+    @action(detail=True, methods=["post"])
+    def dismiss(self, request, pk=None):
+        reason = validated(RequiredReasonSerializer, request)["reason"]
+        finding = services.finding_dismiss(actor=request.user, finding=self.get_object(),
+                                           reason=reason)
+        return Response(FindingSerializer(finding).data)
+
+
+class TelemetryNameInputSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=200, help_text="A service.name or gen_ai.agent.name "
+                                                          "this agent's telemetry arrives under.")
+
+
+class AgentTelemetryNameView(APIView):
+    """Map a name the agent's OpenTelemetry data arrives under to the agent (owner)."""
+
+    @extend_schema(request=TelemetryNameInputSerializer, responses={201: None})
+    def post(self, request, slug):
+        name = validated(TelemetryNameInputSerializer, request)["name"]
+        agent = get_object_or_404(agents_visible_to(request.user), slug=slug)
+        mapping = services.telemetry_name_add(actor=request.user, agent=agent, name=name)
+        return Response({"agent": agent.slug, "name": mapping.name},
+                        status=status.HTTP_201_CREATED)
+
+
+class TelemetryContractView(APIView):
+    """The OpenTelemetry Collector configuration that makes a gateway's telemetry land on this
+    approved release (YAML; the token is a placeholder)."""
+
+    @extend_schema(responses={200: inline_serializer("TelemetryContract", {
+        "agent": serializers.CharField(), "release": serializers.IntegerField(),
+        "manifest_hash": serializers.CharField(), "collector_yaml": serializers.CharField()})})
+    def get(self, request, slug, number):
+        release = selectors.contract_release_for(request.user, slug, number)
+        if not has_contract(release):
+            raise Conflict("A telemetry contract is offered once the release is approved.")
+        return Response({"agent": release.agent.slug, "release": release.number,
+                         "manifest_hash": release.manifest_hash,
+                         "collector_yaml": collector_yaml(release, settings.SITE_URL)})

@@ -2,18 +2,19 @@
 day. Geometry is computed here and drawn as inline SVG by the template (with a data table for
 screen readers and for anyone who prefers numbers)."""
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Avg, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from ..core.charts import COLOURS, fmt_number as _fmt, nice_ceiling as _nice
+from ..core.charts import COLOURS
+from ..core.charts import fmt_number as _fmt
+from ..core.charts import nice_ceiling as _nice
 from ..inventory.models import Agent, Release
+from .figures import p95_latency, totals
 from .models import Environment, MetricSample
-from .services.thresholds import budgets, percentile
+from .services.thresholds import budgets
 
 WIDTH, HEIGHT = 640, 220
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 56, 16, 16, 32
@@ -102,30 +103,22 @@ def _window(now: datetime, days: int) -> list[date]:
 
 
 def _daily(agent: Agent, environment: Environment, start: datetime, now: datetime):
-    samples = MetricSample.objects.filter(agent=agent, environment=environment,
-                                          timestamp__gte=start, timestamp__lte=now)
+    """{(release, day): {metric: figure}} and {(release, day): p95 latency}."""
     tz = timezone.get_current_timezone()
-    sums: dict[tuple[int, date], dict[str, float]] = defaultdict(dict)
-    for row in (samples.annotate(day=TruncDate("timestamp", tzinfo=tz))
-                .values("release_id", "day", "metric")
-                .annotate(total=Sum("value"), mean=Avg("value"))):
-        value = row["mean"] if row["metric"] == "satisfaction" else row["total"]
-        sums[(row["release_id"], row["day"])][row["metric"]] = value
-    latencies: dict[tuple[int, date], list[float]] = defaultdict(list)
-    for release_id, day, value in (samples.filter(metric="latency_ms")
-                                   .annotate(day=TruncDate("timestamp", tzinfo=tz))
-                                   .values_list("release_id", "day", "value")):
-        latencies[(release_id, day)].append(value)
-    return sums, latencies
+    samples = (MetricSample.objects.filter(agent=agent, environment=environment,
+                                           timestamp__gte=start, timestamp__lte=now)
+               .annotate(day=TruncDate("timestamp", tzinfo=tz)))
+    keys = ("release_id", "day")
+    return totals(samples, keys), p95_latency(samples, keys)
 
 
-def _figure(key: str, row: dict[str, float], latencies: list[float]) -> float | None:
+def _figure(key: str, row: dict[str, float], p95: float | None) -> float | None:
     if key == "requests":
         return row.get("requests")
     if key == "error_rate":
         return (row.get("errors") or 0) / row["requests"] if row.get("requests") else None
     if key == "latency_p95_ms":
-        return percentile(latencies, 0.95)
+        return p95
     return row.get(key)
 
 
@@ -143,8 +136,8 @@ def dashboard_charts(agent: Agent, environment: Environment, *, days: int = 14,
     now = now or timezone.now()
     window = _window(now, days)
     start = timezone.make_aware(datetime.combine(window[0], datetime.min.time()))
-    sums, latencies = _daily(agent, environment, start, now)
-    release_ids = sorted({rid for rid, _ in sums} | {rid for rid, _ in latencies})
+    sums, p95 = _daily(agent, environment, start, now)
+    release_ids = sorted({rid for rid, _ in sums} | {rid for rid, _ in p95})
     releases = {r.pk: r for r in Release.objects.filter(pk__in=release_ids)}
     daily_budget = budgets(settings, deployment).get("daily_cost")
     charts = []
@@ -153,7 +146,7 @@ def dashboard_charts(agent: Agent, environment: Environment, *, days: int = 14,
         for i, rid in enumerate(release_ids):
             points = [Point(day, value) for day in window
                       if (value := _figure(key, sums.get((rid, day), {}),
-                                           latencies.get((rid, day), []))) is not None]
+                                           p95.get((rid, day)))) is not None]
             if points:
                 label = f"Release {releases[rid].display_version}"
                 series.append(Series(label, COLOURS[i % len(COLOURS)], points))

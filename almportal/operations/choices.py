@@ -123,3 +123,9 @@ class EventKind(models.TextChoices):
     REVIEW = "review", "Post-incident review"
     CORRECTIVE = "corrective", "Corrective release linked"
     SUSPENDED = "suspended", "Agent suspended"
+
+
+class FindingStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CLAIMED = "claimed", "Claimed"
+    DISMISSED = "dismissed", "Dismissed"

@@ -158,3 +158,16 @@ class SeriousForm(ReasonForm):
     aware_at = forms.DateTimeField(required=False, label="Became aware at",
                                    widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
                                    help_text="Empty: now.")
+
+
+class ClaimForm(forms.Form):
+    owner = forms.ModelChoiceField(queryset=None, help_text="Who completes the intake.")
+    reason = forms.CharField(max_length=1000, widget=forms.TextInput)
+
+    def __init__(self, *args, owners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owners
+
+
+class TelemetryNameForm(forms.Form):
+    name = forms.CharField(max_length=200, help_text="A service.name or gen_ai.agent.name.")

@@ -15,6 +15,7 @@ from .choices import (
     CanaryState,
     DeploymentState,
     EventKind,
+    FindingStatus,
     IncidentStatus,
     RuntimeState,
     SeriousKind,
@@ -341,3 +342,108 @@ class IncidentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.incident}"
+
+
+class TelemetryName(models.Model):
+    """A name under which an agent's telemetry arrives (an OpenTelemetry `service.name`,
+    `gen_ai.agent.name` or `gen_ai.agent.id`) when it is not the agent's slug. Kept by the
+    agent's owner."""
+
+    name = models.CharField(max_length=200, unique=True)
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="telemetry_names")
+    added_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.agent}"
+
+
+class DiscoveryFinding(models.Model):
+    """Telemetry naming an agent the inventory does not know: one finding per name, however
+    many points arrive. Claimed (an intake draft is filed from what was seen) or dismissed."""
+
+    name = models.CharField(max_length=200, unique=True,
+                            help_text="The service.name (or gen_ai.agent.name) seen.")
+    status = models.CharField(max_length=10, choices=FindingStatus.choices,
+                              default=FindingStatus.OPEN, db_index=True)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    points = models.PositiveBigIntegerField(default=0, help_text="Data points received.")
+    models_seen = models.JSONField(default=list, blank=True)
+    tools_seen = models.JSONField(default=list, blank=True)
+    attributes = models.JSONField(default=dict, blank=True,
+                                  help_text="The resource attributes last seen.")
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="discovery_findings",
+                              help_text="The intake drafted when the finding was claimed.")
+    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=1000, blank=True)
+    # Traffic counters change with every export; history keeps the decisions.
+    history = HistoricalRecords(excluded_fields=["last_seen_at", "points", "models_seen",
+                                                 "tools_seen", "attributes"])
+
+    class Meta:
+        ordering = ["-last_seen_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Unregistered agent “{self.name}”"
+
+    def get_absolute_url(self) -> str:
+        return reverse("operations:finding-detail", kwargs={"pk": self.pk})
+
+
+class DiscoveredSample(models.Model):
+    """A sample from an agent nobody registered, kept with its finding (append-only)."""
+
+    finding = models.ForeignKey(DiscoveryFinding, on_delete=models.PROTECT,
+                                related_name="samples")
+    environment = models.CharField(max_length=40, blank=True)
+    release_hint = models.CharField(max_length=100, blank=True,
+                                    help_text="alm.release.sha256 or gen_ai.agent.version.")
+    timestamp = models.DateTimeField()
+    metric = models.CharField(max_length=30)
+    value = models.FloatField()
+
+    class Meta:
+        ordering = ["timestamp", "pk"]
+        indexes = [models.Index(fields=["finding", "timestamp"], name="discovered_finding_time")]
+
+    def __str__(self) -> str:
+        return f"{self.metric}={self.value} at {self.timestamp:%Y-%m-%d %H:%M}"
+
+
+class MetricRollup(models.Model):
+    """Samples summed per agent, release, environment and metric over a minute or an hour.
+    Kept for the evidence retention, long after the raw samples are gone."""
+
+    MINUTE, HOUR = "minute", "hour"
+    PERIODS = [(MINUTE, "Minute"), (HOUR, "Hour")]
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="metric_rollups")
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="+")
+    environment = models.ForeignKey(Environment, on_delete=models.PROTECT, related_name="+")
+    metric = models.CharField(max_length=30)
+    period = models.CharField(max_length=6, choices=PERIODS)
+    start = models.DateTimeField()
+    count = models.PositiveIntegerField()
+    total = models.FloatField()
+    minimum = models.FloatField()
+    maximum = models.FloatField()
+
+    class Meta:
+        ordering = ["start", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "release", "environment", "metric",
+                                            "period", "start"], name="rollup_one_per_window"),
+        ]
+        indexes = [models.Index(fields=["agent", "environment", "period", "start"],
+                                name="rollup_agent_time")]
+
+    def __str__(self) -> str:
+        return f"{self.metric} per {self.period} from {self.start:%Y-%m-%d %H:%M}"

@@ -11,11 +11,13 @@ from ..accounts.models import User
 from ..core.hashing import content_hash
 from ..inventory.choices import Stage
 from ..inventory.models import Agent
-from ..inventory.selectors import agents_visible_to
+from ..inventory.selectors import agents_visible_to, releases_visible_to
 from .choices import DeploymentState, RuntimeState
 from .models import (
     Alert,
     Deployment,
+    DiscoveredSample,
+    DiscoveryFinding,
     Environment,
     Incident,
     IncidentEvent,
@@ -175,3 +177,35 @@ def last_metric_sample(agent_ids: list[int]) -> dict[int, datetime]:
 def last_runtime_poll(agent_ids: list[int]) -> dict[int, datetime]:
     return dict(RuntimePoll.objects.filter(agent_id__in=agent_ids).values("agent_id")
                 .annotate(at=Max("last_polled_at")).values_list("agent_id", "at"))
+
+
+# --- Discovery ---------------------------------------------------------------------------------
+
+def findings_visible_to(user: User) -> QuerySet[DiscoveryFinding]:
+    """The discovery queue is compliance's (and admins'); nobody else sees it."""
+    from .services.rights import may_triage_findings
+
+    if not may_triage_findings(user):
+        return DiscoveryFinding.objects.none()
+    return DiscoveryFinding.objects.select_related("agent", "decided_by")
+
+
+def finding_for(user: User, pk: int) -> DiscoveryFinding:
+    return get_object_or_404(findings_visible_to(user), pk=pk)
+
+
+def samples_before_registration(agent: Agent) -> QuerySet[DiscoveredSample]:
+    """What the agent sent before it was claimed from a discovery finding."""
+    return DiscoveredSample.objects.filter(finding__agent=agent).order_by("-timestamp", "-pk")
+
+
+def possible_owners() -> QuerySet[User]:
+    """Active people who may file intakes (the owners a claimed finding can be given to)."""
+    return (User.objects.filter(is_active=True, groups__permissions__codename="add_agent",
+                                groups__permissions__content_type__app_label="inventory")
+            .distinct().order_by("username"))
+
+
+def contract_release_for(user: User, slug: str, number: int):
+    """A release whose telemetry contract this user may read (or 404)."""
+    return get_object_or_404(releases_visible_to(user), agent__slug=slug, number=number)

@@ -1,19 +1,23 @@
 """Operations pages. Each view finds the object for this user (or 404), parses a form, calls one
 service and redirects; the services decide what is allowed."""
 
+from django.conf import settings as django_settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from ..core.errors import Conflict
 from ..core.views import post_action, refusals_on, refuse_not_permitted
 from . import selectors, services
 from .charts import dashboard_charts
 from .choices import CANARY_STEPS, IncidentStatus
+from .contract import collector_yaml, has_contract
 from .forms import (
+    ClaimForm,
     DeployForm,
     IncidentForm,
     MonitoringForm,
@@ -24,6 +28,7 @@ from .forms import (
     StatusForm,
     StepForm,
     SuspendForm,
+    TelemetryNameForm,
 )
 
 PAGE_SIZE = 25
@@ -46,7 +51,20 @@ def dashboard(request, slug):
         "thresholds": services.effective_thresholds(agent, settings),
         "open_alerts": selectors.alerts_visible_to(request.user).filter(
             agent=agent, cleared_at__isnull=True),
+        "telemetry_names": agent.telemetry_names.all(),
+        "may_map_telemetry": services.may_map_telemetry(request.user, agent),
+        "before_registration": selectors.samples_before_registration(agent)[:50],
     })
+
+
+@login_required
+@require_POST
+@refuse_not_permitted
+def telemetry_name_add(request, slug):
+    agent = selectors.agent_for(request.user, slug)
+    post_action(request, TelemetryNameForm(request.POST), lambda d: services.telemetry_name_add(
+        actor=request.user, agent=agent, name=d["name"]), "Telemetry name mapped.")
+    return redirect("operations:dashboard", slug=agent.slug)
 
 
 # --- Deployments --------------------------------------------------------------------------
@@ -286,3 +304,67 @@ incident_serious = _incident_action(SeriousForm, lambda u, i, d: services.incide
     "Marked as a serious incident.")
 incident_reported = _incident_action(ReasonForm, lambda u, i, d: services.incident_mark_reported(
     actor=u, incident=i, reason=d["reason"]), "Report recorded.")
+
+
+# --- Discovery ----------------------------------------------------------------------------
+
+@login_required
+def finding_list(request):
+    if not services.may_triage_findings(request.user):
+        raise PermissionDenied("The discovery queue is compliance's.")
+    findings = selectors.findings_visible_to(request.user)
+    status = request.GET.get("status", "open")
+    if status in ("open", "claimed", "dismissed"):
+        findings = findings.filter(status=status)
+    page = Paginator(findings, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "operations/finding_list.html", {"page": page, "status": status})
+
+
+@login_required
+def finding_detail(request, pk):
+    finding = selectors.finding_for(request.user, pk)
+    return render(request, "operations/finding_detail.html", {
+        "finding": finding, "claim_form": ClaimForm(owners=selectors.possible_owners()),
+        "samples": finding.samples.order_by("-timestamp", "-pk")[:50],
+        "history": finding.history.select_related("history_user"),
+    })
+
+
+@login_required
+@require_POST
+@refuse_not_permitted
+def finding_claim(request, pk):
+    finding = selectors.finding_for(request.user, pk)
+    form = ClaimForm(request.POST, owners=selectors.possible_owners())
+    post_action(request, form, lambda d: services.finding_claim(
+        actor=request.user, finding=finding, owner=d["owner"], reason=d["reason"]),
+        "Claimed: an intake draft was filed for its owner.")
+    return redirect(finding)
+
+
+@login_required
+@require_POST
+@refuse_not_permitted
+def finding_dismiss(request, pk):
+    finding = selectors.finding_for(request.user, pk)
+    post_action(request, ReasonForm(request.POST), lambda d: services.finding_dismiss(
+        actor=request.user, finding=finding, reason=d["reason"]), "Dismissed.")
+    return redirect(finding)
+
+
+# --- Telemetry contract -------------------------------------------------------------------
+
+@login_required
+@refuse_not_permitted
+def telemetry_contract(request, slug, number):
+    release = selectors.contract_release_for(request.user, slug, number)
+    if not has_contract(release):
+        raise Conflict("A telemetry contract is offered once the release is approved.")
+    config = collector_yaml(release, django_settings.SITE_URL)
+    if request.GET.get("download"):
+        response = HttpResponse(config, content_type="application/yaml")
+        response["Content-Disposition"] = (f'attachment; filename="otel-collector-'
+                                           f'{release.agent.slug}-{release.number}.yaml"')
+        return response
+    return render(request, "operations/telemetry_contract.html", {
+        "release": release, "agent": release.agent, "config": config})

@@ -9,7 +9,7 @@ from almportal.operations.models import Alert, Incident
 from almportal.reviews import reminders
 
 from .helpers import ingest_client
-from .test_thresholds import post, traffic
+from .test_thresholds import traffic
 
 
 def open_incident(actor, agent, **kwargs):
@@ -17,9 +17,9 @@ def open_incident(actor, agent, **kwargs):
                                   severity="high", **kwargs)
 
 
-def test_it_opens_an_incident_from_an_alert(team, owner, compliance):
+def test_it_opens_an_incident_from_an_alert(team, owner, compliance, post_judged):
     agent, release = team.live()
-    post(ingest_client(owner), "b", traffic(agent, release, errors=40))
+    post_judged(ingest_client(owner), "b", traffic(agent, release, errors=40))
     alert = Alert.objects.get()
     incident = open_incident(compliance, agent, alert=alert)
     alert.refresh_from_db()

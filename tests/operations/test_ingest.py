@@ -53,11 +53,21 @@ def test_it_does_not_query_per_sample(team, owner):
     post(client, "warm-up", samples(agent, release, 1))
     small = _queries(client, "small", samples(agent, release, 10))
     large = _queries(client, "large", samples(agent, release, 1000))
-    inserts = [q for q in large if q.startswith('INSERT INTO "operations_metricsample"')]
-    others = [q for q in large if not q.startswith('INSERT INTO "operations_metricsample"')]
-    # Only the bulk insert splits (SQLite's limit on parameters); everything else is fixed.
-    assert len(others) == len(small) - 1
-    assert len(inserts) <= 1000 // 100
+    assert len(large) == len(small)
+    assert not any(q.startswith('INSERT INTO "operations_metricsample"') for q in large)
+    assert MetricSample.objects.filter(batch__batch_id="large").count() == 1000
+
+
+def test_it_writes_each_value_as_sent(team, owner):
+    agent, release = team.live()
+    at = timezone.now().replace(microsecond=123456) - timedelta(minutes=3)
+    item = {**samples(agent, release, 1, metric="latency_ms", value=812.5, at=at)[0]}
+    assert post(ingest_client(owner), "exact", [item]).status_code == 200
+    stored = MetricSample.objects.get()
+    assert (stored.agent, stored.release, stored.environment.slug) == (agent, release,
+                                                                         "production")
+    assert (stored.timestamp, stored.metric, stored.value) == (at, "latency_ms", 812.5)
+    assert stored.batch.batch_id == "exact" and stored.batch.stored_count == 1
 
 
 def test_it_refuses_malformed_items_one_by_one_and_stores_the_rest(team, owner, other_owner):

@@ -10,13 +10,13 @@ from almportal.operations.models import Alert, Deployment, Incident
 from ..conftest import client_for
 from ..factories import make_release
 from .helpers import env, ingest_client
-from .test_thresholds import post, traffic
+from .test_thresholds import traffic
 
 
 @pytest.fixture
-def world(team, owner, compliance):
+def world(team, owner, compliance, post_judged):
     agent, release = team.live()
-    post(ingest_client(owner), "b", traffic(agent, release, errors=40))
+    post_judged(ingest_client(owner), "b", traffic(agent, release, errors=40))
     alert = Alert.objects.get()
     incident = services.incident_open(actor=compliance, agent=agent, title="Bad", severity="low")
     return {"agent": agent, "release": release, "alert": alert, "incident": incident,

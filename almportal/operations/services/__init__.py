@@ -11,6 +11,7 @@ from .deployments import (
     deployment_start,
     serving_releases,
 )
+from .discovery import discovery_record, finding_claim, finding_dismiss
 from .incidents import (
     incident_add_note,
     incident_mark_reported,
@@ -23,16 +24,20 @@ from .incidents import (
 )
 from .ingest import MAX_BATCH, IngestResult, samples_ingest
 from .killswitch import agent_resume, agent_suspend, open_suspension, suspension_record_halt
+from .otlp import OtlpResult, otlp_ingest, telemetry_name_add
 from .rights import (
     may_deploy,
     may_manage_incidents,
+    may_map_telemetry,
     may_open_incident,
     may_resume,
     may_suspend,
+    may_triage_findings,
     may_tune_monitoring,
     may_work_incident,
     resume_needs_compliance,
 )
+from .rollups import rollups_build, rollups_refresh, samples_expire
 from .runtime import runtime_poll_record
 from .thresholds import (
     agents_to_watch,
@@ -42,13 +47,15 @@ from .thresholds import (
 )
 
 __all__ = [
-    "MAX_BATCH", "IngestResult", "RouteSpec", "active_deployment", "agent_resume",
-    "agent_suspend", "agents_to_watch", "canary_promote", "canary_rollback",
-    "deployment_end", "deployment_rollback", "deployment_start", "effective_thresholds", "incident_add_note",
-    "incident_mark_reported", "incident_mark_serious", "incident_open", "incident_set_status",
-    "incident_states", "incident_update_review", "may_deploy", "may_manage_incidents",
-    "may_open_incident", "may_resume", "may_suspend", "may_tune_monitoring", "may_work_incident",
-    "monitoring_settings_update", "open_suspension", "report_deadline", "resume_needs_compliance",
-    "runtime_poll_record", "samples_ingest", "serving_releases", "suspension_record_halt",
-    "thresholds_evaluate",
+    "MAX_BATCH", "IngestResult", "OtlpResult", "RouteSpec", "active_deployment", "agent_resume",
+    "agent_suspend", "agents_to_watch", "canary_promote", "canary_rollback", "deployment_end",
+    "deployment_rollback", "deployment_start", "discovery_record", "effective_thresholds",
+    "finding_claim", "finding_dismiss", "incident_add_note", "incident_mark_reported",
+    "incident_mark_serious", "incident_open", "incident_set_status", "incident_states",
+    "incident_update_review", "may_deploy", "may_manage_incidents", "may_map_telemetry",
+    "may_open_incident", "may_resume", "may_suspend", "may_triage_findings", "may_tune_monitoring",
+    "may_work_incident", "monitoring_settings_update", "open_suspension", "otlp_ingest",
+    "report_deadline", "resume_needs_compliance", "rollups_build", "rollups_refresh",
+    "runtime_poll_record", "samples_expire", "samples_ingest", "serving_releases",
+    "suspension_record_halt", "telemetry_name_add", "thresholds_evaluate",
 ]

@@ -51,6 +51,16 @@ def may_manage_incidents(user: User) -> bool:
     return can(user, "operations.manage_incident")
 
 
+def may_triage_findings(user: User) -> bool:
+    """The discovery queue (agents nobody registered): compliance, like the intake queue."""
+    return can(user, "inventory.triage_agent")
+
+
+def may_map_telemetry(user: User, agent: Agent) -> bool:
+    """Name the telemetry that is this agent's: its owner, a delegate or an admin."""
+    return can(user, "inventory.change_agent", agent)
+
+
 def require_that(allowed: bool, message: str) -> None:
     if not allowed:
         raise NotPermitted(message)

@@ -4,14 +4,14 @@ figure is back within bounds; the policy switches roll a breaching canary back a
 agent that exhausts its budget."""
 
 import logging
-import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Avg, Q, Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from ...accounts.models import User
@@ -21,10 +21,12 @@ from ...core.errors import Conflict, DomainError
 from ...core.lifecycle import lock, record
 from ...inventory.choices import Stage
 from ...inventory.models import Agent
+from ...risk.models import TierPolicy
 from ...risk.selectors import tier_policy
-from ..choices import BUDGET_METRICS, CanaryState, ThresholdMetric
+from ..choices import BUDGET_METRICS, CanaryState, DeploymentState, ThresholdMetric
+from ..figures import p95_latency, totals
 from ..models import Alert, Deployment, Environment, MetricSample, MonitoringSettings
-from .deployments import active_deployment, canary_rollback
+from .deployments import canary_rollback
 from .killswitch import agent_suspend
 from .rights import may_tune_monitoring, require_that
 
@@ -96,52 +98,49 @@ def breaches(value: float, bound: Mapping[str, float]) -> bool:
 
 # --- Figures ------------------------------------------------------------------------------
 
-def percentile(values: list[float], share: float) -> float | None:
-    """Nearest-rank percentile."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1))
-    return ordered[rank]
+def release_figures(row: Mapping[str, float], p95: float | None) -> dict[str, float]:
+    """A release's threshold figures from its window totals and p95 latency."""
+    out: dict[str, float] = {}
+    requests = row.get("requests") or 0
+    for metric, count in RATES.items():
+        if requests > 0:
+            out[metric] = (row.get(count) or 0) / requests
+    if "satisfaction" in row:
+        out[ThresholdMetric.SATISFACTION] = row["satisfaction"]
+    if p95 is not None:
+        out[ThresholdMetric.LATENCY_P95_MS] = p95
+    return out
 
 
-def release_figures(samples) -> dict[int, dict[str, float]]:
-    """{release id: {threshold metric: figure}} from a queryset of samples."""
-    sums: dict[int, dict[str, float]] = defaultdict(dict)
-    for row in samples.values("release_id", "metric").annotate(total=Sum("value"),
-                                                                mean=Avg("value")):
-        sums[row["release_id"]][row["metric"]] = (row["mean"] if row["metric"] == "satisfaction"
-                                                  else row["total"])
-    latencies: dict[int, list[float]] = defaultdict(list)
-    for release_id, value in samples.filter(metric="latency_ms").values_list("release_id",
-                                                                             "value"):
-        latencies[release_id].append(value)
-    figures: dict[int, dict[str, float]] = {}
-    for release_id in set(sums) | set(latencies):
-        row, out = sums.get(release_id, {}), {}
-        requests = row.get("requests") or 0
-        for metric, count in RATES.items():
-            if requests > 0:
-                out[metric] = (row.get(count) or 0) / requests
-        if "satisfaction" in row:
-            out[ThresholdMetric.SATISFACTION] = row["satisfaction"]
-        p95 = percentile(latencies.get(release_id, []), 0.95)
-        if p95 is not None:
-            out[ThresholdMetric.LATENCY_P95_MS] = p95
-        figures[release_id] = out
-    return figures
+def window_figures(agent_ids: list[int], production: Environment, now: datetime
+                   ) -> dict[int, dict[tuple[str, int], float]]:
+    """{agent: {(metric, release): figure}} over the window, in two queries for all agents."""
+    samples = MetricSample.objects.filter(agent_id__in=agent_ids, environment=production,
+                                          timestamp__gt=now - WINDOW, timestamp__lte=now)
+    keys = ("agent_id", "release_id")
+    sums, p95 = totals(samples, keys), p95_latency(samples, keys)
+    out: dict[int, dict[tuple[str, int], float]] = defaultdict(dict)
+    for agent_id, release_id in set(sums) | set(p95):
+        row = sums.get((agent_id, release_id), {})
+        for metric, value in release_figures(row, p95.get((agent_id, release_id))).items():
+            out[agent_id][(metric, release_id)] = value
+    return out
 
 
-def cost_figures(agent: Agent, production: Environment, now: datetime) -> dict[str, float]:
+def cost_figures(agent_ids: list[int], production: Environment, now: datetime
+                 ) -> dict[int, dict[str, float]]:
+    """{agent: {daily_cost, monthly_cost}} in one query for all agents."""
     local = timezone.localtime(now)
     day = local.replace(hour=0, minute=0, second=0, microsecond=0)
     month = day.replace(day=1)
-    totals = MetricSample.objects.filter(
-        agent=agent, environment=production, metric="cost", timestamp__gte=month,
-        timestamp__lte=now).aggregate(month=Sum("value"),
-                                      today=Sum("value", filter=Q(timestamp__gte=day)))
-    return {ThresholdMetric.DAILY_COST: totals["today"] or 0.0,
-            ThresholdMetric.MONTHLY_COST: totals["month"] or 0.0}
+    rows = (MetricSample.objects.filter(agent_id__in=agent_ids, environment=production,
+                                        metric="cost", timestamp__gte=month, timestamp__lte=now)
+            .values("agent_id").annotate(month=Sum("value"),
+                                         today=Sum("value", filter=Q(timestamp__gte=day))))
+    found = {row["agent_id"]: row for row in rows}
+    return {agent_id: {ThresholdMetric.DAILY_COST: found.get(agent_id, {}).get("today") or 0.0,
+                       ThresholdMetric.MONTHLY_COST: found.get(agent_id, {}).get("month") or 0.0}
+            for agent_id in agent_ids}
 
 
 # --- Alerts -------------------------------------------------------------------------------
@@ -215,48 +214,71 @@ def _judge(agent: Agent, *, figures: dict[tuple[str, int | None], float],
     return opened
 
 
-def _evaluate_agent(agent: Agent, production: Environment, now: datetime, actor: User
-                    ) -> list[Alert]:
+@dataclass
+class _Batch:
+    """What judging a set of agents needs, fetched with a fixed number of queries."""
+
+    production: Environment
+    now: datetime
+    actor: User
+    policies: dict[str, Mapping]
+    deployments: dict[int, Deployment]
+    figures: dict[int, dict[tuple[str, int], float]]
+    costs: dict[int, dict[str, float]]
+    open_alerts: dict[int, dict[tuple[str, int | None], Alert]]
+
+
+def _batch(agents: list[Agent], production: Environment, now: datetime) -> _Batch:
+    ids = [agent.pk for agent in agents]
+    policies = {p.tier: p.monitoring_thresholds or {} for p in
+                TierPolicy.objects.filter(tier__in={agent.risk_tier for agent in agents})}
+    deployments = {d.agent_id: d for d in Deployment.objects.filter(
+        agent_id__in=ids, environment=production, state=DeploymentState.ACTIVE)
+        .prefetch_related("routes__release")}
+    open_alerts: dict[int, dict] = defaultdict(dict)
+    for alert in Alert.objects.filter(agent_id__in=ids, cleared_at__isnull=True):
+        open_alerts[alert.agent_id][(alert.metric, alert.release_id)] = alert
+    return _Batch(production, now, system_user(), policies, deployments,
+                  window_figures(ids, production, now), cost_figures(ids, production, now),
+                  open_alerts)
+
+
+def _evaluate_agent(agent: Agent, batch: _Batch) -> list[Alert]:
     settings = getattr(agent, "monitoring", None)
-    thresholds = effective_thresholds(agent, settings)
-    deployment = active_deployment(agent, production)
-    samples = MetricSample.objects.filter(agent=agent, environment=production,
-                                          timestamp__gt=now - WINDOW, timestamp__lte=now)
-    figures, bounds = {}, {}
-    for release_id, values in release_figures(samples).items():
-        for metric, value in values.items():
-            figures[(metric, release_id)] = value
-            if metric in thresholds:
-                bounds[(metric, release_id)] = thresholds[metric]
+    thresholds = effective_thresholds(agent, settings, batch.policies.get(agent.risk_tier, {}))
+    deployment = batch.deployments.get(agent.pk)
+    figures: dict[tuple[str, int | None], float] = dict(batch.figures.get(agent.pk, {}))
+    bounds = {key: thresholds[key[0]] for key in figures if key[0] in thresholds}
     limits = budgets(settings, deployment)
-    if limits:
-        for metric, value in cost_figures(agent, production, now).items():
-            figures[(metric, None)] = value
-            if metric in limits:
-                bounds[(metric, None)] = {"max": limits[metric]}
-    open_alerts = {(a.metric, a.release_id): a for a in agent.alerts.filter(cleared_at__isnull=True)}
-    opened = _judge(agent, figures=figures, bounds=bounds, open_alerts=open_alerts,
-                    production=production, now=now, actor=actor)
+    for metric, limit in limits.items():
+        figures[(metric, None)] = batch.costs[agent.pk][metric]
+        bounds[(metric, None)] = {"max": limit}
+    opened = _judge(agent, figures=figures, bounds=bounds,
+                    open_alerts=batch.open_alerts.get(agent.pk, {}),
+                    production=batch.production, now=batch.now, actor=batch.actor)
     for alert in opened:
-        _react(alert, settings=settings, deployment=deployment, actor=actor)
+        _react(alert, settings=settings, deployment=deployment, actor=batch.actor)
     return opened
 
 
 def thresholds_evaluate(*, agent_ids: Iterable[int], now: datetime | None = None) -> list[Alert]:
-    """Judge each agent's production figures; return the alerts opened. Each agent is judged
-    in its own transaction, so one agent's failure does not hold back the others."""
+    """Judge each agent's production figures; return the alerts opened. The figures of all the
+    agents are read together; each agent is judged in its own transaction, so one agent's
+    failure does not hold back the others."""
     now = now or timezone.now()
     production = Environment.objects.filter(is_production=True).first()
     if production is None:
         return []
-    actor = system_user()
+    agents = list(Agent.objects.filter(pk__in=list(agent_ids)).select_related(
+        "monitoring", "business_owner", "technical_owner"))
+    if not agents:
+        return []
+    batch = _batch(agents, production, now)
     opened: list[Alert] = []
-    agents = Agent.objects.filter(pk__in=list(agent_ids)).select_related(
-        "monitoring", "business_owner", "technical_owner")
     for agent in agents:
         try:
             with transaction.atomic():
-                opened += _evaluate_agent(agent, production, now, actor)
+                opened += _evaluate_agent(agent, batch)
         except Exception:
             log.exception("Threshold evaluation failed for agent %s.", agent.pk)
     return opened
