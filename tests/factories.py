@@ -101,3 +101,15 @@ def make_release(agent, actor=None, **kwargs):
     components = {"models": [model.pk], "prompts": [prompt.pk]}
     components.update(kwargs.pop("components", {}))
     return inventory.release_create(actor=actor, agent=agent, components=components, **kwargs)
+
+
+def make_service_account(agent=None, rights=("record_evaluations",), username: str = "ci-bot"):
+    """A CI or gateway service account, granted `rights` on `agent` by an admin."""
+    account = (User.objects.filter(username=username).first()
+               or make_user(username=username, is_service_account=True))
+    if agent is not None:
+        admin = (User.objects.filter(is_superuser=True, is_active=True).first()
+                 or make_user(Role.ADMIN, is_superuser=True, is_staff=True))
+        inventory.service_account_set_rights(actor=admin, agent=agent, account=account,
+                                             rights=list(rights))
+    return account

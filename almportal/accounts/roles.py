@@ -65,6 +65,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 READ_ONLY_ROLES = {Role.AUDITOR}
 
 
+def is_read_only(user) -> bool:
+    """Holds a role marked read-only: may read, is never given a write grant."""
+    return bool(user.roles & READ_ONLY_ROLES)
+
+
 def sync_role_permissions(apps=global_apps) -> None:
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")

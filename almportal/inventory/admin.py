@@ -9,7 +9,7 @@ import json
 from django import forms
 from django.contrib import admin
 from django.utils.html import format_html
-from guardian.admin import GuardedModelAdminMixin
+from guardian.admin import AdminUserObjectPermissionsForm, GuardedModelAdminMixin
 
 from ..core.admin import AuditedAdmin, ServiceAdmin, adopt, reason_field, report
 from ..core.errors import DomainError
@@ -27,7 +27,21 @@ from .models import (
     Release,
     Tool,
 )
+from .rules import grant_refusal
 from .selectors import agents_visible_to, components_visible_to, releases_visible_to
+
+
+class AgentUserPermissionsForm(AdminUserObjectPermissionsForm):
+    """The admin's "Object permissions" page asks the same rule as the services: no write grant
+    for a read-only role, only narrow rights for a service account."""
+
+    def clean(self):
+        data = super().clean()
+        chosen = data.get(self.get_obj_perms_field_name()) or []
+        refusal = grant_refusal(self.user, chosen)
+        if refusal is not None:
+            raise forms.ValidationError(refusal.message)
+        return data
 
 
 def _ordered(model_admin, request, queryset):
@@ -62,6 +76,9 @@ class AgentAdmin(GuardedModelAdminMixin, ServiceAdmin):
     readonly_fields = ("slug", "stage", "risk_tier", "next_review_at", "created_by",
                        "created_at", "updated_at")
     date_hierarchy = "created_at"
+
+    def get_obj_perms_manage_user_form(self, request):
+        return AgentUserPermissionsForm
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = [

@@ -39,8 +39,10 @@ from .models import (
     Release,
     Tool,
 )
+from .rules import SERVICE_RIGHTS
 from .selectors import (
     agent_delegates,
+    agent_service_accounts,
     agents_visible_to,
     components_visible_to,
     releases_visible_to,
@@ -106,6 +108,22 @@ class UserSummarySerializer(serializers.ModelSerializer):
 class DelegateSerializer(StrictSerializer):
     user = username_field(queryset=User.objects.filter(is_active=True))
     reason = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
+class ServiceRightsSerializer(StrictSerializer):
+    account = username_field(queryset=User.objects.filter(is_active=True,
+                                                          is_service_account=True),
+                             help_text="The service account's username.")
+    rights = serializers.ListField(child=serializers.ChoiceField(choices=list(SERVICE_RIGHTS)),
+                                   allow_empty=True, max_length=len(SERVICE_RIGHTS),
+                                   help_text="Exactly the rights it holds afterwards; an empty "
+                                             "list takes them all away.")
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
+class ServiceAccountRightsSerializer(serializers.Serializer):
+    account = serializers.CharField()
+    rights = serializers.ListField(child=serializers.ChoiceField(choices=list(SERVICE_RIGHTS)))
 
 
 def _with_reason(data: dict) -> tuple[dict, dict]:
@@ -196,6 +214,22 @@ class AgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             services.agent_add_delegate(actor=request.user, agent=agent, user=data["user"],
                                         reason=data["reason"])
         return self._delegates(agent)
+
+    @extend_schema(methods=["GET"], summary="Service accounts with narrow rights on the agent",
+                   responses=ServiceAccountRightsSerializer(many=True))
+    @extend_schema(methods=["PUT"], summary="Set a service account's narrow rights (admins)",
+                   request=ServiceRightsSerializer,
+                   responses=ServiceAccountRightsSerializer(many=True))
+    @action(detail=True, methods=["get", "put"], url_path="service-accounts")
+    def service_accounts(self, request, slug=None):
+        agent = self.get_object()
+        if request.method == "PUT":
+            data = validated(ServiceRightsSerializer, request)
+            services.service_account_set_rights(actor=request.user, agent=agent,
+                                                account=data["account"], rights=data["rights"],
+                                                reason=data["reason"])
+        return Response([{"account": account.username, "rights": rights}
+                         for account, rights in agent_service_accounts(agent)])
 
     @extend_schema(summary="Remove a delegate of the agent", request=None, responses={204: None},
                    parameters=[OpenApiParameter("username", OpenApiTypes.STR,

@@ -247,3 +247,20 @@ class ReleaseCompareForm(forms.Form):
         if "old" in data and "new" in data:
             data["old"], data["new"] = self.releases[data["old"]], self.releases[data["new"]]
         return data
+
+
+class ServiceRightsForm(forms.Form):
+    """An admin gives a service account exactly these narrow rights on one agent."""
+
+    account = forms.ModelChoiceField(queryset=User.objects.none(), label="Service account")
+    rights = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple,
+                                       help_text="None: take every right away.")
+    reason = forms.CharField(required=False, max_length=1000)
+
+    def __init__(self, *args, **kwargs):
+        from .rules import SERVICE_RIGHTS
+
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = User.objects.filter(
+            is_active=True, is_service_account=True).order_by("username")
+        self.fields["rights"].choices = list(SERVICE_RIGHTS.items())

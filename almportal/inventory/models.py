@@ -64,6 +64,11 @@ class Agent(models.Model):
         ordering = ["name"]
         permissions = [
             ("triage_agent", "Can accept or decline intakes"),
+            # Narrow rights for service accounts on chosen agents (inventory.rules.SERVICE_RIGHTS).
+            ("record_evaluations", "Can record evaluation runs (CI)"),
+            ("deploy_agent", "Can deploy releases (CI/CD)"),
+            ("poll_runtime", "Can poll the runtime status (gateway)"),
+            ("ingest_metrics", "Can send monitoring samples (gateway)"),
         ]
 
     def __str__(self) -> str:

@@ -57,6 +57,21 @@ def agent_delegates(agent: Agent) -> list[User]:
     return list(User.objects.filter(pk__in=ids).order_by("username"))
 
 
+def agent_service_accounts(agent: Agent) -> list[tuple[User, list[str]]]:
+    """The service accounts holding narrow rights on the agent, each with its rights."""
+    from .rules import SERVICE_RIGHTS
+
+    rows = (AgentUserObjectPermission.objects.filter(
+                content_object=agent, permission__codename__in=SERVICE_RIGHTS,
+                user__is_service_account=True)
+            .select_related("user", "permission").order_by("user__username",
+                                                           "permission__codename"))
+    found: dict[int, tuple[User, list[str]]] = {}
+    for row in rows:
+        found.setdefault(row.user_id, (row.user, []))[1].append(row.permission.codename)
+    return list(found.values())
+
+
 # --- History: who changed which field, from what to what, when and why --------------------
 
 @dataclass

@@ -23,6 +23,7 @@ from .choices import (
     Stage,
 )
 from . import signals
+from .rules import SERVICE_RIGHTS, grant_refusal
 from .models import (
     COMPONENT_MODELS,
     Agent,
@@ -204,11 +205,6 @@ accept_guard = _Guard()   # called with the agent before an intake is accepted
 submit_guard = _Guard()   # called with the release before it is submitted
 
 
-def _owner_permissions():
-    return Permission.objects.filter(content_type__app_label="inventory",
-                                     codename__in=OWNER_PERMISSIONS)
-
-
 @transaction.atomic
 def agent_set_risk_tier(*, actor: User, agent: Agent, tier: str, reason: str) -> Agent:
     """Record the tier a completed risk assessment gave (called by risk.services only,
@@ -222,18 +218,29 @@ def agent_set_risk_tier(*, actor: User, agent: Agent, tier: str, reason: str) ->
     return agent
 
 
-def _grant(agent: Agent, user: User, *, actor: User, reason: str) -> None:
+def _agent_permissions(codenames: Iterable[str]):
+    return Permission.objects.filter(content_type__app_label="inventory",
+                                     content_type__model="agent", codename__in=list(codenames))
+
+
+def _grant(agent: Agent, user: User, *, actor: User, reason: str,
+           codenames: Iterable[str] = OWNER_PERMISSIONS) -> None:
+    codenames = list(codenames)
+    refusal = grant_refusal(user, codenames)
+    if refusal is not None:
+        raise refusal
     held = set(AgentUserObjectPermission.objects.filter(content_object=agent, user=user)
                .values_list("permission_id", flat=True))
-    for permission in _owner_permissions():
+    for permission in _agent_permissions(codenames):
         if permission.pk not in held:
             row = AgentUserObjectPermission(content_object=agent, user=user, permission=permission)
             record(row, actor=actor, reason=reason)
 
 
-def _ungrant(agent: Agent, user: User, *, actor: User, reason: str) -> None:
+def _ungrant(agent: Agent, user: User, *, actor: User, reason: str,
+             codenames: Iterable[str] = OWNER_PERMISSIONS) -> None:
     for row in AgentUserObjectPermission.objects.filter(
-            content_object=agent, user=user, permission__in=_owner_permissions()):
+            content_object=agent, user=user, permission__in=_agent_permissions(codenames)):
         row._history_user, row._change_reason = actor, reason
         row.delete()
 
@@ -255,6 +262,33 @@ def agent_remove_delegate(*, actor: User, agent: Agent, user: User, reason: str 
     _ungrant(agent, user, actor=actor, reason=reason or f"{user} no longer a delegate")
 
 
+def service_rights_of(agent: Agent, account: User) -> list[str]:
+    return sorted(AgentUserObjectPermission.objects.filter(
+        content_object=agent, user=account, permission__codename__in=SERVICE_RIGHTS,
+    ).values_list("permission__codename", flat=True))
+
+
+@transaction.atomic
+def service_account_set_rights(*, actor: User, agent: Agent, account: User, rights: list[str],
+                               reason: str = "") -> list[str]:
+    """Give a service account exactly these narrow rights on one agent (with sight of it), or
+    take them all away with an empty list. Admins only: the account's tokens are theirs to
+    mint, so no owner can post as CI on their own agent."""
+    if not actor.has_role(Role.ADMIN):
+        raise NotPermitted("Only admins grant service accounts rights on agents.")
+    if not account.is_service_account:
+        raise DomainError("Choose a service account.", field="account")
+    if not isinstance(rights, list) or set(rights) - set(SERVICE_RIGHTS):
+        raise DomainError("Choose among: " + ", ".join(SERVICE_RIGHTS) + ".", field="rights")
+    agent = lock(Agent, agent.pk)
+    reason = reason.strip() or f"Service account rights set: {', '.join(rights) or 'none'}"
+    dropped = set(SERVICE_RIGHTS) - set(rights) | (set() if rights else {"view_agent"})
+    _ungrant(agent, account, actor=actor, reason=reason, codenames=dropped)
+    if rights:
+        _grant(agent, account, actor=actor, reason=reason, codenames=["view_agent", *rights])
+    return service_rights_of(agent, account)
+
+
 @transaction.atomic
 def agent_transfer_ownership(*, actor: User, agent: Agent, new_owner: User, reason: str) -> Agent:
     """Hand an agent to a new business owner (admins, and compliance for ownerless agents)."""
@@ -266,6 +300,9 @@ def agent_transfer_ownership(*, actor: User, agent: Agent, new_owner: User, reas
     _require_open(agent)
     if not new_owner.is_active or new_owner.is_service_account:
         raise DomainError("The new owner must be an active person.", field="new_owner")
+    refusal = grant_refusal(new_owner, OWNER_PERMISSIONS)
+    if refusal is not None:
+        raise DomainError(refusal.message, field="new_owner")
     previous = agent.business_owner
     agent.business_owner = new_owner
     record(agent, actor=actor, reason=reason.strip())

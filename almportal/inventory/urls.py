@@ -16,6 +16,7 @@ urlpatterns = [
     path("<slug:slug>/delegates/add/", views.delegate_add, name="delegate-add"),
     path("<slug:slug>/delegates/<int:user_id>/remove/", views.delegate_remove,
          name="delegate-remove"),
+    path("<slug:slug>/service-accounts/", views.service_accounts, name="service-accounts"),
     path("<slug:slug>/components/<str:kind>/new/", views.component_create,
          name="component-create"),
     path("<slug:slug>/credentials/<int:pk>/revoke/", views.credential_revoke,

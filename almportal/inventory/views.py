@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from ..accounts.models import User
 from ..accounts.permissions import can
+from ..accounts.roles import Role
 from ..core.views import refusals_on, refuse_not_permitted
 from . import services
 from .choices import CLOSED_STAGES, Stage
@@ -30,9 +31,16 @@ from .forms import (
     NoteForm,
     ReleaseCompareForm,
     ReleaseForm,
+    ServiceRightsForm,
 )
 from .models import COMPONENT_MODELS, Agent, Credential, Release
-from .selectors import agent_components, agent_delegates, agent_history, agents_visible_to
+from .selectors import (
+    agent_components,
+    agent_delegates,
+    agent_history,
+    agent_service_accounts,
+    agents_visible_to,
+)
 
 PAGE_SIZE = 25
 
@@ -228,6 +236,32 @@ def delegate_remove(request, slug, user_id):
     if outcome.ok:
         messages.success(request, f"{person} is no longer a delegate.")
     return redirect(agent)
+
+
+# --- Service accounts ---------------------------------------------------------------------
+
+@login_required
+@refuse_not_permitted
+def service_accounts(request, slug):
+    """The narrow rights CI and gateway accounts hold on the agent; admins set them."""
+    agent = _agent_for(request.user, slug)
+    is_admin = request.user.has_role(Role.ADMIN)
+    form = ServiceRightsForm(request.POST or None) if is_admin else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied("Only admins grant service accounts rights on agents.")
+        if form.is_valid():
+            data = form.cleaned_data
+            with refusals_on(form) as outcome:
+                services.service_account_set_rights(
+                    actor=request.user, agent=agent, account=data["account"],
+                    rights=data["rights"], reason=data["reason"])
+            if outcome.ok:
+                messages.success(request, f"Rights of {data['account']} saved.")
+                return redirect("inventory:service-accounts", slug=agent.slug)
+    return render(request, "inventory/service_accounts.html", {
+        "agent": agent, "accounts": agent_service_accounts(agent), "form": form},
+        status=400 if form is not None and form.errors else 200)
 
 
 # --- Components ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from ..core.parsers import JSONParser
 from ..inventory.api import VisibleAgentField
 from ..inventory.models import Release
 from ..inventory.selectors import releases_visible_to
-from . import selectors, services
+from . import rules, selectors, services
 from .choices import METRICS, Decision, EvidenceKind, ItemStatus, RunSource
 from .models import ChecklistItem, EvaluationRun, EvaluationSuite, Evidence, SignOff
 
@@ -282,6 +282,8 @@ class ConditionSerializer(serializers.Serializer):
     title = serializers.CharField()
     passed = serializers.BooleanField()
     missing = serializers.ListField(child=serializers.CharField())
+    done = serializers.ListField(child=serializers.CharField(),
+                                 help_text="What already holds, e.g. who has signed.")
 
 
 class GateSerializer(serializers.Serializer):
@@ -299,3 +301,33 @@ class ReleaseGateView(APIView):
     def get(self, request, pk: int):
         release = get_object_or_404(releases_visible_to(request.user), pk=pk)
         return Response(GateSerializer(services.release_gate(release)).data)
+
+
+class RoleProgressSerializer(serializers.Serializer):
+    role = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+    quorum = serializers.IntegerField()
+    signers = serializers.ListField(child=serializers.CharField())
+
+
+class SigningSerializer(serializers.Serializer):
+    release = serializers.IntegerField()
+    roles = serializers.ListField(child=serializers.CharField(),
+                                  help_text="The roles you may sign now.")
+    reasons = serializers.ListField(child=serializers.CharField(),
+                                    help_text="When you may sign nothing: why.")
+    order = RoleProgressSerializer(many=True)
+
+
+@extend_schema(tags=["readiness"])
+class ReleaseSigningView(APIView):
+    @extend_schema(summary="What you may sign on the release now, or why nothing; the tier's "
+                           "order and who has signed", responses=SigningSerializer)
+    def get(self, request, pk: int):
+        release = get_object_or_404(releases_visible_to(request.user), pk=pk)
+        facts = selectors.signing_facts(release)
+        options = rules.signing_options(request.user, facts)
+        return Response(SigningSerializer({
+            "release": release.pk, "roles": options.roles, "reasons": options.reasons,
+            "order": selectors.signing_order(facts)}).data)

@@ -10,5 +10,7 @@ router.register("evaluation-runs", api.EvaluationRunViewSet, basename="evaluatio
 router.register("signoffs", api.SignOffViewSet, basename="signoff")
 urlpatterns = [
     path("releases/<int:pk>/gate/", api.ReleaseGateView.as_view(), name="release-gate"),
+    path("releases/<int:pk>/signing/", api.ReleaseSigningView.as_view(),
+         name="release-signing"),
     *router.urls,
 ]

@@ -10,16 +10,31 @@ def _people():
 
 
 class SignOffForm(forms.Form):
+    """Shown with the roles the person may sign now (releases.rules.signing_options); a post
+    of any other role reaches the service, which refuses it with the rule's words."""
+
     role = forms.ChoiceField(choices=[(r.value, r.label) for r in Role if r != Role.AUDITOR])
     decision = forms.ChoiceField(choices=Decision.choices, widget=forms.RadioSelect)
     comment = forms.CharField(required=False, max_length=4000,
                               widget=forms.Textarea(attrs={"rows": 2}),
                               help_text="Required when you reject: say what must change.")
 
+    def __init__(self, *args, roles: list[str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if roles is not None:
+            self.fields["role"].choices = [(r, Role(r).label) for r in roles]
+            self.fields["role"].initial = roles[0] if len(roles) == 1 else None
+
 
 class ItemAssignForm(forms.Form):
     owner = forms.ModelChoiceField(queryset=_people(), required=False)
-    reviewer = forms.ModelChoiceField(queryset=_people(), required=False)
+    reviewer = forms.ModelChoiceField(queryset=_people(), required=False,
+                                      help_text="Someone independent of the release.")
+
+    def __init__(self, *args, not_reviewers: frozenset[int] = frozenset(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:  # a posted choice reaches the service, which says why not
+            self.fields["reviewer"].queryset = _people().exclude(pk__in=not_reviewers)
 
 
 class ItemStatusForm(forms.Form):

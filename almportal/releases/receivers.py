@@ -1,7 +1,7 @@
 """What the releases app does when inventory announces a change: each receiver calls one
 service, which holds the rule."""
 
-from . import services
+from . import rules, selectors, services
 
 
 def on_release_submitted(sender, release, actor, **kwargs) -> None:
@@ -14,6 +14,11 @@ def on_component_version_added(sender, component, actor, **kwargs) -> None:
 
 def on_agent_changed(sender, agent, actor, changed_fields, **kwargs) -> None:
     services.releases_check_assessment(actor=actor, agent=agent)
+
+
+def assessment_completion_veto(user, agent):
+    """Asked by risk before an assessment is completed: nobody involved completes it."""
+    return rules.assessment_refusal(user, selectors.agent_involvement(agent))
 
 
 def connect() -> None:

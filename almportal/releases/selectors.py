@@ -1,17 +1,30 @@
 """Read queries for the readiness pages, the API, the inbox and other apps' pages. What a user may
 see follows the releases they may see (inventory.selectors.releases_visible_to)."""
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from ..accounts.models import User
+from ..accounts.roles import GROUP_NAMES, Role
 from ..inventory.choices import ReleaseState
-from ..inventory.models import Agent, Release
+from ..inventory.models import (
+    COMPONENT_MODELS,
+    Agent,
+    AgentUserObjectPermission,
+    Release,
+)
 from ..inventory.selectors import agents_visible_to, releases_visible_to
 from ..risk.models import TierPolicy
+from ..risk.selectors import tier_policy
+from . import rules
 from .choices import METRICS, Decision, ItemStatus
 from .models import ChecklistItem, EvaluationRun, EvaluationSuite, Evidence, SignOff
+
+# Releases whose sign-off request is open or whose approval still stands.
+UNDER_APPROVAL = (ReleaseState.SUBMITTED, ReleaseState.APPROVED)
 
 
 def checklist_items_visible_to(user: User) -> QuerySet[ChecklistItem]:
@@ -112,23 +125,54 @@ class Work:
 
 
 def _signoffs_waiting(user: User) -> list[SignoffWaiting]:
-    from .services import quorum_counts, roles_to_sign
-
-    policies = {p.tier: p for p in TierPolicy.objects.all()}
-    releases = (releases_visible_to(user).filter(state=ReleaseState.SUBMITTED)
-                .exclude(submitted_by=user)
-                .exclude(signoffs__user=user, signoffs__voided_at__isnull=True)
-                .prefetch_related(Prefetch("signoffs", queryset=SignOff.objects.filter(
-                    voided_at__isnull=True)))
-                .order_by("submitted_at", "pk"))
+    """Releases the user may sign now, each with the roles they may sign (releases.rules)."""
+    releases = list(releases_visible_to(user).filter(state=ReleaseState.SUBMITTED)
+                    .exclude(signoffs__user=user, signoffs__voided_at__isnull=True)
+                    .prefetch_related(_active_signoffs()).order_by("submitted_at", "pk"))
     waiting = []
-    for release in releases:
-        policy = policies.get(release.agent.risk_tier)
-        counts = quorum_counts(release, policy)
-        roles = [r for r in roles_to_sign(user, release, policy) if counts[r][0] < counts[r][1]]
+    for facts in signing_facts_of(releases):
+        roles = rules.signing_options(user, facts).roles
         if roles:
-            waiting.append(SignoffWaiting(release, roles))
+            waiting.append(SignoffWaiting(facts.release, roles))
     return waiting
+
+
+def _active_signoffs() -> Prefetch:
+    return Prefetch("signoffs", queryset=SignOff.objects.filter(voided_at__isnull=True)
+                    .select_related("user"))
+
+
+def signing_facts_of(releases: list[Release]) -> list[rules.SigningFacts]:
+    """The signing facts of many releases (their sign-offs prefetched) in a fixed number of
+    queries."""
+    policies = {p.tier: p for p in TierPolicy.objects.all()}
+    found = involvements(releases)
+    return [signing_facts(r, policies.get(r.agent.risk_tier), involvement=found[r.pk])
+            for r in releases]
+
+
+def signers_waiting(releases: list[Release]) -> list[tuple[rules.SigningFacts, list[User]]]:
+    """For each release (sign-offs prefetched), the people who may sign it now: its business
+    owner and everyone holding a role its tier asks for, as the rules decide."""
+    facts_list = signing_facts_of(releases)
+    roles = {role for facts in facts_list for role in rules.short_roles(facts)}
+    holders = _holders(roles - {Role.BUSINESS_OWNER})
+    waiting = []
+    for facts in facts_list:
+        short = rules.short_roles(facts)
+        candidates = {u.pk: u for role in short for u in holders.get(role, [])}
+        owner = facts.release.agent.business_owner
+        if Role.BUSINESS_OWNER in short and owner is not None:
+            candidates[owner.pk] = owner
+        waiting.append((facts, [u for u in candidates.values()
+                                if rules.signing_options(u, facts).any]))
+    return waiting
+
+
+def _holders(roles: set[str]) -> dict[str, list[User]]:
+    return {role: list(User.objects.filter(groups__name=GROUP_NAMES[role], is_active=True,
+                                           is_service_account=False).distinct())
+            for role in roles}
 
 
 def work_waiting_for(user: User) -> Work:
@@ -142,3 +186,110 @@ def work_waiting_for(user: User) -> Work:
         items_to_do=list(items.filter(owner=user, status=ItemStatus.OPEN)),
         items_to_review=list(items.filter(reviewer=user, status=ItemStatus.IN_REVIEW)),
     )
+
+
+# --- Involvement: the facts releases.rules judges independence on ---------------------------
+
+def _delegates_now(agent_ids: set[int]) -> dict[int, set[int]]:
+    held = defaultdict(set)
+    for agent_id, user_id in AgentUserObjectPermission.objects.filter(
+            content_object_id__in=agent_ids, permission__codename="change_agent",
+    ).values_list("content_object_id", "user_id"):
+        held[agent_id].add(user_id)
+    return held
+
+
+def _delegates_at_submission(releases: list[Release]) -> dict[int, set[int]]:
+    """Per release, who held the agent's change grant when it was submitted (from the grants'
+    history: the last change of each grant before that moment was not its removal)."""
+    submitted = [r for r in releases if r.submitted_at is not None]
+    if not submitted:
+        return {}
+    rows = (AgentUserObjectPermission.history.filter(
+                content_object_id__in={r.agent_id for r in submitted},
+                permission__codename="change_agent",
+                history_date__lte=max(r.submitted_at for r in submitted))
+            .order_by("history_date", "history_id")
+            .values_list("content_object_id", "user_id", "history_type", "history_date"))
+    rows = list(rows)
+    found = {}
+    for release in submitted:
+        last: dict[int, str] = {}
+        for agent_id, user_id, kind, at in rows:
+            if agent_id == release.agent_id and at <= release.submitted_at:
+                last[user_id] = kind
+        found[release.pk] = {user_id for user_id, kind in last.items() if kind != "-"}
+    return found
+
+
+def _component_authors(release_ids: set[int]) -> dict[int, set[int]]:
+    authors = defaultdict(set)
+    for model in COMPONENT_MODELS.values():
+        for release_id, user_id in model.objects.filter(releases__in=release_ids).values_list(
+                "releases", "created_by_id"):
+            authors[release_id].add(user_id)
+    return authors
+
+
+def involvements(releases: Iterable[Release]) -> dict[int, rules.Involvement]:
+    """Who is involved in each release, in a fixed number of queries however many releases."""
+    releases = list(releases)
+    if not releases:
+        return {}
+    now = _delegates_now({r.agent_id for r in releases})
+    then = _delegates_at_submission(releases)
+    authors = _component_authors({r.pk for r in releases})
+    return {r.pk: rules.involvement_of(
+        business_owner_id=r.agent.business_owner_id,
+        technical_owner_id=r.agent.technical_owner_id, author_id=r.created_by_id,
+        submitted_by_id=r.submitted_by_id, delegate_ids=now.get(r.agent_id, ()),
+        former_delegate_ids=then.get(r.pk, ()), component_author_ids=authors.get(r.pk, ()),
+    ) for r in releases}
+
+
+def release_involvement(release: Release) -> rules.Involvement:
+    return involvements([release])[release.pk]
+
+
+def agent_involvement(agent: Agent) -> rules.Involvement:
+    """Who is involved in the agent or in any of its releases still in the making or under
+    approval: the people who may not complete the risk assessment those releases rest on."""
+    pending = list(Release.objects.filter(
+        agent=agent, state__in=(ReleaseState.DRAFT, *UNDER_APPROVAL)).select_related("agent"))
+    found = involvements(pending)
+    merged: dict[int, tuple[str, ...]] = dict(rules.involvement_of(
+        business_owner_id=agent.business_owner_id, technical_owner_id=agent.technical_owner_id,
+        delegate_ids=_delegates_now({agent.pk}).get(agent.pk, ())).reasons)
+    for involvement in found.values():
+        for user_id, why in involvement.reasons.items():
+            merged[user_id] = tuple(dict.fromkeys((*merged.get(user_id, ()), *why)))
+    return rules.Involvement(merged)
+
+
+def signing_facts(release: Release, policy: TierPolicy | None = None, *,
+                  involvement: rules.Involvement | None = None) -> rules.SigningFacts:
+    """Everything a sign-off decision on this release rests on. Uses the release's prefetched
+    sign-offs when the caller fetched them."""
+    if policy is None:
+        policy = tier_policy(release.agent.risk_tier)
+    active = [s for s in release.signoffs.all() if s.voided_at is None]
+    approvals = [s for s in active if s.decision == Decision.APPROVE
+                 and s.manifest_hash == release.manifest_hash]
+    return rules.SigningFacts(release, policy, active, approvals,
+                              involvement or release_involvement(release))
+
+
+@dataclass
+class RoleProgress:
+    role: str
+    label: str
+    count: int
+    quorum: int
+    signers: list[str]
+
+
+def signing_order(facts: rules.SigningFacts) -> list[RoleProgress]:
+    """Each role the tier asks for, in its signing order, with who has signed it."""
+    return [RoleProgress(role, rules.role_label(role), count, quorum,
+                         [str(s.user) for s in facts.approvals if s.role == role])
+            for role, (count, quorum) in facts.counts.items()]

@@ -22,7 +22,7 @@ from django.utils import timezone
 from ..accounts.models import User
 from ..accounts.notifications import notify
 from ..accounts.permissions import can, require
-from ..accounts.roles import READ_ONLY_ROLES, Role
+from ..accounts.roles import Role
 from ..core.errors import Conflict, DomainError, NotPermitted, clean_or_refuse
 from ..core.lifecycle import Transitions, lock, record
 from ..inventory import services as inventory
@@ -32,6 +32,7 @@ from ..inventory.selectors import agents_visible_to
 from ..risk.models import TierPolicy
 from ..risk.selectors import tier_policy
 from ..risk.services import assessment_status
+from . import rules
 from .choices import (
     ITEM_TRANSITIONS,
     METRICS,
@@ -41,11 +42,12 @@ from .choices import (
     RunSource,
 )
 from .models import ChecklistItem, EvaluationRun, EvaluationSuite, Evidence, SignOff
+from .rules import role_label
+from .selectors import UNDER_APPROVAL, release_involvement, signing_facts
 
 item_states = Transitions(ItemStatus, ITEM_TRANSITIONS)
 
-# Releases whose sign-off request is open or whose approval still stands.
-UNDER_APPROVAL = (ReleaseState.SUBMITTED, ReleaseState.APPROVED)
+SUBMISSION_SIGNOFF = "Signed by submitting the release for sign-off."
 
 # Evidence files: the extension names the type; the content must be of that type.
 EVIDENCE_TYPES = {
@@ -54,10 +56,6 @@ EVIDENCE_TYPES = {
 }
 TEXT_TYPES = {"text/plain", "text/csv", "application/json", "text/markdown"}
 ALLOWED_TYPES_TEXT = "PDF, PNG, JPEG, plain text, CSV, JSON or Markdown"
-
-
-def role_label(role: str) -> str:
-    return Role(role).label if role in Role.values else role
 
 
 def readiness_url(release: Release) -> str:
@@ -70,6 +68,10 @@ def policy_for(release: Release) -> TierPolicy | None:
 
 def may_manage(user: User, release: Release) -> bool:
     return can(user, "inventory.change_agent", release.agent)
+
+
+def may_record_runs(user: User, release: Release) -> bool:
+    return may_manage(user, release) or can(user, "inventory.record_evaluations", release.agent)
 
 
 def _require_manage(actor: User, release: Release) -> None:
@@ -85,6 +87,7 @@ class Condition:
     title: str
     passed: bool
     missing: list[str] = field(default_factory=list)
+    done: list[str] = field(default_factory=list)  # what already holds, where worth showing
 
 
 @dataclass
@@ -108,9 +111,11 @@ def _condition(key: str, title: str, missing: list[str]) -> Condition:
     return Condition(key, title, not missing, missing)
 
 
-def _gate_assessment(release: Release) -> Condition:
+def _gate_assessment(release: Release, involvement: rules.Involvement) -> Condition:
     status = assessment_status(release.agent)
     missing = [] if status.is_current else list(status.reasons)
+    if status.is_current:
+        missing += rules.assessment_missing(status.assessment.completed_by, involvement)
     if status.is_current and status.tier == RiskTier.UNACCEPTABLE:
         missing.append("The agent is assessed as unacceptable (a prohibited practice).")
     if status.is_current and policy_for(release) is None:
@@ -136,21 +141,32 @@ def _gate_checklist(release: Release, policy: TierPolicy | None) -> Condition:
     return _condition("checklist", "Readiness checklist complete with evidence", missing)
 
 
-def _latest_runs(release: Release) -> list[EvaluationRun]:
+def _latest_runs(release: Release, involvement: rules.Involvement
+                 ) -> tuple[list[EvaluationRun], list[EvaluationRun]]:
+    """The latest run of each suite that counts, and the later ones that do not."""
     latest: dict[int, EvaluationRun] = {}
+    ignored = []
     runs = (release.evaluation_runs.filter(manifest_hash=release.manifest_hash)
-            .select_related("suite").order_by("-created_at", "-pk"))
+            .select_related("suite", "created_by").order_by("-created_at", "-pk"))
     for run in runs:
-        latest.setdefault(run.suite_id, run)
-    return list(latest.values())
+        if not rules.run_counts(run, involvement):
+            if run.suite_id not in latest:
+                ignored.append(run)
+        else:
+            latest.setdefault(run.suite_id, run)
+    return list(latest.values()), ignored
 
 
-def _gate_evaluations(release: Release, policy: TierPolicy | None) -> Condition:
+def _gate_evaluations(release: Release, policy: TierPolicy | None,
+                      involvement: rules.Involvement) -> Condition:
     thresholds = policy.evaluation_thresholds if policy else {}
-    runs = _latest_runs(release)
+    runs, ignored = _latest_runs(release, involvement)
     missing = []
-    if thresholds and not runs:
+    if thresholds and not runs and not ignored:
         missing.append("No evaluation run on this release's manifest.")
+    elif thresholds and not runs:
+        missing.append("No evaluation run on this release's manifest that counts.")
+        missing += [rules.run_not_counted(run, involvement) for run in ignored[:3]]
     for run in runs:
         baseline_release, baseline = production_baseline(release, run.suite)
         for failure in judge_metrics(run.metrics, policy, baseline, baseline_release):
@@ -165,18 +181,13 @@ def _gate_evaluations(release: Release, policy: TierPolicy | None) -> Condition:
 
 def valid_approvals(release: Release) -> list[SignOff]:
     """The sign-offs that count: not voided, approving, bound to the current manifest."""
-    return [s for s in release.signoffs.all()
-            if s.voided_at is None and s.decision == Decision.APPROVE
-            and s.manifest_hash == release.manifest_hash]
+    return signing_facts(release, policy_for(release),
+                         involvement=rules.Involvement()).approvals
 
 
 def quorum_counts(release: Release, policy: TierPolicy | None) -> dict[str, tuple[int, int]]:
     """{role: (approvals that count, quorum)} in the order the policy signs them."""
-    roles = dict(policy.signoff_roles) if policy else {}
-    ordered = [r for r in (policy.signoff_order if policy else []) if r in roles]
-    ordered += [r for r in roles if r not in ordered]
-    approvals = valid_approvals(release)
-    return {role: (sum(1 for s in approvals if s.role == role), roles[role]) for role in ordered}
+    return rules.quorum_counts(policy, valid_approvals(release))
 
 
 def _gate_signoffs(release: Release, policy: TierPolicy | None) -> Condition:
@@ -188,19 +199,28 @@ def _gate_signoffs(release: Release, policy: TierPolicy | None) -> Condition:
                           ["The sign-off request was voided: submit a new release."])
     if policy is None:
         return _condition("signoffs", title, ["No tier policy says who signs."])
+    facts = signing_facts(release, policy, involvement=rules.Involvement())
     missing = [f"{role_label(role)}: {count} of {quorum} sign-offs."
-               for role, (count, quorum) in quorum_counts(release, policy).items()
-               if count < quorum]
-    return _condition("signoffs", title, missing)
+               for role, (count, quorum) in facts.counts.items() if count < quorum]
+    condition = _condition("signoffs", title, missing)
+    condition.done = [f"{role_label(s.role)}: {s.user}"
+                      + (" (by submitting the release)" if _signed_by_submitting(s) else "")
+                      for s in facts.approvals]
+    return condition
+
+
+def _signed_by_submitting(signoff: SignOff) -> bool:
+    return signoff.comment == SUBMISSION_SIGNOFF
 
 
 def release_gate(release: Release) -> Gate:
     """Every condition for approval to deploy to production, each with what is missing."""
     policy = policy_for(release)
+    involvement = release_involvement(release)
     return Gate(release, [
-        _gate_assessment(release),
+        _gate_assessment(release, involvement),
         _gate_checklist(release, policy),
-        _gate_evaluations(release, policy),
+        _gate_evaluations(release, policy, involvement),
         _gate_signoffs(release, policy),
     ])
 
@@ -273,13 +293,113 @@ def _pending_releases(agent: Agent):
 
 @transaction.atomic
 def release_on_submitted(*, actor: User, release: Release) -> None:
-    """A release went up for sign-off: make its checklist, and void the requests it
-    supersedes."""
+    """A release went up for sign-off: make its checklist, void the requests it supersedes,
+    carry over the work done on an earlier request for the same manifest, and, when the
+    agent's business owner submitted it, record their sign-off."""
     checklist_sync(actor=actor, release=release)
     for older in _pending_releases(release.agent).exclude(pk=release.pk):
         release_void(actor=actor, release=older,
                      reason=f"Superseded by release {release.display_version} submitted for "
                             "sign-off")
+    release = lock(Release, release.pk)
+    carry_over(actor=actor, release=release)
+    if release.submitted_by_id == release.agent.business_owner_id:
+        _sign_as_submitting_owner(actor=actor, release=release)
+    _approve_if_ready(actor=actor, release=release)
+
+
+def _sign_as_submitting_owner(*, actor: User, release: Release) -> SignOff | None:
+    """The owner's submission is their business-owner sign-off on this manifest; the tier's
+    order does not hold it back, since submitting comes before any review."""
+    policy = policy_for(release)
+    if policy is None or Role.BUSINESS_OWNER not in policy.signoff_roles:
+        return None
+    signoff = SignOff(release=release, role=Role.BUSINESS_OWNER, user=actor,
+                      decision=Decision.APPROVE, manifest_hash=release.manifest_hash,
+                      comment=SUBMISSION_SIGNOFF)
+    record(signoff, actor=actor, reason="Approved as business owner by submitting the release")
+    return signoff
+
+
+# --- Carrying work over to a re-submitted manifest -----------------------------------------
+
+def _earlier_request(release: Release) -> Release | None:
+    """The latest other request for the same manifest that was voided or rejected."""
+    return (Release.objects.filter(agent_id=release.agent_id,
+                                   manifest_hash=release.manifest_hash,
+                                   submitted_at__isnull=False,
+                                   state__in=(ReleaseState.VOIDED, ReleaseState.REJECTED,
+                                              ReleaseState.DRAFT))
+            .exclude(pk=release.pk).order_by("-submitted_at", "-pk").first())
+
+
+def _carry_runs(*, actor: User, release: Release, earlier: Release
+                ) -> dict[int, EvaluationRun]:
+    copies = {}
+    for run in earlier.evaluation_runs.filter(manifest_hash=release.manifest_hash
+                                              ).order_by("created_at", "pk"):
+        copy = EvaluationRun(release=release, suite_id=run.suite_id,
+                             manifest_hash=run.manifest_hash, metrics=run.metrics,
+                             passed=run.passed, failures=run.failures,
+                             baseline_release_id=run.baseline_release_id, source=run.source,
+                             notes=f"Carried over from run #{run.pk} of release "
+                                   f"{earlier.display_version}. {run.notes}".strip()[:1000],
+                             created_by=run.created_by)
+        record(copy, actor=actor, reason=f"Evaluation run #{run.pk} carried over from release "
+                                         f"{earlier.display_version} (same manifest)")
+        copies[run.pk] = copy
+    return copies
+
+
+def _carry_item(*, actor: User, item: ChecklistItem, old: ChecklistItem,
+                runs: dict[int, EvaluationRun], involvement: rules.Involvement) -> int:
+    carried = 0
+    for evidence in old.evidence.filter(replaced_at__isnull=True).order_by("uploaded_at", "pk"):
+        copy = Evidence(item=item, kind=evidence.kind, file=evidence.file.name,
+                        original_name=evidence.original_name, sha256=evidence.sha256,
+                        size=evidence.size, content_type=evidence.content_type, url=evidence.url,
+                        evaluation_run=runs.get(evidence.evaluation_run_id),
+                        note=evidence.note, effective_date=evidence.effective_date,
+                        uploaded_by=evidence.uploaded_by)
+        record(copy, actor=actor, reason=f"Evidence #{evidence.pk} carried over from release "
+                                         f"{old.release.display_version} (same manifest)")
+        carried += 1
+    item.owner_id = old.owner_id
+    reviewer = old.reviewer
+    if reviewer is not None and rules.reviewer_refusal(reviewer, item, involvement) is None:
+        item.reviewer = reviewer
+        if old.status == ItemStatus.ACCEPTED and carried:
+            item.status, item.reviewed_by_id = ItemStatus.ACCEPTED, old.reviewed_by_id
+            item.reviewed_at, item.review_comment = old.reviewed_at, old.review_comment
+    record(item, actor=actor, reason=f"Carried over from release {old.release.display_version}"
+                                     " (same manifest)")
+    return carried
+
+
+@transaction.atomic
+def carry_over(*, actor: User, release: Release) -> Release | None:
+    """A manifest submitted again after its request was voided or rejected: its checklist
+    evidence, reviews and evaluation runs carry over (never its sign-offs). Returns the
+    earlier release, or None when there is nothing to carry."""
+    earlier = _earlier_request(release)
+    if earlier is None:
+        return None
+    runs = _carry_runs(actor=actor, release=release, earlier=earlier)
+    old_items = {i.key: i for i in earlier.checklist_items.select_related("reviewer", "release")}
+    involvement = release_involvement(release)
+    evidence = 0
+    for item in release.checklist_items.all():
+        if item.key in old_items:
+            evidence += _carry_item(actor=actor, item=item, old=old_items[item.key], runs=runs,
+                                    involvement=involvement)
+    said = (f"Carried over from release {earlier.display_version}, which had the same manifest: "
+            f"{evidence} pieces of checklist evidence and {len(runs)} evaluation runs; its "
+            "sign-offs do not carry over.")
+    record(release, actor=actor, reason=said)
+    notify(users=[release.submitted_by], kind="release-carried-over",
+           subject=f"{release}: work carried over from release {earlier.display_version}",
+           body=said, url=readiness_url(release))
+    return earlier
 
 
 def _uses_older_version(release: Release, component: ComponentVersion) -> int | None:
@@ -350,12 +470,9 @@ def _lock_item(item: ChecklistItem) -> ChecklistItem:
 
 
 def _check_reviewer(reviewer: User, item: ChecklistItem) -> None:
-    if not reviewer.is_active or reviewer.is_service_account or (
-            reviewer.roles and reviewer.roles <= READ_ONLY_ROLES):
-        raise DomainError("The reviewer must be an active person who may change things.",
-                          field="reviewer")
-    if reviewer.pk == item.owner_id:
-        raise DomainError("The item's owner cannot review it.", field="reviewer")
+    refusal = rules.reviewer_refusal(reviewer, item, release_involvement(item.release))
+    if refusal is not None:
+        raise refusal
     if not agents_visible_to(reviewer).filter(pk=item.release.agent_id).exists():
         raise DomainError(f"{reviewer} may not see this agent.", field="reviewer")
 
@@ -402,8 +519,9 @@ def checklist_item_set_status(*, actor: User, item: ChecklistItem, status: str,
             raise DomainError("Add evidence first: a file, a link or an evaluation run.",
                               field="evidence")
     else:
-        if actor.pk != item.reviewer_id:
-            raise NotPermitted("Only the item's reviewer accepts it or sends it back.")
+        refusal = rules.review_refusal(actor, item, release_involvement(item.release))
+        if refusal is not None:
+            raise refusal
         if status == ItemStatus.OPEN and not comment.strip():
             raise DomainError("Say what is missing.", field="comment")
         item.reviewed_by, item.reviewed_at = actor, timezone.now()
@@ -638,7 +756,9 @@ def evaluation_run_record(*, actor: User, release: Release, suite: EvaluationSui
     """Record what a run of a suite measured on a release; the tier's thresholds and the
     release in production decide whether it passed."""
     release = lock(Release, release.pk)
-    _require_manage(actor, release)
+    if not may_record_runs(actor, release):
+        raise NotPermitted("Only the agent's owner, a delegate, an admin or a CI service account "
+                           "granted the right records its evaluation runs.")
     if suite.agent_id != release.agent_id:
         raise DomainError("The suite belongs to another agent.", field="suite")
     if release.state not in (ReleaseState.DRAFT, ReleaseState.SUBMITTED):
@@ -661,77 +781,16 @@ def evaluation_run_record(*, actor: User, release: Release, suite: EvaluationSui
 
 # --- Sign-offs -----------------------------------------------------------------------------
 
-def holds_role(user: User, role: str, release: Release) -> bool:
-    """Signing as business owner means being this agent's business owner."""
-    if role == Role.BUSINESS_OWNER:
-        return user.pk == release.agent.business_owner_id
-    return user.has_role(role)
-
-
-def roles_to_sign(user: User, release: Release, policy: TierPolicy | None) -> list[str]:
-    """The required roles this user could fill on this release, segregation of duties aside
-    from what they already signed."""
-    if policy is None or user.pk == release.submitted_by_id:
-        return []
-    roles = [r for r in policy.signoff_roles if holds_role(user, r, release)]
-    if user.pk == release.agent.business_owner_id:
-        roles = [r for r in roles if r == Role.BUSINESS_OWNER]
-    return roles
-
-
-def _check_segregation(actor: User, release: Release, role: str) -> None:
-    if actor.pk == release.submitted_by_id:
-        raise NotPermitted("You submitted this release, so you may not sign it "
-                           "(segregation of duties).")
-    if actor.pk == release.agent.business_owner_id and role != Role.BUSINESS_OWNER:
-        raise NotPermitted(f"You own this agent, so you may sign it only as its business owner, "
-                           f"not as {role_label(role).lower()}.")
-    if not holds_role(actor, role, release):
-        if role == Role.BUSINESS_OWNER:
-            raise NotPermitted("Only the agent's business owner signs as business owner.")
-        raise NotPermitted(f"You do not hold the {role_label(role).lower()} role, so you may "
-                           "not sign for it.")
-    earlier = release.signoffs.filter(user=actor, voided_at__isnull=True).first()
-    if earlier is not None:
-        raise NotPermitted(f"You already signed this release as {role_label(earlier.role).lower()}"
-                           ": one person fills one role.")
-
-
-def _check_order(release: Release, policy: TierPolicy, role: str) -> None:
-    counts = quorum_counts(release, policy)
-    count, quorum = counts[role]
-    if count >= quorum:
-        raise Conflict(f"The {role_label(role).lower()} quorum of {quorum} is already reached.")
-    order = list(policy.signoff_order)
-    if role in order:
-        for before in order[:order.index(role)]:
-            done, needed = counts.get(before, (0, 0))
-            if done < needed:
-                raise Conflict(f"{role_label(before)} sign-offs come first "
-                               f"({done} of {needed} so far).")
-
-
 def _check_signoff(actor: User, release: Release, role: str, decision: str,
-                   comment: str) -> TierPolicy:
-    if release.state != ReleaseState.SUBMITTED:
-        raise Conflict(f"Release {release.display_version} is "
-                       f"{release.get_state_display().lower()}: only a submitted release is "
-                       "signed.")
+                   comment: str) -> None:
     if decision not in Decision.values:
         raise DomainError("Approve or reject.", field="decision")
-    policy = policy_for(release)
-    if policy is None:
-        raise Conflict("No tier policy says who signs: the agent's risk must be assessed first.")
-    if role not in policy.signoff_roles:
-        asked = ", ".join(role_label(r).lower() for r in policy.signoff_roles) or "nobody"
-        raise DomainError(f"The {policy.tier} tier asks for sign-offs from: {asked}.",
-                          field="role")
-    _check_segregation(actor, release, role)
+    refusal = rules.signing_refusal(actor, role, signing_facts(release),
+                                    approving=decision == Decision.APPROVE)
+    if refusal is not None:
+        raise refusal
     if decision == Decision.REJECT and not comment.strip():
         raise DomainError("Say why you reject the release.", field="comment")
-    if decision == Decision.APPROVE:
-        _check_order(release, policy, role)
-    return policy
 
 
 def _reject(*, actor: User, release: Release, signoff: SignOff) -> Release:

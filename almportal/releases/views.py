@@ -13,7 +13,7 @@ from ..core.errors import DomainError, NotPermitted
 from ..core.views import refusals_on, refuse_not_permitted
 from ..inventory.models import Release
 from ..inventory.selectors import releases_visible_to
-from . import selectors, services
+from . import rules, selectors, services
 from .choices import EvidenceKind, RunSource
 from .forms import EvidenceForm, ItemAssignForm, ItemStatusForm, RunForm, SignOffForm, SuiteForm
 from .models import ChecklistItem
@@ -60,15 +60,21 @@ def release_list(request):
 def release_detail(request, pk):
     release = _release_for(request.user, pk)
     suites = selectors.agent_suites(release.agent)
+    facts = selectors.signing_facts(release)
+    signing = rules.signing_options(request.user, facts)
+    runs = selectors.release_runs(release)
+    for run in runs:
+        run.counts = rules.run_counts(run, facts.involvement)
     return render(request, "releases/release_detail.html", {
         "release": release, "agent": release.agent, "gate": services.release_gate(release),
         "checklist": selectors.release_checklist(release),
-        "runs": selectors.release_runs(release), "suites": suites,
+        "runs": runs, "suites": suites,
         "trends": [(s, selectors.evaluation_trend(s)) for s in suites],
         "signoffs": selectors.release_signoffs(release),
         "may_manage": services.may_manage(request.user, release),
-        "sign_roles": services.roles_to_sign(request.user, release, services.policy_for(release)),
-        "sign_form": SignOffForm(), "suite_form": SuiteForm(),
+        "may_record_runs": services.may_record_runs(request.user, release),
+        "signing": signing, "signing_order": selectors.signing_order(facts),
+        "sign_form": SignOffForm(roles=signing.roles), "suite_form": SuiteForm(),
         "run_form": RunForm(agent=release.agent),
     })
 
@@ -131,11 +137,15 @@ def run_create(request, pk):
     return redirect("releases:release-detail", pk=pk)
 
 
+def _not_reviewers(item: ChecklistItem) -> frozenset[int]:
+    return selectors.release_involvement(item.release).people | {item.owner_id}
+
+
 @login_required
 @refuse_not_permitted
 def item_detail(request, pk):
     item = _item_for(request.user, pk)
-    form = ItemAssignForm(request.POST or None,
+    form = ItemAssignForm(request.POST or None, not_reviewers=_not_reviewers(item),
                           initial={"owner": item.owner_id, "reviewer": item.reviewer_id})
     if request.method == "POST" and form.is_valid():
         try:
@@ -194,7 +204,8 @@ def evidence_add(request, pk):
 
 def _item_context(item: ChecklistItem, evidence_form) -> dict:
     return {"item": item, "release": item.release,
-            "assign_form": ItemAssignForm(initial={"owner": item.owner_id,
+            "assign_form": ItemAssignForm(not_reviewers=_not_reviewers(item),
+                                          initial={"owner": item.owner_id,
                                                    "reviewer": item.reviewer_id}),
             "evidence": list(item.evidence.select_related("uploaded_by",
                                                           "evaluation_run__suite")),

@@ -12,7 +12,8 @@ from django.utils import timezone
 from ..accounts.roles import Role
 from ..inventory.choices import ReleaseState, Stage
 from ..inventory.models import Agent, Credential, Release
-from ..releases.services import quorum_counts, role_label
+from ..releases.rules import role_label, short_roles
+from ..releases.selectors import signers_waiting
 from ..risk.choices import AssessmentState
 from ..risk.models import Assessment, TierPolicy
 from ..operations import selectors as operations
@@ -125,33 +126,20 @@ def ownerless(now: datetime) -> Iterator[Reminder]:
 
 
 def signoffs_waiting(now: datetime) -> Iterator[Reminder]:
-    """Releases under sign-off for more than SIGNOFF_REMINDER_DAYS: everyone who could give a
-    missing sign-off is reminded (the owner for the owner's role; people holding the other
-    roles, never the submitter or someone who already signed)."""
+    """Releases under sign-off for more than SIGNOFF_REMINDER_DAYS: everyone who may give a
+    missing sign-off now is reminded, as releases.rules decides (independence, the tier's
+    order, one person one role)."""
     since = now - timedelta(days=settings.SIGNOFF_REMINDER_DAYS)
     releases = list(Release.objects.filter(state=ReleaseState.SUBMITTED, submitted_at__lte=since)
                     .select_related("agent__business_owner")
                     .prefetch_related("signoffs"))
-    if not releases:
-        return
-    policies = {p.tier: p for p in TierPolicy.objects.all()}
-    holders = {role: selectors.people_with_role(role)
-               for role in (Role.COMPLIANCE, Role.SECURITY, Role.ADMIN)}
-    for release in releases:
-        counts = quorum_counts(release, policies.get(release.agent.risk_tier))
-        short = [role for role, (count, quorum) in counts.items() if count < quorum]
-        signed = {s.user_id for s in release.signoffs.all() if s.voided_at is None}
-        people = []
-        for role in short:
-            candidates = ([release.agent.business_owner] if role == Role.BUSINESS_OWNER
-                          else holders.get(role, []))
-            people += [u for u in candidates if u and u.pk not in signed
-                       and u.pk != release.submitted_by_id]
+    for facts, people in signers_waiting(releases):
+        release = facts.release
         if people:
             yield Reminder(people, f"Sign-off waiting: {release}",
                            f"{release} has waited for sign-off since "
                            f"{release.submitted_at:%Y-%m-%d}; still missing: "
-                           f"{', '.join(role_label(r) for r in short)}.",
+                           f"{', '.join(role_label(r) for r in short_roles(facts))}.",
                            release.get_absolute_url(), f"release:{release.pk}")
 
 

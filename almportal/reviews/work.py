@@ -17,7 +17,7 @@ from django.utils import timezone
 from ..accounts.models import User
 from ..inventory.selectors import agents_visible_to
 from ..releases import selectors as releases
-from ..releases.services import role_label
+from ..releases.rules import role_label
 from ..retirement import selectors as retirement
 from ..risk import selectors as risk
 from ..risk.services import is_assessor

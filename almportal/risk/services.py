@@ -1,7 +1,7 @@
 """Risk rules and every change to risk rows: scoring, tiers, staleness, the questionnaire's
 versions and the tier policies. Pages, API and admin call these functions."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -243,8 +243,27 @@ def may_draft(user: User, agent: Agent) -> bool:
     return is_assessor(user) or can(user, "inventory.change_agent", agent)
 
 
+# Higher layers name who may not complete an agent's assessment without risk importing them:
+# releases registers its independence rule (people involved in the agent or its releases).
+# Each check takes (user, agent) and returns the refusal, or None.
+completion_vetoes: list[Callable[[User, Agent], DomainError | None]] = []
+
+
+def register_completion_veto(check: Callable[[User, Agent], DomainError | None]) -> None:
+    if check not in completion_vetoes:
+        completion_vetoes.append(check)
+
+
+def completion_refusal(user: User, agent: Agent) -> DomainError | None:
+    for check in completion_vetoes:
+        refusal = check(user, agent)
+        if refusal is not None:
+            return refusal
+    return None
+
+
 def may_complete(user: User, agent: Agent) -> bool:
-    return is_assessor(user) and user.pk != agent.business_owner_id
+    return is_assessor(user) and completion_refusal(user, agent) is None
 
 
 def _require_draft_rights(actor: User, agent: Agent) -> None:
@@ -258,8 +277,9 @@ def _require_draft_rights(actor: User, agent: Agent) -> None:
 def _require_complete_rights(actor: User, agent: Agent) -> None:
     if not is_assessor(actor):
         raise NotPermitted("Only compliance officers and admins complete risk assessments.")
-    if actor.pk == agent.business_owner_id:
-        raise NotPermitted("You cannot assess an agent you own.")
+    refusal = completion_refusal(actor, agent)
+    if refusal is not None:
+        raise refusal
     if agent.stage in CLOSED_STAGES:
         raise Conflict(f"{agent} is {agent.get_stage_display().lower()} and is not assessed.")
 

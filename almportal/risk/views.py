@@ -87,6 +87,8 @@ def _assessment_form_page(request, *, agent: Agent, assessment: Assessment | Non
     answers = form.answers() if form.is_bound and form.is_valid() else initial
     return render(request, "risk/assessment_form.html", {
         "agent": agent, "assessment": assessment, "form": form, "can_complete": can_complete,
+        "completion_refusal": (services.completion_refusal(request.user, agent)
+                               if services.is_assessor(request.user) else None),
         "questionnaire": questionnaire,
         "preview": services.compute_result(questionnaire, answers),
     })

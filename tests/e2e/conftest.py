@@ -4,6 +4,7 @@ Without Chromium the journeys are skipped with a message, except in CI (CI=true)
 missing browser is a failure. A failing journey leaves a screenshot in test-artifacts/."""
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -93,3 +94,35 @@ def login(page, username: str, password: str = "correct horse battery staple") -
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+
+
+def fill_intake(page, name: str, *, problem: str, users: str, kpis: str, autonomy: str,
+                data: str, reach: str, unit: str,
+                why: str = "Answers need the policy's context.") -> None:
+    """The intake form filled and saved as a draft (the owner is signed in)."""
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Business problem").fill(problem)
+    page.get_by_label("Why an agent rather than rules").fill(why)
+    page.get_by_label("Intended users").fill(users)
+    page.get_by_label("Audience").select_option("internal")
+    page.get_by_label("KPIs with targets").fill(kpis)
+    page.get_by_label("Autonomy level").select_option(autonomy)
+    page.get_by_label("Data classification").select_option(data)
+    page.get_by_label("Action reach").select_option(reach)
+    page.get_by_label("Business unit").fill(unit)
+    page.get_by_role("button", name="Save draft").click()
+
+
+def set_item_status(page, label: str) -> None:
+    """On a checklist item's page, move it to `label` (In review, Accepted, Open)."""
+    review = page.get_by_role("region", name="Review", exact=True)
+    review.get_by_role("combobox").select_option(label=label)
+    review.get_by_role("button", name="Change status").click()
+
+
+def add_link_evidence(page, url: str) -> None:
+    """On a checklist item's page, add a link as evidence."""
+    page.get_by_text("Add evidence", exact=True).first.click()
+    page.get_by_label("Link").check()
+    page.get_by_label(re.compile(r"^Url:?$")).fill(url)
+    page.get_by_role("button", name="Add evidence").click()

@@ -17,7 +17,7 @@ from almportal.operations.models import Environment
 from almportal.releases import services as releases
 from almportal.releases.choices import METRICS, Decision, ItemStatus
 
-from ..factories import make_agent, make_release, make_user
+from ..factories import make_agent, make_release, make_service_account, make_user
 from ..risk.helpers import assessed
 
 
@@ -60,8 +60,8 @@ class Team:
         suite = (agent.evaluation_suites.first() or releases.evaluation_suite_create(
             actor=self.owner, agent=agent, name="regression", dataset_ref="s3://evals/faq",
             dataset_version="1", metrics=list(metrics)))
-        run = releases.evaluation_run_record(actor=self.delegate, release=release, suite=suite,
-                                             metrics=metrics)
+        run = releases.evaluation_run_record(actor=make_service_account(agent), release=release,
+                                             suite=suite, metrics=metrics)
         for item in release.checklist_items.all():
             releases.checklist_item_assign(actor=self.owner, item=item, reviewer=self.reviewer)
             releases.evidence_add(actor=self.delegate, item=item, kind="evaluation", run=run)

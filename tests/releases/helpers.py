@@ -9,10 +9,10 @@ from almportal.inventory import services as inventory
 from almportal.inventory.choices import Stage
 from almportal.inventory.models import Release
 from almportal.releases import services
-from almportal.releases.choices import Decision, EvidenceKind, ItemStatus
+from almportal.releases.choices import Decision, EvidenceKind, ItemStatus, RunSource
 from almportal.releases.models import EvaluationSuite
 
-from ..factories import make_release
+from ..factories import make_release, make_service_account
 from ..risk.helpers import assessed
 
 GOOD_METRICS = {
@@ -56,9 +56,10 @@ def suite_for(release: Release) -> EvaluationSuite:
 
 
 def passing_run(release: Release, **overrides):
+    """A run posted by CI (a service account): what counts towards the gate."""
     return services.evaluation_run_record(
-        actor=release.agent.business_owner, release=release, suite=suite_for(release),
-        metrics={**GOOD_METRICS, **overrides})
+        actor=make_service_account(release.agent), release=release, suite=suite_for(release),
+        metrics={**GOOD_METRICS, **overrides}, source=RunSource.API)
 
 
 @dataclass

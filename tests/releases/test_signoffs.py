@@ -33,8 +33,8 @@ def dual(db):
     return user
 
 
-SUBMITTER = "You submitted this release, so you may not sign it (segregation of duties)."
-OWNER_ONLY = "You own this agent, so you may sign it only as its business owner"
+SUBMITTER = "Only the agent's business owner signs as business owner."
+OWNER_ONLY = "You do not hold the security reviewer role, so you may not sign for it."
 NOT_HELD = "You do not hold the compliance officer role, so you may not sign for it."
 ONE_ROLE = "You already signed this release as security reviewer: one person fills one role."
 

@@ -13,8 +13,10 @@ COMPLIANCE_RESUME_TIERS = {RiskTier.HIGH, RiskTier.CRITICAL}
 
 
 def may_deploy(user: User, agent: Agent) -> bool:
-    """The agent's owner, a delegate or an admin (production also needs the release gate)."""
-    return can(user, "inventory.change_agent", agent)
+    """The agent's owner, a delegate, an admin, or a CI/CD service account granted the right
+    (production also needs the release gate)."""
+    return (can(user, "inventory.change_agent", agent)
+            or can(user, "inventory.deploy_agent", agent))
 
 
 def may_suspend(user: User, agent: Agent) -> bool:

@@ -1,0 +1,261 @@
+"""Who is independent of a release, and what each person may do on it: one definition, asked by
+the services before they write, by the pages and the API before they offer an action, and by
+the inbox, My work and the sign-off reminders before they call on someone.
+
+Pure decisions over facts the selectors fetched (`Involvement`, the release's sign-offs, the
+tier policy): nothing here queries or writes. A refusal is returned as the domain error the
+service raises, so a page and the API show the same words.
+
+A person is *involved* in a release when they are the agent's business owner, a delegate of
+the agent (now or when the release was submitted), its technical owner, the release's author
+or submitter, or the author of any component version in its manifest.
+
+Evaluation runs (the one rule): a run counts towards the gate when it was posted by a service
+account (CI, with its own token) or recorded by someone not involved in the release. What an
+involved person types in is kept and shown, but never counts.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from ..accounts.roles import Role, is_read_only
+from ..core.errors import Conflict, DomainError, NotPermitted
+from ..inventory.choices import ReleaseState
+
+# --- Involvement ---------------------------------------------------------------------------
+
+OWNER = "the agent's business owner"
+DELEGATE = "a delegate of the agent"
+FORMER_DELEGATE = "a delegate of the agent when the release was submitted"
+TECHNICAL_OWNER = "the agent's technical owner"
+AUTHOR = "the release's author"
+SUBMITTER = "the release's submitter"
+COMPONENT_AUTHOR = "the author of a component version in its manifest"
+
+
+@dataclass(frozen=True)
+class Involvement:
+    """The people involved in one release, each with why."""
+
+    reasons: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
+
+    def includes(self, user) -> bool:
+        return getattr(user, "pk", user) in self.reasons
+
+    def why(self, user) -> str:
+        return " and ".join(self.reasons.get(getattr(user, "pk", user), ()))
+
+    @property
+    def people(self) -> frozenset[int]:
+        return frozenset(self.reasons)
+
+
+def involvement_of(*, business_owner_id: int | None, technical_owner_id: int | None = None,
+                   author_id: int | None = None, submitted_by_id: int | None = None,
+                   delegate_ids: Iterable[int] = (), former_delegate_ids: Iterable[int] = (),
+                   component_author_ids: Iterable[int] = ()) -> Involvement:
+    """Build the involvement of a release from its facts (see the module docstring)."""
+    reasons: dict[int, list[str]] = {}
+
+    def add(user_id: int | None, why: str) -> None:
+        if user_id is not None and why not in reasons.setdefault(user_id, []):
+            reasons[user_id].append(why)
+
+    add(business_owner_id, OWNER)
+    for user_id in delegate_ids:
+        if user_id != business_owner_id:
+            add(user_id, DELEGATE)
+    for user_id in former_delegate_ids:
+        if user_id != business_owner_id and DELEGATE not in reasons.get(user_id, ()):
+            add(user_id, FORMER_DELEGATE)
+    add(technical_owner_id, TECHNICAL_OWNER)
+    add(author_id, AUTHOR)
+    add(submitted_by_id, SUBMITTER)
+    for user_id in component_author_ids:
+        add(user_id, COMPONENT_AUTHOR)
+    return Involvement({user_id: tuple(why) for user_id, why in reasons.items()})
+
+
+def _involved(involvement: Involvement, user, what: str = "this release") -> str:
+    return f"You are involved in {what} ({involvement.why(user)})"
+
+
+def role_label(role: str) -> str:
+    return Role(role).label if role in Role.values else role
+
+
+# --- Sign-offs -----------------------------------------------------------------------------
+
+def _holds(user, role: str, business_owner_id: int | None) -> bool:
+    if role == Role.BUSINESS_OWNER:
+        return user.pk == business_owner_id
+    return user.has_role(role)
+
+
+def quorum_counts(policy, approvals: Iterable) -> dict[str, tuple[int, int]]:
+    """{role: (approvals that count, quorum)} in the order the policy signs them."""
+    roles = dict(policy.signoff_roles) if policy else {}
+    ordered = [r for r in (policy.signoff_order if policy else []) if r in roles]
+    ordered += [r for r in roles if r not in ordered]
+    approvals = list(approvals)
+    return {role: (sum(1 for s in approvals if s.role == role), roles[role]) for role in ordered}
+
+
+def _waiting_for(counts: Mapping[str, tuple[int, int]], policy, role: str) -> Conflict | None:
+    order = list(policy.signoff_order)
+    if role not in order:
+        return None
+    for before in order[:order.index(role)]:
+        done, needed = counts.get(before, (0, 0))
+        if done < needed:
+            return Conflict(f"{role_label(before)} sign-offs come first "
+                            f"({done} of {needed} so far).")
+    return None
+
+
+@dataclass(frozen=True)
+class SigningFacts:
+    """What a sign-off decision rests on: the release, its tier policy, the sign-offs not
+    voided, the approvals that count, and who is involved."""
+
+    release: object
+    policy: object | None
+    active: list  # sign-offs not voided
+    approvals: list  # approvals bound to the current manifest
+    involvement: Involvement
+
+    @property
+    def counts(self) -> dict[str, tuple[int, int]]:
+        return quorum_counts(self.policy, self.approvals)
+
+
+def signing_refusal(user, role: str, facts: SigningFacts,
+                    approving: bool = True) -> DomainError | None:
+    """Why `user` may not sign `role` on the release now, or None when they may."""
+    release, policy = facts.release, facts.policy
+    if release.state != ReleaseState.SUBMITTED:
+        return Conflict(f"Release {release.display_version} is "
+                        f"{release.get_state_display().lower()}: only a submitted release is "
+                        "signed.")
+    if policy is None:
+        return Conflict("No tier policy says who signs: the agent's risk must be assessed first.")
+    if role not in policy.signoff_roles:
+        asked = ", ".join(role_label(r).lower() for r in policy.signoff_roles) or "nobody"
+        return DomainError(f"The {policy.tier} tier asks for sign-offs from: {asked}.",
+                           field="role")
+    earlier = next((s for s in facts.active if s.user_id == user.pk), None)
+    if earlier is not None:
+        return NotPermitted(f"You already signed this release as "
+                            f"{role_label(earlier.role).lower()}: one person fills one role.")
+    if role == Role.BUSINESS_OWNER and not _holds(user, role, release.agent.business_owner_id):
+        return NotPermitted("Only the agent's business owner signs as business owner.")
+    if role != Role.BUSINESS_OWNER:
+        if not _holds(user, role, release.agent.business_owner_id):
+            return NotPermitted(f"You do not hold the {role_label(role).lower()} role, so you "
+                                "may not sign for it.")
+        if facts.involvement.includes(user):
+            return NotPermitted(f"{_involved(facts.involvement, user)}, so you may not sign as "
+                                f"{role_label(role).lower()}: that sign-off comes from someone "
+                                "independent of it.")
+    if not approving:
+        return None
+    count, quorum = facts.counts[role]
+    if count >= quorum:
+        return Conflict(f"The {role_label(role).lower()} quorum of {quorum} is already reached.")
+    return _waiting_for(facts.counts, policy, role)
+
+
+@dataclass(frozen=True)
+class SigningOptions:
+    """What the sign-off form offers a person: the roles they may sign now, or why none."""
+
+    roles: list[str]
+    reasons: list[str]
+
+    @property
+    def any(self) -> bool:
+        return bool(self.roles)
+
+
+def signing_options(user, facts: SigningFacts) -> SigningOptions:
+    """The roles of the tier `user` may approve now; when none, why (each reason once). Only
+    the roles they hold are explained, unless they hold none of the tier's."""
+    if facts.policy is None or not user.is_authenticated:
+        return SigningOptions([], [])
+    owner_id = facts.release.agent.business_owner_id
+    held = [role for role in facts.counts if _holds(user, role, owner_id)]
+    roles, reasons = [], []
+    for role in held or facts.counts:
+        refusal = signing_refusal(user, role, facts)
+        if refusal is None:
+            roles.append(role)
+        elif refusal.message not in reasons:
+            reasons.append(refusal.message)
+    return SigningOptions(roles, [] if roles else reasons)
+
+
+def may_sign_now(user, facts: SigningFacts) -> bool:
+    return signing_options(user, facts).any
+
+
+def short_roles(facts: SigningFacts) -> list[str]:
+    """The roles still below quorum, in the policy's order."""
+    return [role for role, (count, quorum) in facts.counts.items() if count < quorum]
+
+
+# --- Checklist, assessment, evaluations ----------------------------------------------------
+
+def reviewer_refusal(reviewer, item, involvement: Involvement) -> DomainError | None:
+    """Why `reviewer` may not review a checklist item: never its owner, nor anyone involved in
+    the release, nor someone who may only read, nor a service account."""
+    if not reviewer.is_active or reviewer.is_service_account or is_read_only(reviewer):
+        return DomainError("The reviewer must be an active person who may change things.",
+                           field="reviewer")
+    if reviewer.pk == item.owner_id:
+        return DomainError("The item's owner cannot review it.", field="reviewer")
+    if involvement.includes(reviewer):
+        return DomainError(f"{reviewer} is involved in this release "
+                           f"({involvement.why(reviewer)}), so may not review its checklist: "
+                           "a reviewer is independent of it.", field="reviewer")
+    return None
+
+
+def review_refusal(actor, item, involvement: Involvement) -> DomainError | None:
+    """Why `actor` may not accept or send back a checklist item now."""
+    if actor.pk != item.reviewer_id:
+        return NotPermitted("Only the item's reviewer accepts it or sends it back.")
+    refusal = reviewer_refusal(actor, item, involvement)
+    if refusal is not None:
+        return NotPermitted(refusal.message)
+    return None
+
+
+def assessment_refusal(user, involvement: Involvement) -> NotPermitted | None:
+    """Why `user` may not complete the risk assessment an agent's releases rest on
+    (`involvement`: the agent's own people and those of its releases in the making)."""
+    if involvement.includes(user):
+        return NotPermitted(f"{_involved(involvement, user, 'this agent or its releases')}, "
+                            "so you may not complete the risk assessment they rest on: "
+                            "someone independent of them must.")
+    return None
+
+
+def assessment_missing(completed_by, involvement: Involvement) -> list[str]:
+    """What the gate misses when the current assessment was completed by someone involved."""
+    if completed_by is None or not involvement.includes(completed_by):
+        return []
+    message = (f"The risk assessment was completed by {completed_by}, who is "
+               f"{involvement.why(completed_by)}: someone independent must complete one.")
+    return [message]
+
+
+def run_counts(run, involvement: Involvement) -> bool:
+    """An evaluation run counts when a service account (CI) posted it or someone not involved
+    recorded it."""
+    return run.created_by.is_service_account or not involvement.includes(run.created_by_id)
+
+
+def run_not_counted(run, involvement: Involvement) -> str:
+    return (f"{run.suite.name} run #{run.pk} was recorded by {run.created_by}, who is "
+            f"{involvement.why(run.created_by_id)}: it counts only when CI posts it with a "
+            "service-account token or someone independent records it.")
