@@ -17,9 +17,9 @@ import datetime as dt
 import json
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from django.db.models.fields.files import FieldFile
-from uuid import UUID
 
 from ..core.hashing import canonical_json, content_hash
 from .models import GENESIS_HASH, Action, LedgerEntry
@@ -29,6 +29,12 @@ HISTORY_FIELDS = {"history_id", "history_date", "history_change_reason", "histor
 ACTIONS = {"+": Action.CREATED, "~": Action.CHANGED, "-": Action.DELETED}
 UNRECORDED_ACTOR = "(unrecorded)"
 REPR_MAX = 200
+
+# A CSV cell starting with one of these gets one "'" put in front, so that a spreadsheet shows
+# it as text instead of running it as a formula; readers drop one leading "'" from every cell
+# that starts with one. Hashes are over the content, never over the spreadsheet text.
+CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+CSV_BOM = "\ufeff"
 
 CONTENT_KEYS = ("seq", "time", "actor", "object", "agent", "action", "changes", "reason",
                 "source", "prev_hash")
@@ -146,9 +152,9 @@ def field_changes(row, previous) -> list[dict]:
     return changes
 
 
-def object_repr(row) -> str:
+def instance_repr(instance, history_id: int) -> str:
     try:
-        text = str(row.instance)
+        text = str(instance)
     except Exception:  # a repr that needs a row gone since: fall back to the key
-        text = f"{row.instance_type._meta.verbose_name} {row.pk}"
+        text = f"{instance._meta.verbose_name} {history_id}"
     return text[:REPR_MAX]

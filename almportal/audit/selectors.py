@@ -13,10 +13,17 @@ from ..accounts.permissions import can
 from ..inventory.models import Agent
 from ..inventory.selectors import agents_visible_to
 from . import permissions
-from .models import ExportRecord, LedgerEntry, LedgerHead, RetentionHold, VerificationRun
+from .models import (
+    CheckpointKind,
+    ExportRecord,
+    LedgerCheckpoint,
+    LedgerEntry,
+    LedgerHead,
+    RetentionHold,
+    VerificationRun,
+)
 from .registry import AsOfSection
 from .sections import all_as_of_sections
-
 
 
 def can_view_audit(user: User) -> bool:
@@ -86,6 +93,10 @@ def ledger_record_types() -> list[str]:
 
 def ledger_head() -> LedgerHead:
     return LedgerHead.objects.filter(pk=1).first() or LedgerHead(seq=0)
+
+
+def latest_checkpoint(kind: str = CheckpointKind.VERIFIED) -> LedgerCheckpoint | None:
+    return LedgerCheckpoint.objects.filter(kind=kind).order_by("-seq", "-pk").first()
 
 
 def entry_changes(entry: LedgerEntry) -> list[dict]:
