@@ -22,6 +22,18 @@ from .registry import agent_path, agent_resolver
 HistoryKey = tuple[str, int]  # (history model label, history_id)
 
 
+def history_models() -> list[type[models.Model]]:
+    """Every simple-history table of every installed app (not the m2m history tables)."""
+    found = []
+    for model in apps.get_models():
+        if not hasattr(model, "instance_type"):
+            continue
+        names = {f.name for f in model._meta.concrete_fields}
+        if {"history_id", "history_type", "history_date"} <= names:
+            found.append(model)
+    return found
+
+
 # --- Which agent a row belongs to -----------------------------------------------------------------
 
 def _agent_fk(model) -> models.Field | None:

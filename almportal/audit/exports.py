@@ -71,34 +71,39 @@ def _on_postgresql(entries: QuerySet) -> bool:
     return connections[entries.db].vendor == "postgresql"
 
 
-def _copied(entries: QuerySet[LedgerEntry], columns: list[str], options: str
-            ) -> Iterator[bytes]:
-    """The output of `COPY (SELECT <columns> of each entry, in order) TO STDOUT`, in blocks."""
-    names = {f"copied_{n}": RawSQL(sql, ()) for n, sql in enumerate(columns)}
-    query = entries.order_by("seq").annotate(**names).values_list(*names)
-    sql, params = query.query.get_compiler(entries.db).as_sql()
-    buffer = bytearray()
-    with connections[entries.db].cursor() as cursor, \
-            cursor.copy(f"COPY ({sql}) TO STDOUT WITH ({options})", params) as copy:
-        for row in copy:
-            buffer += row
-            if len(buffer) >= BLOCK:
-                yield bytes(buffer)
-                buffer.clear()
-    if buffer:
-        yield bytes(buffer)
+class _Copied:
+    """The output of `COPY (SELECT <columns> of each entry, in order) TO STDOUT`, in blocks,
+    counting the rows as they pass (no second scan for the closing line)."""
 
+    def __init__(self, entries: QuerySet[LedgerEntry], columns: list[str], options: str):
+        self.entries, self.columns, self.options, self.count = entries, columns, options, 0
 
-def _count_and_last(entries: QuerySet[LedgerEntry]) -> tuple[int, dict | None]:
-    last = entries.order_by("-seq").values("seq", "hash").first()
-    return (entries.count() if last else 0), last
+    def __iter__(self) -> Iterator[bytes]:
+        names = {f"copied_{n}": RawSQL(sql, ()) for n, sql in enumerate(self.columns)}
+        query = self.entries.order_by("seq").annotate(**names).values_list(*names)
+        sql, params = query.query.get_compiler(self.entries.db).as_sql()
+        buffer = bytearray()
+        with connections[self.entries.db].cursor() as cursor, \
+                cursor.copy(f"COPY ({sql}) TO STDOUT WITH ({self.options})", params) as copy:
+            for row in copy:
+                buffer += row
+                self.count += 1
+                if len(buffer) >= BLOCK:
+                    yield bytes(buffer)
+                    buffer.clear()
+        if buffer:
+            yield bytes(buffer)
+
+    def last(self) -> dict | None:
+        return self.entries.order_by("-seq").values("seq", "hash").first() if self.count else None
 
 
 def jsonl_stream(entries: QuerySet[LedgerEntry], *, export_id: int | None = None
                  ) -> Iterator[bytes]:
     if _on_postgresql(entries):
-        yield from _copied(entries, pgsql.JSONL_LINE, JSONL_COPY)
-        count, last = _count_and_last(entries)
+        copied = _Copied(entries, pgsql.JSONL_LINE, JSONL_COPY)
+        yield from copied
+        count, last = copied.count, copied.last()
     else:
         count, last = 0, None
         for columns in _columns(entries):
@@ -139,8 +144,9 @@ def csv_stream(entries: QuerySet[LedgerEntry], *, export_id: int | None = None
     writer = csv.writer(_Echo(), lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
     yield (CSV_BOM + writer.writerow(CSV_COLUMNS)).encode("utf-8")
     if _on_postgresql(entries):
-        yield from _copied(entries, pgsql.CSV_CELLS, CSV_COPY)
-        count, last = _count_and_last(entries)
+        copied = _Copied(entries, pgsql.CSV_CELLS, CSV_COPY)
+        yield from copied
+        count, last = copied.count, copied.last()
     else:
         count, last = 0, None
         for columns in _columns(entries):

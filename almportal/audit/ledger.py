@@ -112,17 +112,21 @@ def hash_of(entry_or_content: LedgerEntry | dict) -> str:
     return content_hash(data)
 
 
-def chain(drafts: list[dict], *, after_seq: int, after_hash: str) -> list[LedgerEntry]:
-    """Ledger entries for these drafts (column values without seq and hashes), numbered and
-    chained after the given head."""
-    entries, seq, prev = [], after_seq, after_hash or GENESIS_HASH
+ENTRY_COLUMNS = ("seq", "time", "actor_id", "actor_name", "object_model", "object_pk",
+                 "object_repr", "agent_id", "action", "changes", "reason", "history_model",
+                 "history_id", "prev_hash", "hash")
+
+
+def chain(drafts: list[dict], *, after_seq: int, after_hash: str) -> list[dict]:
+    """The column values (ENTRY_COLUMNS) of ledger entries for these drafts (column values
+    without seq and hashes), numbered and chained after the given head."""
+    rows, seq, prev = [], after_seq, after_hash or GENESIS_HASH
     for draft in drafts:
         seq += 1
-        entry = LedgerEntry(seq=seq, prev_hash=prev, **draft)
-        entry.hash = hash_of(entry)
-        entries.append(entry)
-        prev = entry.hash
-    return entries
+        row = {**draft, "seq": seq, "prev_hash": prev}
+        row["hash"] = prev = content_hash(content(**row))
+        rows.append(row)
+    return rows
 
 
 # --- From a history row to a draft entry ----------------------------------------------------

@@ -58,6 +58,11 @@ class LedgerEntry(models.Model):
         indexes = [
             models.Index(fields=["object_model", "object_pk"], name="ledger_object_idx"),
             models.Index(fields=["actor", "seq"], name="ledger_actor_idx"),
+            # The history page filters by agent or record type and pages by seq.
+            models.Index(fields=["agent_id", "seq"], name="ledger_agent_seq_idx"),
+            models.Index(fields=["object_model", "seq"], name="ledger_model_seq_idx"),
+            # Verification joins each history table with its entries after a checkpoint.
+            models.Index(fields=["history_model", "seq"], name="ledger_source_seq_idx"),
         ]
         verbose_name = "ledger entry"
         verbose_name_plural = "ledger entries"

@@ -13,6 +13,7 @@ from ..accounts.permissions import can
 from ..inventory.models import Agent
 from ..inventory.selectors import agents_visible_to
 from . import permissions
+from .drafting import history_models
 from .models import (
     CheckpointKind,
     ExportRecord,
@@ -120,8 +121,8 @@ def ledger_page(entries: QuerySet[LedgerEntry], *, before: str | None = None,
 
 
 def ledger_record_types() -> list[str]:
-    return list(LedgerEntry.objects.order_by("object_model")
-                .values_list("object_model", flat=True).distinct())
+    """The record types the ledger can hold (every tracked model), known without reading it."""
+    return sorted(model.instance_type._meta.label_lower for model in history_models())
 
 
 def ledger_head() -> LedgerHead:

@@ -32,7 +32,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 
-from django.apps import apps
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -43,6 +42,7 @@ from ..core.errors import Conflict, DomainError
 from ..core.lifecycle import lock, record
 from ..inventory.models import Agent
 from . import drafting, ledger, permissions
+from .drafting import history_models
 from .models import (
     CheckpointKind,
     ExportKind,
@@ -64,19 +64,7 @@ CATCH_UP_LIMIT = 10_000  # per run; the next run (or the command's loop) takes t
 CATCH_UP_LOCK = "audit-ledger-catch-up"
 
 
-# --- Which models are tracked, and which agent a row belongs to --------------------------------
-
-def history_models() -> list[type[models.Model]]:
-    """Every simple-history table of every installed app (not the m2m history tables)."""
-    found = []
-    for model in apps.get_models():
-        if not hasattr(model, "instance_type"):
-            continue
-        names = {f.name for f in model._meta.concrete_fields}
-        if {"history_id", "history_type", "history_date"} <= names:
-            found.append(model)
-    return found
-
+# --- Which agent a row belongs to -----------------------------------------------------------------
 
 def agent_id_of(row) -> int | None:
     """The agent a history row belongs to."""
@@ -112,6 +100,19 @@ def _already_in(keys: Iterable[HistoryKey]) -> set[HistoryKey]:
     return set(LedgerEntry.objects.filter(query).values_list("history_model", "history_id"))
 
 
+def insert_entries(rows: list[dict]) -> None:
+    """Write chained entries (ledger.chain) in one statement: COPY on PostgreSQL (no SQL text
+    to build and no model instances), a bulk insert elsewhere. Call under the head lock."""
+    if connection.vendor != "postgresql":
+        LedgerEntry.objects.bulk_create([LedgerEntry(**row) for row in rows])
+        return
+    columns = ledger.ENTRY_COLUMNS
+    with connection.cursor() as cursor, cursor.copy(
+            f"COPY {LedgerEntry._meta.db_table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
+
+
 def ledger_append(keys: Sequence[HistoryKey]) -> int:
     """Append entries for these history rows in this order; rows already in are skipped, rows
     that do not exist (rolled back) are ignored. Returns how many entries were appended."""
@@ -127,9 +128,9 @@ def ledger_append(keys: Sequence[HistoryKey]) -> int:
             fresh = [d for d in drafts if (d["history_model"], d["history_id"]) not in done]
             entries = ledger.chain(fresh, after_seq=head.seq, after_hash=head.hash)
             if entries:
-                LedgerEntry.objects.bulk_create(entries)
-                LedgerHead.objects.filter(pk=head.pk).update(seq=entries[-1].seq,
-                                                             hash=entries[-1].hash)
+                insert_entries(entries)
+                LedgerHead.objects.filter(pk=head.pk).update(seq=entries[-1]["seq"],
+                                                             hash=entries[-1]["hash"])
         appended += len(entries)
     return appended
 

@@ -22,9 +22,6 @@ from dataclasses import dataclass, field
 from itertools import chain, islice
 
 from django.db import connection
-from django.db.models import CharField, Exists, Min, OuterRef, Value
-from django.db.models.expressions import Case, When
-from django.db.models.functions import Cast
 
 from ..core.hashing import canonical_json, content_hash
 from . import pgsql
@@ -113,21 +110,20 @@ def _check_chain(result: LedgerCheck, head: LedgerHead) -> None:
 
 # --- The history rows the entries name ----------------------------------------------------------
 
-ACTION_OF_TYPE = Case(*(When(history_type=kind, then=Value(action))
-                        for kind, action in ACTIONS.items()), output_field=CharField())
-
-
-def _first_disagreements(entries, model) -> dict:
+def _first_disagreements(since_seq: int, model) -> tuple[int | None, int | None]:
     """The first entry whose history row is gone, and the first whose row differs in time,
-    object or action: computed by the database, one query per history model."""
-    named = model.objects.filter(history_id=OuterRef("history_id"))
-    agreeing = named.annotate(ledger_pk=Cast("id", CharField()), ledger_action=ACTION_OF_TYPE
-                              ).filter(history_date=OuterRef("time"),
-                                       ledger_action=OuterRef("action"),
-                                       ledger_pk=OuterRef("object_pk"))
-    return (entries.filter(history_model=model._meta.label_lower)
-            .aggregate(gone=Min("seq", filter=~Exists(named)),
-                       differs=Min("seq", filter=Exists(named) & ~Exists(agreeing))))
+    object or action: one join of the ledger with the model's history table, by the database."""
+    action = "CASE h.history_type " + " ".join(
+        f"WHEN '{kind}' THEN '{name}'" for kind, name in ACTIONS.items()) + " END"
+    table, pk = model._meta.db_table, model._meta.get_field("id").column
+    sql = (f"SELECT min(e.seq) FILTER (WHERE h.history_id IS NULL), "
+           f"min(e.seq) FILTER (WHERE h.history_id IS NOT NULL AND (h.history_date <> e.time "
+           f"OR CAST(h.{pk} AS TEXT) <> e.object_pk OR {action} <> e.action)) "
+           f"FROM {LedgerEntry._meta.db_table} e LEFT JOIN {table} h "
+           f"ON h.history_id = e.history_id WHERE e.history_model = %s AND e.seq > %s")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [model._meta.label_lower, since_seq])
+        return cursor.fetchone()
 
 
 def _check_history(result: LedgerCheck) -> None:
@@ -137,12 +133,12 @@ def _check_history(result: LedgerCheck) -> None:
     if unknown is not None:
         result.fail(unknown.seq, _gone(unknown))
     for model in models.values():
-        found = _first_disagreements(entries, model)
-        if found["gone"] is not None:
-            result.fail(found["gone"], _gone(LedgerEntry.objects.get(seq=found["gone"])))
-        if found["differs"] is not None:
-            result.fail(found["differs"], f"entry #{found['differs']}: it does not agree with "
-                                          "the history row it names")
+        gone, differs = _first_disagreements(result.since_seq, model)
+        if gone is not None:
+            result.fail(gone, _gone(LedgerEntry.objects.get(seq=gone)))
+        if differs is not None:
+            result.fail(differs, f"entry #{differs}: it does not agree with the history row it "
+                                 "names")
 
 
 def _gone(entry: LedgerEntry) -> str:

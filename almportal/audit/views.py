@@ -43,7 +43,7 @@ from .selectors import (
 )
 from .verify import verify_export, verify_ledger, verify_pack
 
-PAGE_SIZE = 50
+PAGE_SIZE = 25
 STREAMS = {"csv": (csv_stream, "text/csv; charset=utf-8", ExportKind.CSV),
            "jsonl": (jsonl_stream, "application/x-ndjson", ExportKind.JSONL)}
 

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from almportal.audit.models import LedgerEntry
 from almportal.audit.services import ledger_append, ledger_catch_up
+from almportal.audit.views import PAGE_SIZE as PAGE
 
 from .conftest import history_copies
 
@@ -29,12 +30,12 @@ def long_ledger(released_agent):
 def test_it_walks_the_ledger_newest_first_and_back(long_ledger, client, auditor):
     client.force_login(auditor)
     first = client.get("/audit/history/")
-    assert _shown(first) == long_ledger[:50]
-    assert f"before={long_ledger[49]}" in first.content.decode()
-    second = client.get("/audit/history/", {"before": long_ledger[49]})
-    assert _shown(second) == long_ledger[50:100]
-    back = client.get("/audit/history/", {"after": long_ledger[50]})
-    assert _shown(back) == long_ledger[:50]
+    assert _shown(first) == long_ledger[:PAGE]
+    assert f"before={long_ledger[PAGE - 1]}" in first.content.decode()
+    second = client.get("/audit/history/", {"before": long_ledger[PAGE - 1]})
+    assert _shown(second) == long_ledger[PAGE:2 * PAGE]
+    back = client.get("/audit/history/", {"after": long_ledger[PAGE]})
+    assert _shown(back) == long_ledger[:PAGE]
     assert "after=" not in back.content.decode()  # nothing newer than the newest page
 
 
@@ -54,7 +55,7 @@ def test_a_cursor_that_is_not_a_number_shows_the_first_page(long_ledger, client,
     for cursor in ({"before": "x"}, {"after": "-3"}, {"before": "1e9"}):
         page = client.get("/audit/history/", cursor)
         assert page.status_code == 200
-        assert _shown(page) == long_ledger[:50]
+        assert _shown(page) == long_ledger[:PAGE]
 
 
 def test_a_deep_page_runs_the_queries_of_the_first(long_ledger, client, auditor):

@@ -135,3 +135,13 @@ def test_release_history_is_filed_under_its_agent(released_agent):
                                        object_pk=str(release.pk)).get()
     assert entry.agent_id == agent.pk
     assert entry.object_repr == str(Release.objects.get(pk=release.pk))
+
+
+def test_the_command_runs_until_nothing_is_missing(agent, capsys):
+    from django.core.management import call_command
+
+    ledger_catch_up()
+    history_copies(agent.history.first(), 30, name="Agent v{n}")
+    call_command("audit_catch_up")
+    assert "30 entries appended" in capsys.readouterr().out
+    assert unledgered_count() == 0
