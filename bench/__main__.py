@@ -175,6 +175,7 @@ def report(baseline: float, results) -> list[str]:
 
 
 def main() -> None:
+    database_url = os.environ.get("DATABASE_URL", "")  # the ledger bench's, before configure()
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     workdir = Path(tempfile.mkdtemp(prefix="almportal-bench-"))
     started = time.perf_counter()
@@ -189,6 +190,8 @@ def main() -> None:
     # Ingestion is measured on PostgreSQL, in its own process (a database of its own).
     import subprocess
     subprocess.run([sys.executable, "-m", "bench.ingest"], check=False)
+    from bench.ledger import run_in_subprocess
+    run_in_subprocess(database_url)
 
 
 if __name__ == "__main__":

@@ -1,19 +1,32 @@
-"""Streamed exports of ledger entries: CSV and JSON Lines, read with .iterator() so memory stays
-flat whatever the size, each ending with a line that carries the hash of the last entry
-included. The JSON Lines format is documented in schemas/ledger-entry.schema.json."""
+"""Streamed exports of ledger entries: CSV and JSON Lines, each ending with a line that carries
+the hash of the last entry included. The JSON Lines format is documented in
+schemas/ledger-entry.schema.json.
+
+On PostgreSQL the rows come straight from the database: `COPY … TO STDOUT` writes the CSV, and
+the database writes each JSON line in canonical form (audit.pgsql), so Python only passes blocks
+of bytes along and memory stays flat. Elsewhere (SQLite in development) the rows are read with
+.iterator() and written in Python, with the same result.
+
+CSV is made safe to open in a spreadsheet: it starts with a UTF-8 byte-order mark, and a cell
+that starts with a formula character gets one "'" in front (ledger.CSV_FORMULA_STARTS);
+reading drops one leading "'" from every cell that has one."""
 
 import csv
 import json
 from collections.abc import Iterable, Iterator
 
+from django.db import connections
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from ..core.hashing import canonical_json
-from .ledger import CONTENT_KEYS, content, utc_iso
+from . import pgsql
+from .ledger import CONTENT_KEYS, CSV_BOM, CSV_FORMULA_STARTS, content, utc_iso
 from .models import LedgerEntry
 
 CHUNK = 2000
+BLOCK = 1 << 16  # bytes passed on at a time
 FORMAT_VERSION = 1
 CSV_COLUMNS = ["type", "seq", "time", "actor_id", "actor_name", "object_model", "object_pk",
                "object_repr", "agent", "action", "changes", "reason", "source_model",
@@ -48,12 +61,54 @@ def end_row(*, count: int, last: dict | None, export_id: int | None) -> dict:
             "export": export_id, "generated_at": utc_iso(timezone.now())}
 
 
+# COPY's CSV mode with a quote and a delimiter that canonical JSON never holds raw (it escapes
+# every control character): each line comes out exactly as the database wrote it.
+JSONL_COPY = "FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02'"
+CSV_COPY = "FORMAT csv"
+
+
+def _on_postgresql(entries: QuerySet) -> bool:
+    return connections[entries.db].vendor == "postgresql"
+
+
+class _Copied:
+    """The output of `COPY (SELECT <columns> of each entry, in order) TO STDOUT`, in blocks,
+    counting the rows as they pass (no second scan for the closing line)."""
+
+    def __init__(self, entries: QuerySet[LedgerEntry], columns: list[str], options: str):
+        self.entries, self.columns, self.options, self.count = entries, columns, options, 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        names = {f"copied_{n}": RawSQL(sql, ()) for n, sql in enumerate(self.columns)}
+        query = self.entries.order_by("seq").annotate(**names).values_list(*names)
+        sql, params = query.query.get_compiler(self.entries.db).as_sql()
+        buffer = bytearray()
+        with connections[self.entries.db].cursor() as cursor, \
+                cursor.copy(f"COPY ({sql}) TO STDOUT WITH ({self.options})", params) as copy:
+            for row in copy:
+                buffer += row
+                self.count += 1
+                if len(buffer) >= BLOCK:
+                    yield bytes(buffer)
+                    buffer.clear()
+        if buffer:
+            yield bytes(buffer)
+
+    def last(self) -> dict | None:
+        return self.entries.order_by("-seq").values("seq", "hash").first() if self.count else None
+
+
 def jsonl_stream(entries: QuerySet[LedgerEntry], *, export_id: int | None = None
                  ) -> Iterator[bytes]:
-    count, last = 0, None
-    for columns in _columns(entries):
-        yield canonical_json(jsonl_row(columns)) + b"\n"
-        count, last = count + 1, columns
+    if _on_postgresql(entries):
+        copied = _Copied(entries, pgsql.JSONL_LINE, JSONL_COPY)
+        yield from copied
+        count, last = copied.count, copied.last()
+    else:
+        count, last = 0, None
+        for columns in _columns(entries):
+            yield canonical_json(jsonl_row(columns)) + b"\n"
+            count, last = count + 1, columns
     yield canonical_json(end_row(count=count, last=last, export_id=export_id)) + b"\n"
 
 
@@ -62,22 +117,41 @@ class _Echo:
         return value
 
 
+def csv_safe(cell):
+    """A cell as a spreadsheet may open it: text that starts like a formula gets a "'"."""
+    if isinstance(cell, str) and cell.startswith(CSV_FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
+def csv_unsafe(cell: str) -> str:
+    """A cell as written before csv_safe (every reader drops one leading "'")."""
+    return cell[1:] if cell.startswith("'") else cell
+
+
 def csv_row(c: dict) -> list:
-    return ["entry", c["seq"], utc_iso(c["time"]), "" if c["actor_id"] is None else
-            c["actor_id"], c["actor_name"], c["object_model"], c["object_pk"],
-            c["object_repr"], "" if c["agent_id"] is None else c["agent_id"], c["action"],
-            c["changes"], c["reason"], c["history_model"], c["history_id"], c["prev_hash"],
-            c["hash"]]
+    return [csv_safe(cell) for cell in (
+        "entry", c["seq"], utc_iso(c["time"]), "" if c["actor_id"] is None else c["actor_id"],
+        c["actor_name"], c["object_model"], c["object_pk"], c["object_repr"],
+        "" if c["agent_id"] is None else c["agent_id"], c["action"], c["changes"], c["reason"],
+        c["history_model"], c["history_id"], c["prev_hash"], c["hash"])]
 
 
 def csv_stream(entries: QuerySet[LedgerEntry], *, export_id: int | None = None
                ) -> Iterator[bytes]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(CSV_COLUMNS).encode("utf-8")
-    count, last = 0, None
-    for columns in _columns(entries):
-        yield writer.writerow(csv_row(columns)).encode("utf-8")
-        count, last = count + 1, columns
+    # Lines end as PostgreSQL's COPY ends them; quoting every text cell also quotes a lone
+    # carriage return, which the csv module's minimal quoting would leave bare.
+    writer = csv.writer(_Echo(), lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
+    yield (CSV_BOM + writer.writerow(CSV_COLUMNS)).encode("utf-8")
+    if _on_postgresql(entries):
+        copied = _Copied(entries, pgsql.CSV_CELLS, CSV_COPY)
+        yield from copied
+        count, last = copied.count, copied.last()
+    else:
+        count, last = 0, None
+        for columns in _columns(entries):
+            yield writer.writerow(csv_row(columns)).encode("utf-8")
+            count, last = count + 1, columns
     end = end_row(count=count, last=last, export_id=export_id)
     trailer = dict.fromkeys(CSV_COLUMNS, "")
     trailer.update(type="end", seq=end["last_seq"] or "", time=end["generated_at"],
@@ -92,12 +166,20 @@ def _int_or_none(value: str) -> int | None:
     return int(value) if value not in ("", None) else None
 
 
+def _without_bom(lines: Iterable[str]) -> Iterator[str]:
+    lines = iter(lines)
+    first = next(lines, "")
+    yield first.removeprefix(CSV_BOM)
+    yield from lines
+
+
 def parse_csv(lines: Iterable[str]) -> Iterator[dict]:
     """The rows of a CSV export as the same dicts a JSON Lines export holds."""
-    reader = csv.DictReader(lines)
+    reader = csv.DictReader(_without_bom(lines))
     if reader.fieldnames != CSV_COLUMNS:
         raise ValueError("The header is not that of an audit ledger CSV export.")
-    for row in reader:
+    for cells in reader:
+        row = {name: csv_unsafe(cell) for name, cell in cells.items()}
         if row["type"] == "end":
             meta = json.loads(row["reason"] or "{}")
             yield {"type": "end", "count": meta.get("count"), "export": meta.get("export"),

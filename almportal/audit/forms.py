@@ -23,10 +23,13 @@ def _start_of(day) -> datetime | None:
 class HistoryFilterForm(forms.Form):
     """The filters of the history browser, the exports and the API, all in one place."""
 
-    agent = forms.ModelChoiceField(queryset=None, required=False, to_field_name="slug")
+    # Typed, not picked from a list: a portal with thousands of agents would render them all.
+    agent = forms.ModelChoiceField(queryset=None, required=False, to_field_name="slug",
+                                   widget=forms.TextInput, help_text="The agent's slug.")
     record_type = forms.ChoiceField(required=False)
     user = forms.ModelChoiceField(queryset=User.objects.order_by("username"), required=False,
-                                  to_field_name="username")
+                                  to_field_name="username", widget=forms.TextInput,
+                                  help_text="A username.")
     start = forms.DateField(required=False, widget=DateInput, help_text="From this day (UTC).")
     end = forms.DateField(required=False, widget=DateInput, help_text="Up to this day, inclusive.")
     action = forms.ChoiceField(required=False, choices=[("", "any"), *Action.choices])

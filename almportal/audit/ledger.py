@@ -17,9 +17,9 @@ import datetime as dt
 import json
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from django.db.models.fields.files import FieldFile
-from uuid import UUID
 
 from ..core.hashing import canonical_json, content_hash
 from .models import GENESIS_HASH, Action, LedgerEntry
@@ -29,6 +29,12 @@ HISTORY_FIELDS = {"history_id", "history_date", "history_change_reason", "histor
 ACTIONS = {"+": Action.CREATED, "~": Action.CHANGED, "-": Action.DELETED}
 UNRECORDED_ACTOR = "(unrecorded)"
 REPR_MAX = 200
+
+# A CSV cell starting with one of these gets one "'" put in front, so that a spreadsheet shows
+# it as text instead of running it as a formula; readers drop one leading "'" from every cell
+# that starts with one. Hashes are over the content, never over the spreadsheet text.
+CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+CSV_BOM = "\ufeff"
 
 CONTENT_KEYS = ("seq", "time", "actor", "object", "agent", "action", "changes", "reason",
                 "source", "prev_hash")
@@ -106,17 +112,21 @@ def hash_of(entry_or_content: LedgerEntry | dict) -> str:
     return content_hash(data)
 
 
-def chain(drafts: list[dict], *, after_seq: int, after_hash: str) -> list[LedgerEntry]:
-    """Ledger entries for these drafts (column values without seq and hashes), numbered and
-    chained after the given head."""
-    entries, seq, prev = [], after_seq, after_hash or GENESIS_HASH
+ENTRY_COLUMNS = ("seq", "time", "actor_id", "actor_name", "object_model", "object_pk",
+                 "object_repr", "agent_id", "action", "changes", "reason", "history_model",
+                 "history_id", "prev_hash", "hash")
+
+
+def chain(drafts: list[dict], *, after_seq: int, after_hash: str) -> list[dict]:
+    """The column values (ENTRY_COLUMNS) of ledger entries for these drafts (column values
+    without seq and hashes), numbered and chained after the given head."""
+    rows, seq, prev = [], after_seq, after_hash or GENESIS_HASH
     for draft in drafts:
         seq += 1
-        entry = LedgerEntry(seq=seq, prev_hash=prev, **draft)
-        entry.hash = hash_of(entry)
-        entries.append(entry)
-        prev = entry.hash
-    return entries
+        row = {**draft, "seq": seq, "prev_hash": prev}
+        row["hash"] = prev = content_hash(content(**row))
+        rows.append(row)
+    return rows
 
 
 # --- From a history row to a draft entry ----------------------------------------------------
@@ -146,9 +156,9 @@ def field_changes(row, previous) -> list[dict]:
     return changes
 
 
-def object_repr(row) -> str:
+def instance_repr(instance, history_id: int) -> str:
     try:
-        text = str(row.instance)
+        text = str(instance)
     except Exception:  # a repr that needs a row gone since: fall back to the key
-        text = f"{row.instance_type._meta.verbose_name} {row.pk}"
+        text = f"{instance._meta.verbose_name} {history_id}"
     return text[:REPR_MAX]

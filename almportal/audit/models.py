@@ -58,6 +58,11 @@ class LedgerEntry(models.Model):
         indexes = [
             models.Index(fields=["object_model", "object_pk"], name="ledger_object_idx"),
             models.Index(fields=["actor", "seq"], name="ledger_actor_idx"),
+            # The history page filters by agent or record type and pages by seq.
+            models.Index(fields=["agent_id", "seq"], name="ledger_agent_seq_idx"),
+            models.Index(fields=["object_model", "seq"], name="ledger_model_seq_idx"),
+            # Verification joins each history table with its entries after a checkpoint.
+            models.Index(fields=["history_model", "seq"], name="ledger_source_seq_idx"),
         ]
         verbose_name = "ledger entry"
         verbose_name_plural = "ledger entries"
@@ -167,3 +172,29 @@ class RetentionHold(models.Model):
     @property
     def is_active(self) -> bool:
         return self.released_at is None
+
+
+class CheckpointKind(models.TextChoices):
+    VERIFIED = "verified", "Verified"
+    SIGNED = "signed", "Signed"
+
+
+class LedgerCheckpoint(models.Model):
+    """"The ledger up to entry #seq, whose hash is entry_hash": verified by a full or incremental
+    check (so the next check starts from here), or signed (signature and key_id filled in)."""
+
+    seq = models.PositiveBigIntegerField()
+    entry_hash = models.CharField(max_length=64)
+    kind = models.CharField(max_length=10, choices=CheckpointKind.choices)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    signature = models.TextField(null=True, blank=True)
+    key_id = models.CharField(max_length=100, null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-seq", "-pk"]
+        default_permissions = ("view",)
+        indexes = [models.Index(fields=["kind", "-seq"], name="ledger_checkpoint_kind_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} checkpoint at #{self.seq}"

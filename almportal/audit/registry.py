@@ -6,6 +6,8 @@
   "as of" page.
 - `register_agent_resolver(model_label, fn)`: fn(history_row) -> agent id, for records that do
   not carry an `agent` foreign key themselves (the ledger files each entry under its agent).
+- `register_agent_path(model_label, lookup)`: the same as a lookup ("release__agent"), which the
+  ledger resolves for a whole batch of rows in one query; prefer it to a resolver.
 
 `models` names the app_label.model records a section covers. Any tracked model with an `agent`
 foreign key that no section covers still appears, through a generic section that lists its
@@ -52,6 +54,7 @@ class Section:
 _pack_sections: dict[str, Section] = {}
 _as_of_sections: dict[str, Section] = {}
 _agent_resolvers: dict[str, Callable[[Any], int | None]] = {}
+_agent_paths: dict[str, str] = {}
 
 
 def register_pack_section(name: str, fn: Callable[[Any], Iterable[PackFile]], *,
@@ -66,6 +69,14 @@ def register_as_of_section(name: str, fn: Callable[[Any, datetime], AsOfSection]
 
 def register_agent_resolver(model_label: str, fn: Callable[[Any], int | None]) -> None:
     _agent_resolvers[model_label.lower()] = fn
+
+
+def register_agent_path(model_label: str, lookup: str) -> None:
+    _agent_paths[model_label.lower()] = lookup
+
+
+def agent_path(model_label: str) -> str | None:
+    return _agent_paths.get(model_label.lower())
 
 
 def pack_sections() -> list[Section]:

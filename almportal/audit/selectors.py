@@ -13,10 +13,18 @@ from ..accounts.permissions import can
 from ..inventory.models import Agent
 from ..inventory.selectors import agents_visible_to
 from . import permissions
-from .models import ExportRecord, LedgerEntry, LedgerHead, RetentionHold, VerificationRun
+from .drafting import history_models
+from .models import (
+    CheckpointKind,
+    ExportRecord,
+    LedgerCheckpoint,
+    LedgerEntry,
+    LedgerHead,
+    RetentionHold,
+    VerificationRun,
+)
 from .registry import AsOfSection
 from .sections import all_as_of_sections
-
 
 
 def can_view_audit(user: User) -> bool:
@@ -79,13 +87,50 @@ def ledger_entries(filters: LedgerFilters | None = None) -> QuerySet[LedgerEntry
     return entries.order_by("seq")
 
 
+@dataclass
+class LedgerPage:
+    """One page of entries, newest first, and the cursors of the pages on either side."""
+
+    entries: list[LedgerEntry]
+    newer: int | None = None  # ?after=<seq> shows the entries after this one
+    older: int | None = None  # ?before=<seq> shows the entries before this one
+
+
+def _cursor(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def ledger_page(entries: QuerySet[LedgerEntry], *, before: str | None = None,
+                after: str | None = None, size: int = 50) -> LedgerPage:
+    """A page by keyset on seq: the cost of a page does not depend on how deep it is or on the
+    size of the ledger (no OFFSET, no COUNT). A cursor that is not a number is ignored."""
+    before_seq, after_seq = _cursor(before), _cursor(after)
+    if after_seq is not None and before_seq is None:
+        rows = list(entries.filter(seq__gt=after_seq).order_by("seq")[:size + 1])
+        more_newer = len(rows) > size
+        rows = rows[:size][::-1]
+        return LedgerPage(rows, newer=rows[0].seq if rows and more_newer else None,
+                          older=rows[-1].seq if rows else None)
+    if before_seq is not None:
+        entries = entries.filter(seq__lt=before_seq)
+    rows = list(entries.order_by("-seq")[:size + 1])
+    more_older = len(rows) > size
+    rows = rows[:size]
+    return LedgerPage(rows, newer=rows[0].seq if rows and before_seq is not None else None,
+                      older=rows[-1].seq if rows and more_older else None)
+
+
 def ledger_record_types() -> list[str]:
-    return list(LedgerEntry.objects.order_by("object_model")
-                .values_list("object_model", flat=True).distinct())
+    """The record types the ledger can hold (every tracked model), known without reading it."""
+    return sorted(model.instance_type._meta.label_lower for model in history_models())
 
 
 def ledger_head() -> LedgerHead:
     return LedgerHead.objects.filter(pk=1).first() or LedgerHead(seq=0)
+
+
+def latest_checkpoint(kind: str = CheckpointKind.VERIFIED) -> LedgerCheckpoint | None:
+    return LedgerCheckpoint.objects.filter(kind=kind).order_by("-seq", "-pk").first()
 
 
 def entry_changes(entry: LedgerEntry) -> list[dict]:

@@ -25,14 +25,15 @@ between commit and append loses nothing: `ledger_catch_up` (a periodic task and 
 `audit_catch_up` command) appends every history row the ledger does not yet hold.
 """
 
+import hashlib
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 
-from django.apps import apps
-from django.db import IntegrityError, models, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from ..accounts.models import User
@@ -40,108 +41,37 @@ from ..accounts.permissions import require
 from ..core.errors import Conflict, DomainError
 from ..core.lifecycle import lock, record
 from ..inventory.models import Agent
-from . import ledger, permissions
+from . import drafting, ledger, permissions
+from .drafting import history_models
 from .models import (
+    CheckpointKind,
     ExportKind,
     ExportRecord,
+    LedgerCheckpoint,
     LedgerEntry,
     LedgerHead,
     RetentionHold,
     VerificationRun,
 )
-from .registry import agent_resolver
 
 log = logging.getLogger(__name__)
 
-HistoryKey = tuple[str, int]  # (history model label, history_id)
-APPEND_BATCH = 500
+HistoryKey = drafting.HistoryKey
+# Drafting runs a fixed number of queries per batch, so a large batch costs no more queries
+# than a small one; the bound keeps a batch's memory to a few megabytes.
+APPEND_BATCH = 10_000
+CATCH_UP_LIMIT = 10_000  # per run; the next run (or the command's loop) takes the rest
+CATCH_UP_LOCK = "audit-ledger-catch-up"
 
 
-# --- Which models are tracked, and which agent a row belongs to --------------------------------
-
-def history_models() -> list[type[models.Model]]:
-    """Every simple-history table of every installed app (not the m2m history tables)."""
-    found = []
-    for model in apps.get_models():
-        if not hasattr(model, "instance_type"):
-            continue
-        names = {f.name for f in model._meta.concrete_fields}
-        if {"history_id", "history_type", "history_date"} <= names:
-            found.append(model)
-    return found
-
-
-def _agent_fk(model) -> models.Field | None:
-    for f in model._meta.concrete_fields:
-        if f.is_relation and f.related_model is Agent:
-            return f
-    return None
-
-
-def _parent_with_agent(model) -> models.Field | None:
-    """A foreign key to a model that itself has an agent (a sign-off's release, say)."""
-    for f in model._meta.concrete_fields:
-        if f.is_relation and f.related_model is not None and _agent_fk(f.related_model):
-            return f
-    return None
-
+# --- Which agent a row belongs to -----------------------------------------------------------------
 
 def agent_id_of(row) -> int | None:
-    model = row.instance_type
-    resolver = agent_resolver(model._meta.label_lower)
-    if resolver is not None:
-        return resolver(row)
-    if model is Agent:
-        return row.id
-    direct = _agent_fk(model)
-    if direct is not None:
-        return getattr(row, direct.attname)
-    parent = _parent_with_agent(model)
-    if parent is not None and getattr(row, parent.attname) is not None:
-        related = parent.related_model
-        return (related._default_manager.filter(pk=getattr(row, parent.attname))
-                .values_list(_agent_fk(related).attname, flat=True).first())
-    return None
+    """The agent a history row belongs to."""
+    return drafting.agent_ids(row.instance_type, [row])[0]
 
 
 # --- Appending -----------------------------------------------------------------------------------
-
-def _load_rows(keys: Sequence[HistoryKey]) -> list:
-    by_model: dict[str, list[int]] = defaultdict(list)
-    for label, history_id in keys:
-        by_model[label].append(history_id)
-    found = {}
-    for label, ids in by_model.items():
-        model = apps.get_model(label)
-        for row in model.objects.filter(history_id__in=ids).select_related("history_user"):
-            found[(label, row.history_id)] = row
-    return [found[key] for key in keys if key in found]
-
-
-def _draft(row) -> dict:
-    """The column values of a ledger entry for a history row, except seq and hashes."""
-    history_model = type(row)
-    previous = None
-    if row.history_type != "+":
-        previous = (history_model.objects.filter(id=row.id, history_date__lte=row.history_date)
-                    .exclude(history_id=row.history_id)
-                    .order_by("-history_date", "-history_id").first())
-    user = row.history_user
-    return {
-        "time": row.history_date,
-        "actor_id": row.history_user_id,
-        "actor_name": user.get_username() if user else ledger.UNRECORDED_ACTOR,
-        "object_model": row.instance_type._meta.label_lower,
-        "object_pk": str(row.id),
-        "object_repr": ledger.object_repr(row),
-        "agent_id": agent_id_of(row),
-        "action": ledger.ACTIONS[row.history_type],
-        "changes": ledger.changes_text(ledger.field_changes(row, previous)),
-        "reason": row.history_change_reason or "",
-        "history_model": history_model._meta.label_lower,
-        "history_id": row.history_id,
-    }
-
 
 def _lock_head() -> LedgerHead:
     head = LedgerHead.objects.select_for_update().filter(pk=1).first()
@@ -170,13 +100,26 @@ def _already_in(keys: Iterable[HistoryKey]) -> set[HistoryKey]:
     return set(LedgerEntry.objects.filter(query).values_list("history_model", "history_id"))
 
 
+def insert_entries(rows: list[dict]) -> None:
+    """Write chained entries (ledger.chain) in one statement: COPY on PostgreSQL (no SQL text
+    to build and no model instances), a bulk insert elsewhere. Call under the head lock."""
+    if connection.vendor != "postgresql":
+        LedgerEntry.objects.bulk_create([LedgerEntry(**row) for row in rows])
+        return
+    columns = ledger.ENTRY_COLUMNS
+    with connection.cursor() as cursor, cursor.copy(
+            f"COPY {LedgerEntry._meta.db_table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
+
+
 def ledger_append(keys: Sequence[HistoryKey]) -> int:
     """Append entries for these history rows in this order; rows already in are skipped, rows
     that do not exist (rolled back) are ignored. Returns how many entries were appended."""
     appended = 0
     for start in range(0, len(keys), APPEND_BATCH):
         batch = list(dict.fromkeys(keys[start:start + APPEND_BATCH]))
-        drafts = [_draft(row) for row in _load_rows(batch)]  # the slow part, outside the lock
+        drafts = drafting.drafts_for(batch)  # the slow part, outside the lock
         if not drafts:
             continue
         with transaction.atomic():
@@ -185,31 +128,69 @@ def ledger_append(keys: Sequence[HistoryKey]) -> int:
             fresh = [d for d in drafts if (d["history_model"], d["history_id"]) not in done]
             entries = ledger.chain(fresh, after_seq=head.seq, after_hash=head.hash)
             if entries:
-                LedgerEntry.objects.bulk_create(entries)
-                LedgerHead.objects.filter(pk=head.pk).update(seq=entries[-1].seq,
-                                                             hash=entries[-1].hash)
+                insert_entries(entries)
+                LedgerHead.objects.filter(pk=head.pk).update(seq=entries[-1]["seq"],
+                                                             hash=entries[-1]["hash"])
         appended += len(entries)
     return appended
 
 
-def missing_history_keys() -> list[HistoryKey]:
-    """History rows not yet in the ledger, oldest change first."""
+# --- Catching up --------------------------------------------------------------------------------
+
+def _unledgered(model) -> models.QuerySet:
+    """The model's history rows with no ledger entry: an anti-join on the ledger's unique
+    (history model, history id) index, not a NOT IN list."""
+    in_ledger = LedgerEntry.objects.filter(history_model=model._meta.label_lower,
+                                           history_id=OuterRef("history_id"))
+    return model.objects.filter(~Exists(in_ledger))
+
+
+def missing_history_keys(limit: int | None = None) -> list[HistoryKey]:
+    """History rows not yet in the ledger, oldest change first (the oldest `limit` of them)."""
     missing = []
     for model in history_models():
         label = model._meta.label_lower
-        in_ledger = LedgerEntry.objects.filter(history_model=label).values("history_id")
-        rows = (model.objects.exclude(history_id__in=in_ledger)
+        rows = (_unledgered(model).order_by("history_date", "history_id")
                 .values_list("history_date", "history_id"))
-        missing.extend((when, label, history_id) for when, history_id in rows)
+        missing.extend((when, label, history_id) for when, history_id in rows[:limit])
     missing.sort()
-    return [(label, history_id) for _, label, history_id in missing]
+    return [(label, history_id) for _, label, history_id in missing[:limit]]
 
 
-def ledger_catch_up() -> int:
-    """Append every history row the ledger does not hold yet (after a crash between a commit
-    and its append, or rows written without signals). Safe to run at any time, and twice."""
-    keys = missing_history_keys()
-    appended = ledger_append(keys) if keys else 0
+def unledgered_count() -> int:
+    return sum(_unledgered(model).count() for model in history_models())
+
+
+@contextmanager
+def _try_lock(name: str) -> Iterator[bool]:
+    """A PostgreSQL advisory lock held for the block if no one else holds it (a session lock,
+    so it does not depend on the caller's transaction). Other databases serve one process in
+    development: the head lock alone keeps appends single."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        acquired = cursor.fetchone()[0]
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def ledger_catch_up(limit: int = CATCH_UP_LIMIT) -> int:
+    """Append the oldest history rows the ledger does not hold yet (after a crash between a
+    commit and its append, or rows written without signals), at most `limit` per run. A run
+    that finds another under way returns at once, so runs never overlap or pile up."""
+    with _try_lock(CATCH_UP_LOCK) as acquired:
+        if not acquired:
+            log.info("Audit ledger catch-up skipped: another run is under way.")
+            return 0
+        keys = missing_history_keys(limit)
+        appended = ledger_append(keys) if keys else 0
     if appended:
         log.warning("Audit ledger catch-up appended %d entries.", appended)
     return appended
@@ -239,12 +220,29 @@ def export_record(*, actor: User, kind: str, filters: dict | None = None,
 
 @transaction.atomic
 def verification_record(*, actor: User, result) -> VerificationRun:
+    """Record a verification run; a passing one also leaves a "verified" checkpoint at the last
+    entry it checked, where the next incremental check starts."""
     run = VerificationRun(ok=result.ok, checked=result.checked, head_seq=result.head_seq,
                           first_bad_seq=result.first_bad_seq, problem=result.problem,
                           run_by=actor)
     record(run, actor=actor, reason="Ledger verified" if result.ok else "Ledger verification "
                                                                         "failed")
+    if result.ok and result.last_seq:
+        checkpoint_record(actor=actor, kind=CheckpointKind.VERIFIED, seq=result.last_seq,
+                          entry_hash=result.last_hash)
     return run
+
+
+def checkpoint_record(*, actor: User, kind: str, seq: int, entry_hash: str,
+                      signature: str | None = None, key_id: str | None = None
+                      ) -> LedgerCheckpoint:
+    """Keep "the ledger up to entry #seq has this hash" (verified, or signed by a key)."""
+    if not LedgerEntry.objects.filter(seq=seq, hash=entry_hash).exists():
+        raise DomainError(f"Entry #{seq} does not have that hash.", field="entry_hash")
+    checkpoint = LedgerCheckpoint(seq=seq, entry_hash=entry_hash, kind=kind,
+                                  signature=signature, key_id=key_id)
+    record(checkpoint, actor=actor, reason=f"Ledger {kind} up to entry #{seq}")
+    return checkpoint
 
 
 # --- Retention -------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from celery import shared_task
 
 from ..accounts.services import system_user
 from . import services
+from .selectors import latest_checkpoint
 from .verify import verify_ledger
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,8 @@ def ledger_catch_up() -> int:
 
 @shared_task
 def ledger_verify() -> bool:
-    result = verify_ledger()
+    """Check what was appended since the last verified checkpoint (all of it the first time)."""
+    result = verify_ledger(since=latest_checkpoint())
     services.verification_record(actor=system_user(), result=result)
     if not result.ok:
         log.error("Audit ledger verification failed at entry #%s: %s", result.first_bad_seq,

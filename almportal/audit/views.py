@@ -7,7 +7,6 @@ import zipfile
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -38,12 +37,13 @@ from .selectors import (
     entry_changes,
     ledger_entries,
     ledger_head,
+    ledger_page,
     recent_exports,
     recent_verifications,
 )
 from .verify import verify_export, verify_ledger, verify_pack
 
-PAGE_SIZE = 50
+PAGE_SIZE = 25
 STREAMS = {"csv": (csv_stream, "text/csv; charset=utf-8", ExportKind.CSV),
            "jsonl": (jsonl_stream, "application/x-ndjson", ExportKind.JSONL)}
 
@@ -80,11 +80,12 @@ def home(request):
 def history(request):
     _require_audit(request)
     form = HistoryFilterForm(request.GET or None, user=request.user)
-    entries = ledger_entries(form.filters()).order_by("-seq")
-    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(entry, entry_changes(entry)) for entry in page]
+    page = ledger_page(ledger_entries(form.filters()), before=request.GET.get("before"),
+                       after=request.GET.get("after"), size=PAGE_SIZE)
+    rows = [(entry, entry_changes(entry)) for entry in page.entries]
     query = request.GET.copy()
-    query.pop("page", None)
+    for cursor in ("before", "after"):
+        query.pop(cursor, None)
     return render(request, "audit/history.html", {
         "form": form, "page": page, "rows": rows, "query": query.urlencode(),
         "can_export": can_export(request.user)})

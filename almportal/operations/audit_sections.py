@@ -9,7 +9,7 @@ from ..audit.registry import (
     AsOfItem,
     AsOfSection,
     PackFile,
-    register_agent_resolver,
+    register_agent_path,
     register_as_of_section,
     register_pack_section,
 )
@@ -61,17 +61,11 @@ def as_of_incidents(agent: Agent, at: datetime) -> AsOfSection:
     return AsOfSection("Alerts and incidents", items)
 
 
-def _agent_of(model, pk) -> int | None:
-    return model.objects.filter(pk=pk).values_list("agent_id", flat=True).first()
-
-
 def register() -> None:
     register_pack_section("operations", pack_deployments, models=MODELS["deployments"], order=60)
     register_pack_section("incidents", pack_incidents, models=MODELS["incidents"], order=61)
     register_as_of_section("operations", as_of_deployments, models=MODELS["deployments"],
                            order=60)
     register_as_of_section("incidents", as_of_incidents, models=MODELS["incidents"], order=61)
-    register_agent_resolver("operations.route", lambda row: _agent_of(Deployment,
-                                                                      row.deployment_id))
-    register_agent_resolver("operations.incidentevent", lambda row: _agent_of(Incident,
-                                                                              row.incident_id))
+    register_agent_path("operations.route", "deployment__agent")
+    register_agent_path("operations.incidentevent", "incident__agent")

@@ -8,13 +8,13 @@ from ..audit.registry import (
     AsOfItem,
     AsOfSection,
     PackFile,
-    register_agent_resolver,
+    register_agent_path,
     register_as_of_section,
     register_pack_section,
 )
 from ..audit.ledger import jsonable
 from ..audit.sections import as_json, as_of, display_fields, record_dict
-from ..inventory.models import Agent, Release
+from ..inventory.models import Agent
 from ..risk.models import FrameworkClause
 from ..risk.selectors import Evidence as CoverageEvidence
 from .choices import EvidenceKind, ItemStatus
@@ -25,15 +25,6 @@ MODELS = {
     "evaluations": ["releases.evaluationrun", "releases.evaluationsuite"],
     "signoffs": ["releases.signoff"],
 }
-
-
-def _agent_of_release(release_id: int | None) -> int | None:
-    return Release.objects.filter(pk=release_id).values_list("agent_id", flat=True).first()
-
-
-def _agent_of_item(item_id: int | None) -> int | None:
-    return (ChecklistItem.objects.filter(pk=item_id)
-            .values_list("release__agent_id", flat=True).first())
 
 
 # --- Evidence pack -------------------------------------------------------------------------
@@ -139,7 +130,7 @@ def register() -> None:
     register_as_of_section("evaluations", as_of_evaluations, models=MODELS["evaluations"],
                            order=51)
     register_as_of_section("signoffs", as_of_signoffs, models=MODELS["signoffs"], order=52)
-    register_agent_resolver("releases.checklistitem", lambda row: _agent_of_release(row.release_id))
-    register_agent_resolver("releases.evaluationrun", lambda row: _agent_of_release(row.release_id))
-    register_agent_resolver("releases.signoff", lambda row: _agent_of_release(row.release_id))
-    register_agent_resolver("releases.evidence", lambda row: _agent_of_item(row.item_id))
+    register_agent_path("releases.checklistitem", "release__agent")
+    register_agent_path("releases.evaluationrun", "release__agent")
+    register_agent_path("releases.signoff", "release__agent")
+    register_agent_path("releases.evidence", "item__release__agent")

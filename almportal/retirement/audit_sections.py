@@ -8,7 +8,7 @@ from ..audit.registry import (
     AsOfItem,
     AsOfSection,
     PackFile,
-    register_agent_resolver,
+    register_agent_path,
     register_as_of_section,
     register_pack_section,
 )
@@ -47,13 +47,8 @@ def as_of_decommissioning(agent: Agent, at: datetime) -> AsOfSection:
     return AsOfSection("Decommissioning", items)
 
 
-def _agent_of_plan(plan_id) -> int | None:
-    return DecommissionPlan.objects.filter(pk=plan_id).values_list("agent_id", flat=True).first()
-
-
 def register() -> None:
     register_pack_section("decommissioning", pack_decommissioning, models=MODELS, order=70)
     register_as_of_section("decommissioning", as_of_decommissioning, models=MODELS, order=70)
-    register_agent_resolver("retirement.decommissiontask", lambda row: _agent_of_plan(row.plan_id))
-    register_agent_resolver("retirement.retirementsignoff",
-                            lambda row: _agent_of_plan(row.plan_id))
+    register_agent_path("retirement.decommissiontask", "plan__agent")
+    register_agent_path("retirement.retirementsignoff", "plan__agent")

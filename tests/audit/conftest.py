@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from almportal.audit.services import ledger_catch_up
 
@@ -39,3 +42,18 @@ def released_agent(agent, compliance, ledgered):
 is_postgres = pytest.mark.skipif(connection.vendor != "postgresql",
                                  reason="needs PostgreSQL (set DATABASE_URL): the append-only "
                                         "trigger exists only there")
+
+
+def history_copies(history_row, count: int, start: int = 0, **changes) -> list[tuple[str, int]]:
+    """`count` history rows like this one ("changed", a day later, one microsecond apart), with
+    the given fields formatted with their number n, inserted in one statement and not yet in
+    the ledger. Returns their ledger keys, oldest first."""
+    model = type(history_row)
+    values = {f.attname: getattr(history_row, f.attname) for f in model._meta.concrete_fields
+              if f.attname != "history_id"}
+    later = timezone.now() + timedelta(days=1)
+    rows = model.objects.bulk_create([
+        model(**{**values, **{k: v.format(n=n) for k, v in changes.items()},
+                 "history_type": "~", "history_date": later + timedelta(microseconds=n)})
+        for n in range(start, start + count)])
+    return [(model._meta.label_lower, row.history_id) for row in rows]

@@ -1,15 +1,22 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from ....accounts.services import system_user
+from ...selectors import latest_checkpoint
 from ...services import verification_record
 from ...verify import verify_ledger
 
 
 class Command(BaseCommand):
-    help = "Check the whole audit ledger chain; name the first entry that does not match."
+    help = ("Check the whole audit ledger chain (or, with --incremental, what came after the last "
+            "verified checkpoint); name the first entry that does not match.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--incremental", action="store_true",
+                            help="Start from the last verified checkpoint.")
 
     def handle(self, *args, **options):
-        result = verify_ledger()
+        since = latest_checkpoint() if options["incremental"] else None
+        result = verify_ledger(since=since)
         verification_record(actor=system_user(), result=result)
         if result.unledgered:
             self.stdout.write(f"{result.unledgered} history rows are not in the ledger yet "
@@ -18,4 +25,6 @@ class Command(BaseCommand):
             raise CommandError(f"Ledger verification FAILED at entry #{result.first_bad_seq}: "
                                f"{result.problem} ({result.checked} entries before it matched).")
         self.stdout.write(self.style.SUCCESS(
-            f"Ledger intact: {result.checked} entries, head #{result.head_seq}."))
+            f"Ledger intact: {result.checked} entries"
+            + (f" after checkpoint #{since.seq}" if since else "")
+            + f", head #{result.head_seq}."))
