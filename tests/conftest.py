@@ -30,6 +30,14 @@ def _media(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (the Redis cache outlives a test's rollback)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _plain_http_pages(settings):
     """Pages over plain HTTP with unhashed static names: no HTTPS redirect, no manifest."""
     settings.SECURE_SSL_REDIRECT = False

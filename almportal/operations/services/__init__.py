@@ -33,7 +33,13 @@ from .rights import (
     may_work_incident,
     resume_needs_compliance,
 )
-from .runtime import runtime_poll_record
+from .runtime import (
+    runtime_forget,
+    runtime_forget_environment,
+    runtime_poll_due,
+    runtime_poll_record,
+    runtime_refresh,
+)
 from .thresholds import (
     agents_to_watch,
     effective_thresholds,
@@ -49,6 +55,7 @@ __all__ = [
     "incident_states", "incident_update_review", "may_deploy", "may_manage_incidents",
     "may_open_incident", "may_resume", "may_suspend", "may_tune_monitoring", "may_work_incident",
     "monitoring_settings_update", "open_suspension", "report_deadline", "resume_needs_compliance",
-    "runtime_poll_record", "samples_ingest", "serving_releases", "suspension_record_halt",
+    "runtime_forget", "runtime_forget_environment", "runtime_poll_due", "runtime_poll_record",
+    "runtime_refresh", "samples_ingest", "serving_releases", "suspension_record_halt",
     "thresholds_evaluate",
 ]
