@@ -4,6 +4,7 @@ user may see comes from inventory.agents_visible_to) and the runtime-status docu
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Max, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
@@ -163,7 +164,13 @@ def runtime_status(agent: Agent, environment: Environment) -> RuntimeStatus:
 # Each answer is built when something it depends on changes (services.runtime_refresh) and kept
 # under its agent and environment; a poll reads it with its ETag and rebuilds nothing.
 
-RUNTIME_CACHE_SECONDS = 24 * 3600
+def _cache_is_shared() -> bool:
+    return not settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
+
+
+# With a shared cache (Redis) every process sees a rebuild at once; a per-process cache cannot
+# be told by another process, so its answers live one second (`make run` is one process).
+RUNTIME_CACHE_SECONDS = 24 * 3600 if _cache_is_shared() else 1
 # Who may read which agent is looked up again after this long: a grant withdrawn from a gateway's
 # account takes effect within it (the same bound as a revoked token).
 RUNTIME_ACCESS_SECONDS = 5

@@ -26,7 +26,6 @@ from ..inventory.selectors import agents_visible_to
 from .choices import AssessmentState, PrefillSource, tier_rank
 from .models import AnswerOption, Assessment, FrameworkClause, Question, Questionnaire, TierPolicy
 
-
 # --- Questionnaire and policy --------------------------------------------------------------
 
 def questionnaire_with_questions(pk: int) -> Questionnaire:
