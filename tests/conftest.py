@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 
 from almportal.accounts.roles import Role
@@ -30,11 +32,11 @@ def _media(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
-    """Each test starts with an empty cache (the Redis cache outlives a test's rollback)."""
-    from django.core.cache import cache
-
-    cache.clear()
+def _own_cache_keys(settings):
+    """Each test its own cache keys: the Redis cache outlives a test's rollback and is shared
+    by parallel workers, whose databases reuse the same ids."""
+    settings.CACHES = {"default": {**settings.CACHES["default"],
+                                   "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
 
 
 @pytest.fixture(autouse=True)
