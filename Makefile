@@ -35,7 +35,7 @@ check: install
 
 bench: export SECRET_KEY ?= bench-only-secret-key-never-used-outside-benchmarks-0123456789
 bench: install
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(SECTIONS)
 
 clean:
 	rm -rf $(VENV) var

@@ -230,6 +230,14 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Django's cache (the runtime status gateways poll, API token look-ups): Redis when REDIS_URL is
+# set, shared by every web process; else local memory, which is right for one process only.
+if os.environ.get("REDIS_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.environ["REDIS_URL"], "KEY_PREFIX": "almportal"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # Celery (ARCHITECTURE §6): Redis when REDIS_URL is set, else an embedded filesystem broker
 # that needs no server, so `make run` has a real worker and beat with nothing to install.
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -1,6 +1,9 @@
-"""Benchmarks (`make bench`, or `python -m bench`).
+"""Benchmarks (`make bench`, or `python -m bench [section …]`).
 
-How the inventory list page and the agents API list scale from 100 to 1,000 agents, on a
-throwaway SQLite database. Results are ratios measured within one run (1,000 rows against 100
-rows, and against a trivial request), so they mean the same on a laptop and on a CI runner.
+Each section is a module here and can run alone (`python -m bench pages`). The fleet sections
+(pages, runtime) seed 100 and then 10,000 agents on a throwaway PostgreSQL database
+(BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/almportal_bench) and serve the
+portal with gunicorn; set BENCH_REDIS_URL to use the Redis cache as production does. Results
+are ratios against the login page timed interleaved in the same run, so they mean the same on a
+laptop and on a CI runner.
 """

@@ -27,10 +27,10 @@ METRICS = ("requests", "errors", "latency_ms", "tokens_in", "tokens_out", "cost"
 
 def configure(workdir: Path, database_url: str) -> None:
     """The main bench's production-like settings, on the PostgreSQL database."""
-    from bench.__main__ import configure as configure_main
+    from bench import common
 
-    configure_main(workdir)
-    os.environ["DATABASE_URL"] = database_url
+    os.environ["BENCH_DATABASE_URL"] = database_url
+    common.configure()
 
 
 def throwaway_database(server_url: str) -> tuple[str, callable]:

@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 
 from almportal.accounts.roles import Role
@@ -27,6 +29,14 @@ def _fast_passwords(settings):
 def _media(settings, tmp_path):
     """Uploads and archives (the demo data retires an agent) go to the test's own folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_keys(settings):
+    """Each test its own cache keys: the Redis cache outlives a test's rollback and is shared
+    by parallel workers, whose databases reuse the same ids."""
+    settings.CACHES = {"default": {**settings.CACHES["default"],
+                                   "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
 
 
 @pytest.fixture(autouse=True)

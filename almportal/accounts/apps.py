@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, post_save
 
 
 class AccountsConfig(AppConfig):
@@ -17,3 +17,20 @@ class AccountsConfig(AppConfig):
         from .middleware import session_begin
 
         user_logged_in.connect(session_begin, dispatch_uid="session-begin")
+        post_save.connect(forget_cached_tokens, sender="accounts.ApiToken",
+                          dispatch_uid="forget-token")
+        post_save.connect(forget_cached_tokens, sender="accounts.User",
+                          dispatch_uid="forget-user-tokens")
+
+
+def forget_cached_tokens(sender, instance, **kwargs) -> None:
+    """Whatever path revokes a token or deactivates a user (services, admin), cached look-ups
+    of the tokens concerned go with it."""
+    from .models import ApiToken
+    from .services import tokens_forget
+
+    if kwargs.get("update_fields") == frozenset({"last_login"}):
+        return  # a sign-in changes nothing a token depends on
+    tokens = ApiToken.objects.filter(pk=instance.pk) if isinstance(instance, ApiToken) \
+        else ApiToken.objects.filter(user=instance)
+    tokens_forget(tokens)

@@ -133,8 +133,14 @@ def _entries_for(rows, subject_of, users) -> list[HistoryEntry]:
     return entries
 
 
-def agent_history(agent: Agent) -> list[HistoryEntry]:
-    """The agent's record, components, releases and access grants, newest first."""
+HISTORY_SHOWN = 50
+
+
+def agent_history(agent: Agent, limit: int | None = None) -> list[HistoryEntry]:
+    """The latest `limit` changes to the agent's record, components, releases and access
+    grants, newest first (the audit timeline pages through the rest). Each source reads at
+    most limit + 1 rows: the extra, older row is what the oldest shown one is compared to."""
+    limit = limit or HISTORY_SHOWN
     sources = [
         (Agent.history.filter(id=agent.pk), lambda r: "Agent record"),
         (Release.history.filter(agent_id=agent.pk),
@@ -147,11 +153,13 @@ def agent_history(agent: Agent) -> list[HistoryEntry]:
          lambda r, m=model: f"{m._meta.verbose_name.capitalize()} {r.name} v{r.version}")
         for model in COMPONENT_MODELS.values()
     ]
-    rows = [list(qs.order_by("history_date", "history_id")) for qs, _ in sources]
+    rows = [list(reversed(qs.order_by("-history_date", "-history_id")[:limit + 1]))
+            for qs, _ in sources]
     user_ids = {r.history_user_id for r in chain(*rows)}
     user_ids |= {r.business_owner_id for r in rows[0]} | {r.technical_owner_id for r in rows[0]}
     user_ids |= {r.user_id for r in rows[2]}
     users = {u.pk: u for u in User.objects.filter(pk__in=user_ids - {None})}
     entries = chain.from_iterable(
-        _entries_for(r, subject_of, users) for r, (_, subject_of) in zip(rows, sources))
-    return sorted(entries, key=lambda e: e.when, reverse=True)
+        _entries_for(r, subject_of, users)[1 if len(r) > limit else 0:]
+        for r, (_, subject_of) in zip(rows, sources))
+    return sorted(entries, key=lambda e: e.when, reverse=True)[:limit]

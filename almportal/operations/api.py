@@ -8,7 +8,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import OperationalError
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -19,7 +18,6 @@ from rest_framework.views import APIView
 from ..accounts.authentication import ApiTokenAuthentication
 from ..accounts.models import TokenScope
 from . import otlp, selectors, services
-from .models import Environment
 
 
 class RuntimeStatusView(APIView):
@@ -39,13 +37,15 @@ class RuntimeStatusView(APIView):
             "strategy": serializers.CharField(), "routes": serializers.ListField()}),
             304: None})
     def get(self, request, slug):
-        agent = selectors.runtime_agent_for(request.user, slug)
-        wanted = request.query_params.get("environment")
-        environment = get_object_or_404(
-            Environment, **({"slug": wanted} if wanted else {"is_production": True}))
-        runtime = selectors.runtime_status(agent, environment)
-        services.runtime_poll_record(token=request.auth, agent=agent, environment=environment,
-                                     state=runtime.state, etag=runtime.etag, at=timezone.now())
+        served = selectors.runtime_served(request.user, slug,
+                                          request.query_params.get("environment", ""))
+        runtime = served.status
+        if services.runtime_poll_due(token=request.auth, agent_id=served.agent_id,
+                                     environment_id=served.environment_id, etag=runtime.etag):
+            services.runtime_poll_record(
+                token=request.auth, agent_id=served.agent_id,
+                environment_id=served.environment_id, state=runtime.state, etag=runtime.etag,
+                at=timezone.now())
         headers = {"ETag": runtime.etag, "Cache-Control": "no-cache"}
         if runtime.etag in _etags(request.headers.get("If-None-Match", "")):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)

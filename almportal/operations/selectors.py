@@ -4,6 +4,8 @@ user may see comes from inventory.agents_visible_to) and the runtime-status docu
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Max, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -158,6 +160,73 @@ def runtime_status(agent: Agent, environment: Environment) -> RuntimeStatus:
         } for r in routes] if may_run else [],
     }
     return RuntimeStatus(document, f'"{content_hash(document)[:40]}"')
+
+
+# --- Runtime status as gateways poll it: from the cache ----------------------------------------
+# Each answer is built when something it depends on changes (services.runtime_refresh) and kept
+# under its agent and environment; a poll reads it with its ETag and rebuilds nothing.
+
+def _cache_is_shared() -> bool:
+    return not settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
+
+
+# With a shared cache (Redis) every process sees a rebuild at once; a per-process cache cannot
+# be told by another process, so its answers live one second (`make run` is one process).
+RUNTIME_CACHE_SECONDS = 24 * 3600 if _cache_is_shared() else 1
+# Who may read which agent is looked up again after this long: a grant withdrawn from a gateway's
+# account takes effect within it (the same bound as a revoked token).
+RUNTIME_ACCESS_SECONDS = 5
+PRODUCTION = "@production"
+
+
+def runtime_key(agent_id: int, environment_id: int) -> str:
+    return f"runtime:{agent_id}:{environment_id}"
+
+
+def environment_key(slug: str) -> str:
+    return f"runtime-environment:{slug}"
+
+
+@dataclass(frozen=True)
+class Served:
+    agent_id: int
+    environment_id: int
+    status: RuntimeStatus
+
+
+def _cached(key: str, build, timeout: int):
+    value = cache.get(key)
+    if value is None:
+        value = build()
+        cache.add(key, value, timeout)  # never over an answer rebuilt by a change meanwhile
+    return value
+
+
+def _agent_id_for(user: User, slug: str) -> int:
+    return _cached(f"runtime-access:{user.pk}:{slug}",
+                   lambda: runtime_agent_for(user, slug).pk, RUNTIME_ACCESS_SECONDS)
+
+
+def _environment_id_for(slug: str) -> int:
+    where = {"is_production": True} if slug == PRODUCTION else {"slug": slug}
+    return _cached(environment_key(slug),
+                   lambda: get_object_or_404(Environment, **where).pk, RUNTIME_CACHE_SECONDS)
+
+
+def runtime_status_built(agent_id: int, environment_id: int) -> RuntimeStatus:
+    return runtime_status(Agent.objects.get(pk=agent_id),
+                          Environment.objects.get(pk=environment_id))
+
+
+def runtime_served(user: User, slug: str, environment: str = "") -> Served:
+    """The runtime status a gateway polls, from the cache (404 for an agent the user may not
+    see or an unknown environment)."""
+    agent_id = _agent_id_for(user, slug)
+    environment_id = _environment_id_for(environment or PRODUCTION)
+    status = _cached(runtime_key(agent_id, environment_id),
+                     lambda: runtime_status_built(agent_id, environment_id),
+                     RUNTIME_CACHE_SECONDS)
+    return Served(agent_id, environment_id, status)
 
 
 # --- For the periodic scans of the reviews app (reminders, dormancy) ---------------------------

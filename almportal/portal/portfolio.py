@@ -4,15 +4,16 @@ so a business owner sees their own agents only."""
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from statistics import median
 
-from django.db.models import Count, Sum
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from ..accounts.models import User
 from ..core.charts import Bar, BarChart, bar_chart
-from ..inventory.choices import RiskTier, ReleaseState, Stage
+from ..core.lists import Shortlist
+from ..inventory.choices import ReleaseState, RiskTier, Stage
+from ..inventory.models import Agent, Release
 from ..inventory.selectors import agents_visible_to, releases_visible_to
 from ..operations.choices import Severity
 from ..operations.models import MetricSample, MonitoringSettings
@@ -28,6 +29,8 @@ FAST_APPROVAL = timedelta(minutes=2)
 # time all approvals took.
 FAR_BELOW_MEDIAN = 0.1
 COST_WINDOW_DAYS = 30
+COST_BARS = 20
+FAST_SHOWN = 50
 MONTHS = 12
 QUEUE_BUCKETS = [("Under 1 day", timedelta(days=1)), ("1–3 days", timedelta(days=3)),
                  ("3–7 days", timedelta(days=7)), ("Over 7 days", None)]
@@ -50,7 +53,7 @@ class Oversight:
     waiting: list
     median_wait: timedelta | None
     median_approval: timedelta | None
-    fast: list[FastApproval] = field(default_factory=list)
+    fast: Shortlist = field(default_factory=Shortlist)
 
     @property
     def median_wait_text(self) -> str:
@@ -134,54 +137,85 @@ def _monthly_budget(settings: MonitoringSettings | None, config: dict) -> float 
 
 
 def cost_against_budget(user: User, *, now: datetime | None = None) -> BarChart:
+    """The COST_BARS agents that cost most over the window, against their budgets: the sums
+    and the ranking are the database's, budgets are read for the bars shown only."""
     now = now or timezone.now()
     agents = agents_visible_to(user)
-    costs = dict(MetricSample.objects.filter(
+    top = list(MetricSample.objects.filter(
         agent__in=agents, metric="cost", timestamp__gte=now - timedelta(days=COST_WINDOW_DAYS),
-        timestamp__lte=now).order_by().values_list("agent_id").annotate(total=Sum("value")))
-    settings = {s.agent_id: s for s in MonitoringSettings.objects.filter(agent__in=agents)}
+        timestamp__lte=now).order_by().values("agent_id").annotate(total=Sum("value"))
+        .order_by("-total", "agent_id").values_list("agent_id", "total")[:COST_BARS])
+    costs = dict(top)
+    settings = {s.agent_id: s for s in MonitoringSettings.objects.filter(agent_id__in=costs)}
     configs = {}
-    for agent_id, config in (releases_visible_to(user).filter(state=ReleaseState.DEPLOYED)
+    for agent_id, config in (Release.objects.filter(agent_id__in=costs,
+                                                    state=ReleaseState.DEPLOYED)
                              .order_by("agent_id", "number")
                              .values_list("agent_id", "configuration")):
         configs[agent_id] = config or {}  # the latest deployed release wins
-    ids = set(costs) | {a for a in set(settings) | set(configs)
-                        if _monthly_budget(settings.get(a), configs.get(a, {})) is not None}
-    named = agents.filter(pk__in=ids).order_by("name").values_list("pk", "name", "slug")
-    bars = [Bar(name, round(costs.get(pk, 0.0), 2),
-                _monthly_budget(settings.get(pk), configs.get(pk, {})), f"/agents/{slug}/")
-            for pk, name, slug in named]
+    named = {pk: (name, slug) for pk, name, slug in
+             Agent.objects.filter(pk__in=costs).values_list("pk", "name", "slug")}
+    bars = [Bar(named[pk][0], round(total or 0.0, 2),
+                _monthly_budget(settings.get(pk), configs.get(pk, {})), f"/agents/{named[pk][1]}/")
+            for pk, total in top]
     return bar_chart("cost", f"Cost per agent, last {COST_WINDOW_DAYS} days, against the "
-                     "monthly budget", "currency", bars, limit_label="monthly budget")
+                     f"monthly budget (the {COST_BARS} costliest)", "currency", bars,
+                     limit_label="monthly budget")
+
+
+def _median(queryset, field_name: str):
+    """The median of a column, found by the database (two middle rows of the sorted column)."""
+    ordered = queryset.order_by(field_name).values_list(field_name, flat=True)
+    count = ordered.count()
+    if not count:
+        return None
+    middle = list(ordered[(count - 1) // 2: count // 2 + 1])
+    return middle[0] + (middle[-1] - middle[0]) / 2
+
+
+def _queue_chart(waiting, now: datetime) -> BarChart:
+    counts, lower = {}, None
+    for n, (_, upper) in enumerate(QUEUE_BUCKETS):
+        window = Q()
+        if upper is not None:
+            window &= Q(submitted_at__gt=now - upper)
+        if lower is not None:
+            window &= Q(submitted_at__lte=now - lower)
+        counts[f"bucket{n}"] = Count("pk", filter=window)
+        lower = upper
+    totals = waiting.order_by().aggregate(**counts)
+    return bar_chart("queue", "Releases waiting for sign-off, by time waited", "releases",
+                     [Bar(label, totals[f"bucket{n}"])
+                      for n, (label, _) in enumerate(QUEUE_BUCKETS)])
 
 
 def oversight(user: User, *, now: datetime | None = None) -> Oversight:
+    """Sign-off load, aggregated in the database; only the rows shown are read."""
     now = now or timezone.now()
-    signoffs = list(signoffs_visible_to(user).filter(release__submitted_at__isnull=False)
-                    .select_related("release__agent", "user").order_by("created_at", "pk"))
-    per_reviewer: dict[str, int] = {}
-    for s in signoffs:
-        per_reviewer[str(s.user)] = per_reviewer.get(str(s.user), 0) + 1
+    signoffs = signoffs_visible_to(user).filter(release__submitted_at__isnull=False)
+    per_reviewer = (signoffs.order_by().values("user_id").annotate(n=Count("pk"))
+                    .values_list("user_id", "n"))
+    people = {u.pk: str(u) for u in User.objects.filter(pk__in=signoffs.values("user_id"))}
     signoffs_chart = bar_chart("signoffs", "Sign-offs per reviewer", "sign-offs",
-                               [Bar(name, n) for name, n in sorted(per_reviewer.items())])
-    waiting = list(releases_visible_to(user).filter(state=ReleaseState.SUBMITTED,
-                                                    submitted_at__isnull=False)
-                   .select_related("agent").order_by("submitted_at", "pk"))
-    ages = [now - r.submitted_at for r in waiting]
-    buckets = [0] * len(QUEUE_BUCKETS)
-    for age in ages:
-        index = next(i for i, (_, upper) in enumerate(QUEUE_BUCKETS) if upper is None or age < upper)
-        buckets[index] += 1
-    queue_chart = bar_chart("queue", "Releases waiting for sign-off, by time waited", "releases",
-                            [Bar(label, n) for (label, _), n in zip(QUEUE_BUCKETS, buckets)])
-    approvals = [(s, s.created_at - s.release.submitted_at) for s in signoffs
-                 if s.decision == Decision.APPROVE and s.created_at >= s.release.submitted_at]
-    typical = median([took for _, took in approvals]) if approvals else None
-    fast = [FastApproval(s, took) for s, took in approvals
-            if took < FAST_APPROVAL or (typical and took < typical * FAR_BELOW_MEDIAN)]
-    fast.sort(key=lambda f: f.took)
-    return Oversight(signoffs_chart, queue_chart, waiting,
-                     median(ages) if ages else None, typical, fast)
+                               sorted((Bar(people[pk], n) for pk, n in per_reviewer),
+                                      key=lambda bar: bar.label))
+    waiting = releases_visible_to(user).filter(state=ReleaseState.SUBMITTED,
+                                               submitted_at__isnull=False)
+    oldest_half = _median(waiting, "submitted_at")
+    approvals = (signoffs.filter(decision=Decision.APPROVE,
+                                 created_at__gte=F("release__submitted_at"))
+                 .annotate(took=ExpressionWrapper(F("created_at") - F("release__submitted_at"),
+                                                  output_field=DurationField())))
+    typical = _median(approvals, "took")
+    too_fast = Q(took__lt=FAST_APPROVAL)
+    if typical:
+        too_fast |= Q(took__lt=typical * FAR_BELOW_MEDIAN)
+    fast = Shortlist.of(approvals.filter(too_fast).select_related("release__agent", "user")
+                        .order_by("took", "pk"), FAST_SHOWN)
+    return Oversight(signoffs_chart, _queue_chart(waiting, now),
+                     Shortlist.of(waiting.select_related("agent").order_by("submitted_at", "pk")),
+                     now - oldest_half if oldest_half else None, typical,
+                     Shortlist([FastApproval(s, s.took) for s in fast], fast.total))
 
 
 def portfolio(user: User) -> dict:

@@ -3,12 +3,13 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from ..accounts.models import ApiToken, User
 from ..audit.models import LedgerEntry
 from ..audit.selectors import ledger_head, recent_exports, recent_verifications
+from ..core.lists import Shortlist
 from ..inventory.choices import CLOSED_STAGES, GrantMode, ReleaseState, Stage
 from ..inventory.models import Agent, AgentUserObjectPermission, Credential, Release
 from ..inventory.selectors import agents_visible_to, releases_visible_to
@@ -18,8 +19,7 @@ from ..operations.selectors import incidents_visible_to, production, runtime_sta
 from ..releases.services import release_gate
 from ..reviews.models import UNFINISHED_STATES
 from ..reviews.selectors import agent_review_status, reviews_visible_to
-from ..risk.choices import AssessmentState
-from ..risk.models import Assessment, TierPolicy
+from ..risk.selectors import with_latest_assessment
 from ..risk.services import assessment_status
 
 EXPIRY_WINDOW = timedelta(days=30)
@@ -120,56 +120,50 @@ class AssessmentDue:
         return self.completed_at is None
 
 
-def assessments_due(user: User, now=None) -> list[AssessmentDue]:
+def assessments_due(user: User, now=None, limit: int | None = None) -> Shortlist:
     """Agents past intake whose latest completed assessment is older than its tier's
-    reassessment period, or that have none. Three queries whatever the number of agents.
+    reassessment period, or that have none; the due date is computed in the database, so the
+    page reads only the rows it shows.
 
     The agent page and the risk pages also call an assessment stale when the agent's
-    risk-relevant attributes changed; that needs every agent's components, so this overview
-    only counts what the calendar says."""
+    risk-relevant attributes changed (risk's pending work lists those)."""
 
     now = now or timezone.now()
-    latest = (Assessment.objects.filter(agent=OuterRef("pk"), state=AssessmentState.COMPLETED)
-              .order_by("-completed_at", "-pk"))
-    agents = (agents_visible_to(user)
-              .exclude(stage__in=[*CLOSED_STAGES, Stage.DRAFT, Stage.DECLINED])
-              .annotate(assessed_at=Subquery(latest.values("completed_at")[:1]),
-                        assessed_tier=Subquery(latest.values("tier")[:1]))
-              .select_related("business_owner").order_by("name"))
-    periods = dict(TierPolicy.objects.values_list("tier", "reassessment_days"))
-    due = []
-    for agent in agents:
-        if agent.assessed_at is None:
-            due.append(AssessmentDue(agent, None, None))
-            continue
-        days = periods.get(agent.assessed_tier)
-        due_at = agent.assessed_at + timedelta(days=days) if days else None
-        if due_at is not None and due_at <= now:
-            due.append(AssessmentDue(agent, agent.assessed_at, due_at))
-    return due
+    agents = (with_latest_assessment(
+        agents_visible_to(user).exclude(stage__in=[*CLOSED_STAGES, Stage.DRAFT, Stage.DECLINED]))
+        .filter(Q(assessed_at__isnull=True) | Q(due_at__lte=now))
+        .select_related("business_owner").order_by("name"))
+    due = Shortlist.of(agents, limit)
+    return Shortlist([AssessmentDue(a, a.assessed_at, a.due_at) for a in due], due.total)
 
 
 def owner_home(user: User) -> dict:
     mine = agents_in_my_care(user)
     return {
-        "agents": list(mine.order_by("name")),
-        "waiting": list(waiting_for_owner(user).order_by("name")),
+        "agents": Shortlist.of(mine.order_by("name")),
+        "waiting": Shortlist.of(waiting_for_owner(user).order_by("name")),
         "counts": stage_counts(mine),
-        "in_review": list(releases_waiting_for_signoff(user).filter(agent__in=mine)),
-        "incidents": list(open_incidents(user).filter(agent__in=mine)),
+        "in_review": Shortlist.of(releases_waiting_for_signoff(user).filter(agent__in=mine)),
+        "incidents": Shortlist.of(open_incidents(user).filter(agent__in=mine)),
     }
 
 
 def compliance_home(user: User) -> dict:
     return {
-        "intakes": list(intakes_to_triage(user).select_related("business_owner")),
-        "signoffs": list(releases_waiting_for_signoff(user)),
+        "intakes": Shortlist.of(intakes_to_triage(user).select_related("business_owner")),
+        "signoffs": Shortlist.of(releases_waiting_for_signoff(user)),
         "assessments": assessments_due(user),
-        "overdue_reviews": list(overdue_reviews(user)),
-        "incidents": list(open_incidents(user)),
-        "serious": list(serious_incident_deadlines(user)),
+        "overdue_reviews": Shortlist.of(overdue_reviews(user)),
+        "incidents": Shortlist.of(open_incidents(user)),
+        "serious": Shortlist.of(serious_incident_deadlines(user)),
         "counts": stage_counts(agents_visible_to(user)),
     }
+
+
+def security_home(user: User) -> dict:
+    return {"expiring": Shortlist.of(credentials_expiring(user)),
+            "standing": Shortlist.of(standing_grants(user)),
+            "live": live_grants(user).count()}
 
 
 @dataclass

@@ -44,9 +44,7 @@ def home(request):
     if user.has_role(Role.COMPLIANCE) or user.has_role(Role.ADMIN):
         context["compliance"] = selectors.compliance_home(user)
     if user.has_role(Role.SECURITY):
-        context["security"] = {"expiring": selectors.credentials_expiring(user),
-                               "standing": selectors.standing_grants(user),
-                               "live": selectors.live_grants(user).count()}
+        context["security"] = selectors.security_home(user)
     if user.has_role(Role.AUDITOR) or user.has_role(Role.ADMIN):
         context["auditor"] = selectors.auditor_home(user)
     if user.has_role(Role.ADMIN):

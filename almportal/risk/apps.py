@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 
 
 class RiskConfig(AppConfig):
@@ -14,3 +15,15 @@ class RiskConfig(AppConfig):
         # nor released.
         accept_guard.register(refuse_unacceptable_agent)
         submit_guard.register(refuse_unacceptable_release)
+        for model in ("inventory.Agent", "inventory.Tool", "inventory.DataSource",
+                      "inventory.Credential"):
+            post_save.connect(mark_changed_assessments, sender=model,
+                              dispatch_uid=f"risk-attributes-{model}")
+
+
+def mark_changed_assessments(sender, instance, **kwargs) -> None:
+    """Whatever path changes an agent's risk-relevant attributes (its record, a tool, a data
+    source, a grant revoked), the derived staleness of its assessments follows."""
+    from .services import assessments_mark_changed
+
+    assessments_mark_changed(getattr(instance, "agent_id", None) or instance.pk)

@@ -131,13 +131,16 @@ class Assessment(models.Model):
     attributes = models.JSONField(default=dict, blank=True, editable=False,
                                   help_text="The agent's risk-relevant attributes assessed.")
     fingerprint = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    # Derived, for pages that list stale assessments from the database: whether the agent's
+    # attributes now differ from `fingerprint` (services.assessments_mark_changed keeps it).
+    attributes_changed = models.BooleanField(default=False, editable=False, db_index=True)
     drafted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     completed_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
                                      related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "attributes_changed"])
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -3,16 +3,28 @@
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import (
+    Case,
+    DateTimeField,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
+from django.utils import timezone
 
 from ..accounts.models import User
+from ..core.lists import Shortlist
 from ..inventory.choices import CLOSED_STAGES, DataClassification, Hosting, Stage, ToolKind
 from ..inventory.models import Agent, ComponentVersion
 from ..inventory.selectors import agents_visible_to
 from .choices import AssessmentState, PrefillSource, tier_rank
 from .models import AnswerOption, Assessment, FrameworkClause, Question, Questionnaire, TierPolicy
-
 
 # --- Questionnaire and policy --------------------------------------------------------------
 
@@ -139,21 +151,41 @@ def prefill_answers(agent: Agent, questionnaire: Questionnaire) -> dict[str, str
 
 # --- Work waiting --------------------------------------------------------------------------
 
-def assessments_needing_attention(user: User) -> list:
+def with_latest_assessment(agents: QuerySet[Agent]) -> QuerySet[Agent]:
+    """Annotate each agent with its latest completed assessment: `assessed_at`,
+    `assessed_tier`, `attributes_changed` and `due_at` (its tier's reassessment date), all
+    computed in the database."""
+    latest = (Assessment.objects.filter(agent=OuterRef("pk"), state=AssessmentState.COMPLETED)
+              .order_by("-completed_at", "-pk"))
+    periods = [When(assessed_tier=tier, then=F("assessed_at") + timedelta(days=days))
+               for tier, days in TierPolicy.objects.values_list("tier", "reassessment_days")
+               if days]
+    return (agents.annotate(assessed_at=Subquery(latest.values("completed_at")[:1]),
+                            assessed_tier=Subquery(latest.values("tier")[:1]),
+                            attributes_changed=Subquery(latest.values("attributes_changed")[:1]))
+            .annotate(due_at=Case(*periods, default=None, output_field=DateTimeField())))
+
+
+def assessments_needing_attention(user: User, limit: int | None = None) -> Shortlist:
     """For an owner's pending work: the agents they may change whose assessment is stale, or
-    missing once the intake is past draft. Returns services.AssessmentStatus objects."""
+    missing once the intake is past draft. Selected in the database (services.assessment_status
+    decides the same from the derived columns); statuses are built for the rows shown only.
+    Returns services.AssessmentStatus objects."""
     from .services import assessment_status
 
-    agents = list(agents_visible_to(user, "change_agent")
-                  .exclude(stage__in=[*CLOSED_STAGES, Stage.DECLINED]).order_by("name")
-                  .prefetch_related("tools", "data_sources", "credentials"))
-    latest, drafts = _latest_assessments(agents)
+    now = timezone.now()
+    agents = (with_latest_assessment(
+        agents_visible_to(user, "change_agent")
+        .exclude(stage__in=[*CLOSED_STAGES, Stage.DECLINED]))
+        .filter(Q(assessed_at__isnull=True) & ~Q(stage=Stage.DRAFT)
+                | Q(attributes_changed=True) | Q(due_at__lte=now))
+        .order_by("name").prefetch_related("tools", "data_sources", "credentials"))
+    page = Shortlist.of(agents, limit)
+    latest, drafts = _latest_assessments(page)
     policies = {p.tier: p for p in TierPolicy.objects.all()}
-    statuses = [assessment_status(agent, latest=latest.get(agent.pk),
-                                  draft=drafts.get(agent.pk), policy_for=policies.get)
-                for agent in agents]
-    return [s for s in statuses
-            if s.is_stale or (s.is_missing and s.agent.stage != Stage.DRAFT)]
+    return Shortlist([assessment_status(agent, now=now, latest=latest.get(agent.pk),
+                                        draft=drafts.get(agent.pk), policy_for=policies.get)
+                      for agent in page], page.total)
 
 
 def _latest_assessments(agents: list[Agent]) -> tuple[dict, dict]:

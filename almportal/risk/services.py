@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Case, Max, Value, When
 from django.utils import timezone
 
 from ..accounts.models import User
@@ -211,6 +211,18 @@ def assessment_status(agent: Agent, *, now: datetime | None = None, latest=_LOOK
                             reasons)
 
 
+def assessments_mark_changed(agent_id: int) -> None:
+    """Keep Assessment.attributes_changed true of the agent's completed assessments whose
+    fingerprint differs from the agent's attributes today (a derived column: no history)."""
+    agent = (Agent.objects.filter(pk=agent_id)
+             .prefetch_related("tools", "data_sources", "credentials").first())
+    if agent is None:
+        return
+    now = fingerprint(selectors.risk_attributes(agent))
+    Assessment.objects.filter(agent_id=agent_id, state=AssessmentState.COMPLETED).update(
+        attributes_changed=Case(When(fingerprint=now, then=Value(False)), default=Value(True)))
+
+
 def assessment_freshness(assessment: Assessment) -> AssessmentStatus | None:
     """The status of one assessment: None for a draft or one superseded by a later one."""
     if not assessment.is_completed:
@@ -359,6 +371,7 @@ def assessment_complete(*, actor: User, assessment: Assessment, answers: Mapping
         result.score, result.computed_tier, result.drivers)
     assessment.tier, assessment.justification = final_tier, justification
     assessment.attributes, assessment.fingerprint = attributes, fingerprint(attributes)
+    assessment.attributes_changed = False
     assessment.state = AssessmentState.COMPLETED
     assessment.completed_by, assessment.completed_at = actor, timezone.now()
     summary = f"Risk assessment completed: {_tier_label(final_tier)}"

@@ -38,7 +38,13 @@ from .rights import (
     resume_needs_compliance,
 )
 from .rollups import rollups_build, rollups_refresh, samples_expire
-from .runtime import runtime_poll_record
+from .runtime import (
+    runtime_forget,
+    runtime_forget_environment,
+    runtime_poll_due,
+    runtime_poll_record,
+    runtime_refresh,
+)
 from .thresholds import (
     agents_to_watch,
     effective_thresholds,
@@ -56,6 +62,7 @@ __all__ = [
     "may_open_incident", "may_resume", "may_suspend", "may_triage_findings", "may_tune_monitoring",
     "may_work_incident", "monitoring_settings_update", "open_suspension", "otlp_ingest",
     "report_deadline", "resume_needs_compliance", "rollups_build", "rollups_refresh",
-    "runtime_poll_record", "samples_expire", "samples_ingest", "serving_releases",
+    "runtime_forget", "runtime_forget_environment", "runtime_poll_due", "runtime_poll_record",
+    "runtime_refresh", "samples_expire", "samples_ingest", "serving_releases",
     "suspension_record_halt", "telemetry_name_add", "thresholds_evaluate",
 ]

@@ -1,5 +1,6 @@
 from django import template
 
+from ...core.lists import Shortlist
 from ...inventory.choices import CLOSED_STAGES, RiskTier
 from .. import selectors, services
 
@@ -26,7 +27,7 @@ def pending_risk_work(user) -> dict:
     may change, and (for assessors) drafts waiting to be completed."""
     return {
         "attention": selectors.assessments_needing_attention(user),
-        "drafts": (list(selectors.drafts_awaiting_completion(user))
+        "drafts": (Shortlist.of(selectors.drafts_awaiting_completion(user))
                    if services.is_assessor(user) else []),
     }
 

@@ -1,0 +1,22 @@
+"""Cache entries derived from rows: dropped as soon as the row changes, and again when the
+transaction commits (a request that read the old row meanwhile cannot leave it behind)."""
+
+from collections.abc import Callable, Iterable
+
+from django.core.cache import cache
+from django.db import transaction
+
+
+def forget(keys: Iterable[str], *, then: Callable[[], None] | None = None) -> None:
+    """Delete `keys` now and after commit; then run `then` (a rebuild) after commit."""
+    keys = list(keys)
+    if not keys:
+        return
+    cache.delete_many(keys)
+
+    def after_commit() -> None:
+        cache.delete_many(keys)
+        if then is not None:
+            then()
+
+    transaction.on_commit(after_commit)
