@@ -14,6 +14,8 @@ app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
     "heartbeat": {"task": "almportal.core.tasks.beat_heartbeat", "schedule": 30.0},
+    # The e-mail outbox's safety net: what a lost wake-up or a failed try left waiting.
+    "accounts-outbox-send": {"task": "almportal.accounts.tasks.outbox_send", "schedule": 60.0},
     # A safety net: history rows whose ledger append was lost (a crash after commit).
     "audit-ledger-catch-up": {"task": "almportal.audit.tasks.ledger_catch_up",
                               "schedule": crontab(minute="*/5")},
