@@ -32,6 +32,7 @@ from .rights import (
     may_tune_monitoring,
     may_work_incident,
     resume_needs_compliance,
+    rollback_refusal,
 )
 from .runtime import runtime_poll_record
 from .thresholds import (
@@ -49,6 +50,6 @@ __all__ = [
     "incident_states", "incident_update_review", "may_deploy", "may_manage_incidents",
     "may_open_incident", "may_resume", "may_suspend", "may_tune_monitoring", "may_work_incident",
     "monitoring_settings_update", "open_suspension", "report_deadline", "resume_needs_compliance",
-    "runtime_poll_record", "samples_ingest", "serving_releases", "suspension_record_halt",
+    "rollback_refusal", "runtime_poll_record", "samples_ingest", "serving_releases", "suspension_record_halt",
     "thresholds_evaluate",
 ]
