@@ -19,6 +19,8 @@ app.conf.beat_schedule = {
     # A safety net: history rows whose ledger append was lost (a crash after commit).
     "audit-ledger-catch-up": {"task": "almportal.audit.tasks.ledger_catch_up",
                               "schedule": crontab(minute="*/5")},
+    # Evidence packs whose request to the worker was lost are queued again.
+    "audit-packs-sweep": {"task": "almportal.audit.tasks.packs_sweep", "schedule": 60.0},
     "audit-ledger-verify": {"task": "almportal.audit.tasks.ledger_verify",
                             "schedule": crontab(hour=2, minute=15)},
     "audit-retention-expire": {"task": "almportal.audit.tasks.retention_expire",

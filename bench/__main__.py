@@ -174,6 +174,20 @@ def report(baseline: float, results) -> list[str]:
     return lines
 
 
+def background_work() -> list[str]:
+    """Reminders over 10,000 open reviews and a 10,000-agent portfolio pack (bench/reminders.py,
+    bench/packs.py), on the agents seeded above topped up to 10,000."""
+    from django.test import Client
+
+    from almportal.accounts.models import User
+
+    from . import reminders
+
+    owner = User.objects.get(username="bench-owner")
+    seed_agents(owner, SIZES[-1], reminders.OPEN_REVIEWS)
+    return reminders.run(owner, lambda: Client().get(BASELINE[1]))
+
+
 def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     workdir = Path(tempfile.mkdtemp(prefix="almportal-bench-"))
@@ -182,6 +196,7 @@ def main() -> None:
         configure(workdir)
         setup_django()
         lines = run()
+        lines += background_work()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print("\n".join(lines))
