@@ -113,3 +113,43 @@ def test_the_sweep_finds_jobs_whose_task_was_lost(released_agent, exporter):
     assert packjobs.pack_jobs_waiting() == [job.pk]
     packjobs.pack_job_build(job.pk)
     assert packjobs.pack_jobs_waiting() == []
+
+
+# --- The API ---------------------------------------------------------------------------------
+
+def test_the_api_starts_polls_and_downloads_a_pack(released_agent, exporter, owner):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(exporter)
+    started = api.post("/api/v1/audit/packs/", {"kind": "agent_pack",
+                                                "agent": released_agent.slug}, format="json")
+    assert started.status_code == 202, started.content
+    job = started.json()
+    assert (job["state"], job["download"]) == ("queued", None)
+    assert not ExportRecord.objects.exists()
+    packjobs.pack_job_build(job["id"])
+    polled = api.get(f"/api/v1/audit/packs/{job['id']}/").json()
+    assert polled["state"] == "ready" and polled["percent"] == 100
+    answer = api.get(polled["download"])
+    assert answer.status_code == 200
+    assert verify_pack(io.BytesIO(b"".join(answer.streaming_content))).ok
+    assert ExportRecord.objects.get().agent == released_agent
+    other = APIClient()
+    other.force_authenticate(owner)
+    assert other.get(f"/api/v1/audit/packs/{job['id']}/").status_code in (403, 404)
+    assert other.get(polled["download"]).status_code in (403, 404)
+
+
+def test_the_api_refuses_bad_input_with_field_errors(released_agent, exporter):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(exporter)
+    for body in ({"kind": "csv"}, {"kind": "agent_pack"}, {"kind": "agent_pack", "agent": "x"},
+                 {"kind": "portfolio_pack", "surprise": 1}):
+        answer = api.post("/api/v1/audit/packs/", body, format="json")
+        assert answer.status_code in (400, 404), (body, answer.status_code)
+    assert not PackJob.objects.exists()
+    early = packjobs.pack_job_start(actor=exporter, kind=ExportKind.PORTFOLIO_PACK)
+    assert api.get(f"/api/v1/audit/packs/{early.pk}/download/").status_code == 409
