@@ -177,15 +177,20 @@ def report(baseline: float, results) -> list[str]:
 def background_work() -> list[str]:
     """Reminders over 10,000 open reviews and a 10,000-agent portfolio pack (bench/reminders.py,
     bench/packs.py), on the agents seeded above topped up to 10,000."""
+    from django.contrib.auth.models import Group
     from django.test import Client
 
     from almportal.accounts.models import User
+    from almportal.accounts.roles import GROUP_NAMES, Role
 
-    from . import reminders
+    from . import packs, reminders
 
     owner = User.objects.get(username="bench-owner")
     seed_agents(owner, SIZES[-1], reminders.OPEN_REVIEWS)
-    return reminders.run(owner, lambda: Client().get(BASELINE[1]))
+    lines = reminders.run(owner, lambda: Client().get(BASELINE[1]))
+    auditor = User.objects.create(username="bench-auditor")
+    auditor.groups.add(Group.objects.get(name=GROUP_NAMES[Role.AUDITOR]))
+    return lines + packs.run(auditor)
 
 
 def main() -> None:
