@@ -14,9 +14,13 @@ app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
     "heartbeat": {"task": "almportal.core.tasks.beat_heartbeat", "schedule": 30.0},
+    # The e-mail outbox's safety net: what a lost wake-up or a failed try left waiting.
+    "accounts-outbox-send": {"task": "almportal.accounts.tasks.outbox_send", "schedule": 60.0},
     # A safety net: history rows whose ledger append was lost (a crash after commit).
     "audit-ledger-catch-up": {"task": "almportal.audit.tasks.ledger_catch_up",
                               "schedule": crontab(minute="*/5")},
+    # Evidence packs whose request to the worker was lost are queued again.
+    "audit-packs-sweep": {"task": "almportal.audit.tasks.packs_sweep", "schedule": 60.0},
     "audit-ledger-verify": {"task": "almportal.audit.tasks.ledger_verify",
                             "schedule": crontab(hour=2, minute=15)},
     "audit-retention-expire": {"task": "almportal.audit.tasks.retention_expire",

@@ -257,6 +257,12 @@ else:
         "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
     }
+# Redis redelivers a task not acknowledged within the visibility timeout: keep it well above
+# the longest task (a portfolio pack), which the hard time limit bounds.
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 2 * 3600)
+if REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = env_int(
+        "CELERY_VISIBILITY_TIMEOUT", 3 * CELERY_TASK_TIME_LIMIT // 2)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -278,6 +284,15 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "ALM Portal <almportal@localhost>")
+# The outbox (accounts.outbox): only the worker talks to the mail server, waiting at most
+# EMAIL_TIMEOUT seconds for an answer. A failed e-mail is retried after OUTBOX_RETRY_SECONDS,
+# doubling up to OUTBOX_RETRY_MAX_SECONDS; a claimed one whose sender died is sent again after
+# OUTBOX_LEASE_SECONDS (keep it above the time a run takes to send OUTBOX_BATCH e-mails).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+OUTBOX_BATCH = env_int("OUTBOX_BATCH", 500)
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 900)
+OUTBOX_RETRY_SECONDS = env_int("OUTBOX_RETRY_SECONDS", 30)
+OUTBOX_RETRY_MAX_SECONDS = env_int("OUTBOX_RETRY_MAX_SECONDS", 3600)
 # Reminders: a release waiting this many days for sign-off reminds those who could sign.
 SIGNOFF_REMINDER_DAYS = env_int("SIGNOFF_REMINDER_DAYS", 3)
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

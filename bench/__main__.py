@@ -18,7 +18,7 @@ from pathlib import Path
 from . import common
 
 SIZES = (100, 10_000)
-SECTIONS = ("pages", "runtime", "ledger", "ingest")
+SECTIONS = ("pages", "runtime", "background", "ledger", "ingest")
 OWN_PROCESS = ("ledger", "ingest")
 
 

@@ -66,3 +66,16 @@ def test_a_task_run_records_a_heartbeat(db):
     app.tasks["almportal.core.tasks.beat_heartbeat"].apply()
     beat = Heartbeat.objects.get(name="almportal.core.tasks.beat_heartbeat")
     assert beat.runs == 1
+
+
+def test_redis_keeps_a_running_task_invisible_for_longer_than_the_longest_task(tmp_path):
+    config = celery_config(tmp_path, REDIS_URL="redis://broker.example.test:6379/3")
+    from django.conf import settings
+
+    assert config["options"]["visibility_timeout"] > settings.CELERY_TASK_TIME_LIMIT
+
+
+def test_it_schedules_the_outbox_and_the_pack_sweep():
+    app.loader.import_default_modules()
+    tasks = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert {"almportal.accounts.tasks.outbox_send", "almportal.audit.tasks.packs_sweep"} <= tasks

@@ -189,8 +189,10 @@ class ApiTokenAdmin(ServiceAdmin):
 class NotificationAdmin(admin.ModelAdmin):
     """Messages sent to people: read-only here; they are created by the portal's services."""
 
-    list_display = ["subject", "user", "kind", "created_at", "read_at", "emailed_at"]
-    list_filter = ["kind", ("read_at", admin.EmptyFieldListFilter)]
+    list_display = ["subject", "user", "kind", "created_at", "read_at", "emailed_at",
+                    "email_attempts"]
+    list_filter = ["kind", ("read_at", admin.EmptyFieldListFilter),
+                   ("emailed_at", admin.EmptyFieldListFilter)]
     search_fields = ["subject", "user__username", "dedupe_key"]
     list_select_related = ["user"]
     readonly_fields = [f.name for f in Notification._meta.fields]

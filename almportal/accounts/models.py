@@ -88,7 +88,21 @@ class ApiToken(models.Model):
         return scope in self.scopes
 
 
-class Notification(models.Model):
+class Outboxed(models.Model):
+    """A row the worker e-mails (accounts.outbox). `email_due_at` is when it may next try:
+    null once e-mailed (or for a person without an address); a claim pushes it a lease ahead,
+    so a row whose sender died comes due again."""
+
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    email_due_at = models.DateTimeField(null=True, blank=True)
+    email_attempts = models.PositiveIntegerField(default=0)
+    email_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Notification(Outboxed):
     """An in-app message (also emailed) pointing at the object it is about. A reminder carries
     a dedupe key such as "review-overdue:42:2026-11", so it is sent once per object per period
     however often the scan that finds it runs."""
@@ -101,7 +115,6 @@ class Notification(models.Model):
     dedupe_key = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(null=True, blank=True)
-    emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -109,7 +122,9 @@ class Notification(models.Model):
             models.UniqueConstraint(fields=["user", "dedupe_key"], condition=~models.Q(dedupe_key=""),
                                     name="notification_once_per_key"),
         ]
-        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread"),
+                   models.Index(fields=["email_due_at"], name="notification_outbox",
+                                condition=models.Q(email_due_at__isnull=False))]
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.user}"
@@ -180,3 +195,21 @@ class ExternalIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_source_display()}: {self.subject}"
+
+class OutgoingEmail(Outboxed):
+    """An e-mail to addresses outside the portal's people (a decommissioning notice to a team
+    mailbox), queued in the transaction of the change and sent by the worker like a
+    notification."""
+
+    to = models.JSONField(default=list)
+    subject = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["email_due_at"], name="outgoing_email_outbox",
+                                condition=models.Q(email_due_at__isnull=False))]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {', '.join(self.to)}"

@@ -1,49 +1,88 @@
-"""Notifications: in-app rows plus an email each, sent after the transaction commits.
+"""Notifications: in-app rows written in the transaction of the change that caused them, and
+e-mailed later from the outbox by the worker (accounts.outbox), never inside a request.
 
 Any app may call `notify`; a reminder passes a `dedupe_key` naming the object and the period,
 and the unique constraint on (user, dedupe_key) makes a second send a no-op, even when two
-scans run at once."""
+scans run at once. Rows are inserted in bulk with conflicts ignored, so a scan that finds
+nothing new costs one statement, not one failed insert per reminder."""
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
-from django.conf import settings
-from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import Notification, User
 
+log = logging.getLogger(__name__)
 
-def _email(notification_ids: list[int]) -> None:
-    for notification in Notification.objects.filter(pk__in=notification_ids,
-                                                    emailed_at__isnull=True).select_related("user"):
-        if not notification.user.email:
-            continue
-        link = f"{settings.SITE_URL}{notification.url}" if notification.url else settings.SITE_URL
-        send_mail(notification.subject, f"{notification.body}\n\n{link}\n".lstrip(),
-                  settings.DEFAULT_FROM_EMAIL, [notification.user.email], fail_silently=True)
-        Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
+INSERT_BATCH = 1000
+_COLUMNS = ("user_id", "kind", "subject", "body", "url", "dedupe_key", "created_at",
+            "email_due_at", "email_attempts", "email_error")
+
+
+@dataclass(frozen=True)
+class Message:
+    """One notification to write: whom, what, and its once-only key (blank: always)."""
+
+    users: Iterable[User]
+    kind: str
+    subject: str
+    body: str = ""
+    url: str = ""
+    dedupe_key: str = ""
 
 
 def notify(*, users: Iterable[User], kind: str, subject: str, body: str = "", url: str = "",
            dedupe_key: str = "") -> list[Notification]:
     """Notify each active person once; return the notifications actually created."""
-    created = []
-    for user in {u.pk: u for u in users if u is not None}.values():
-        if not user.is_active or user.is_service_account:
-            continue
-        try:
-            with transaction.atomic():
-                created.append(Notification.objects.create(
-                    user=user, kind=kind, subject=subject[:200], body=body, url=url,
-                    dedupe_key=dedupe_key))
-        except IntegrityError:
-            if not dedupe_key:
-                raise
+    ids = notify_many([Message(users, kind, subject, body, url, dedupe_key)])
+    return list(Notification.objects.filter(pk__in=ids)) if ids else []
+
+
+def notify_many(messages: Iterable[Message]) -> list[int]:
+    """Write many notifications in a few statements; those whose key a person already has are
+    skipped. The worker is asked to e-mail them once the transaction commits."""
+    now = timezone.now()
+    rows = [row for message in messages for row in _rows(message, now)]
+    created: list[int] = []
+    for start in range(0, len(rows), INSERT_BATCH):
+        created += _insert_ignoring_duplicates(rows[start:start + INSERT_BATCH])
     if created:
-        ids = [n.pk for n in created]
-        transaction.on_commit(lambda: _email(ids))
+        transaction.on_commit(wake_the_outbox)
     return created
+
+
+def _rows(message: Message, now) -> list[tuple]:
+    people = {u.pk: u for u in message.users if u is not None}.values()
+    return [(user.pk, message.kind, message.subject[:200], message.body, message.url,
+             message.dedupe_key, now, now if user.email else None, 0, "")
+            for user in people if user.is_active and not user.is_service_account]
+
+
+def _insert_ignoring_duplicates(rows: Sequence[tuple]) -> list[int]:
+    if not rows:
+        return []
+    table = connection.ops.quote_name(Notification._meta.db_table)
+    placeholders = ", ".join(["(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"] * len(rows))
+    sql = (f"INSERT INTO {table} ({', '.join(_COLUMNS)}) VALUES {placeholders} "
+           "ON CONFLICT DO NOTHING RETURNING id")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for row in rows for value in row])
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+def wake_the_outbox() -> None:
+    """Ask the worker to e-mail now rather than at its next periodic run. A broker that is down
+    loses nothing: the rows wait in the outbox and the periodic run sends them."""
+    from .tasks import outbox_send
+
+    try:
+        outbox_send.apply_async(retry=False)
+    except Exception:
+        log.warning("Could not wake the e-mail outbox; its periodic run will send the e-mail.",
+                    exc_info=True)
 
 
 def unread_count(user: User) -> int:

@@ -1,20 +1,23 @@
 """Read-only API over the ledger: list and filter entries, verify the chain, and stream an
 export (recorded like any other). Same permissions as the pages."""
 
-from django.http import StreamingHttpResponse
+from django.http import FileResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import permissions, serializers, viewsets
+from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from . import services
+from ..core.api import StrictInput, validated
+from . import packjobs, services
 from .exports import bounded, csv_stream, jsonl_stream
 from .forms import HistoryFilterForm
 from .ledger import entry_content
-from .models import ExportKind, LedgerEntry
-from .selectors import can_export, can_view_audit, ledger_entries
+from .models import ExportKind, LedgerEntry, PackJob, PackState
+from .selectors import audit_agents, can_export, can_view_audit, ledger_entries
 from .verify import verify_ledger
 
 
@@ -88,3 +91,69 @@ class LedgerEntryViewSet(viewsets.ReadOnlyModelViewSet):
             content_type="text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson")
         response["Content-Disposition"] = f'attachment; filename="audit-ledger.{fmt}"'
         return response
+
+
+# --- Evidence packs built in the background ---------------------------------------------------
+
+class PackJobSerializer(serializers.ModelSerializer):
+    agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    percent = serializers.IntegerField(read_only=True)
+    download = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PackJob
+        fields = ["id", "kind", "agent", "filters", "state", "done", "total", "percent",
+                  "last_seq", "last_hash", "size", "sha256", "created_at", "finished_at",
+                  "download"]
+        read_only_fields = fields
+
+    def get_download(self, job: PackJob) -> str | None:
+        if job.state != PackState.READY:
+            return None
+        return self.context["request"].build_absolute_uri(
+            reverse("audit-pack-download", kwargs={"pk": job.pk}))
+
+
+class PackJobInputSerializer(StrictInput, serializers.Serializer):
+    kind = serializers.ChoiceField(choices=[k.value for k in packjobs.PACK_KINDS])
+    agent = serializers.SlugField(required=False)
+    start = serializers.DateTimeField(required=False)
+    end = serializers.DateTimeField(required=False)
+
+
+class CanExport(permissions.BasePermission):
+    message = "Your role may not export audit history."
+
+    def has_permission(self, request, view) -> bool:
+        return can_view_audit(request.user) and can_export(request.user)
+
+
+class PackJobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Start an evidence pack (202: the worker builds it), poll it until `state` is ready, then
+    GET its `download` link; each download is recorded in the ledger."""
+
+    serializer_class = PackJobSerializer
+    queryset = PackJob.objects.none()  # the schema's model; requests see their own jobs
+    permission_classes = [permissions.IsAuthenticated, CanExport]
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return packjobs.jobs_visible_to(self.request.user)
+
+    @extend_schema(request=PackJobInputSerializer, responses={202: PackJobSerializer})
+    def create(self, request):
+        data = validated(PackJobInputSerializer, request)
+        agent = None
+        if data.get("agent"):
+            agent = get_object_or_404(audit_agents(request.user), slug=data["agent"])
+        job = packjobs.pack_job_start(actor=request.user, kind=data["kind"], agent=agent,
+                                      start=data.get("start"), end=data.get("end"))
+        return Response(self.get_serializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
+    @action(detail=True)
+    def download(self, request, pk=None):
+        job = self.get_object()
+        handle = packjobs.pack_job_download(actor=request.user, job=job)
+        return FileResponse(handle, as_attachment=True, content_type="application/zip",
+                            filename=packjobs.filename(job))

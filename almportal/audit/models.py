@@ -198,3 +198,48 @@ class LedgerCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} checkpoint at #{self.seq}"
+
+class PackState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Being built"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class PackJob(models.Model):
+    """An evidence pack built by the worker into private storage (audit.packjobs). The ledger
+    head it covers is fixed when it is requested; each download is recorded as an
+    ExportRecord when it happens."""
+
+    kind = models.CharField(max_length=20, choices=ExportKind.choices)
+    agent = models.ForeignKey("inventory.Agent", on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+")
+    filters = models.JSONField(default=dict, blank=True)
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(max_length=20, choices=PackState.choices, default=PackState.QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    last_seq = models.PositiveBigIntegerField(null=True, blank=True)
+    last_hash = models.CharField(max_length=64, blank=True)
+    file_name = models.CharField(max_length=200, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.get_state_display().lower()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("audit:pack-job", kwargs={"pk": self.pk})
+
+    @property
+    def percent(self) -> int:
+        if self.state == PackState.READY:
+            return 100
+        return int(100 * self.done / self.total) if self.total else 0

@@ -7,6 +7,7 @@ A pack is written to a temporary file, not to memory, and hashed as it is writte
 import hashlib
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -107,12 +108,16 @@ def build_agent_pack(*, agent: Agent, history: QuerySet[LedgerEntry], export: Ex
 
 
 def build_portfolio_pack(*, agents: QuerySet[Agent], history: QuerySet[LedgerEntry],
-                         start: datetime | None, end: datetime | None, export: ExportRecord):
-    """Every agent's records as they stand, and the whole ledger for the period."""
+                         start: datetime | None, end: datetime | None, export: ExportRecord,
+                         progress: Callable[[int], None] | None = None):
+    """Every agent's records as they stand, and the whole ledger for the period. `progress`
+    is told how many agents are in so far; agents are read in chunks (constant memory)."""
     spool, archive = _open_pack()
     writer = _Writer(archive)
     index = []
-    for agent in agents.order_by("slug"):
+    for agent in agents.order_by("slug").iterator(chunk_size=500):
+        if progress is not None:
+            progress(len(index))
         sections = _section_files(writer, agent, prefix=f"agents/{agent.slug}/")
         index.append({"id": agent.pk, "slug": agent.slug, "name": agent.name,
                       "stage": agent.stage, "risk_tier": agent.risk_tier, "sections": sections})

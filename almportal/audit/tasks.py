@@ -32,3 +32,23 @@ def ledger_verify() -> bool:
 @shared_task
 def retention_expire() -> int:
     return services.retention_expire(actor=system_user())
+
+
+@shared_task(acks_late=True)
+def pack_build(job_id: int) -> str:
+    """Build one evidence pack; a redelivered or repeated run finds it claimed or ready."""
+    from .packjobs import pack_job_build
+
+    job = pack_job_build(job_id)
+    return job.state if job else "nothing to do"
+
+
+@shared_task
+def packs_sweep() -> int:
+    """Queue again the pack jobs whose first request to the worker was lost."""
+    from .packjobs import pack_jobs_waiting
+
+    waiting = pack_jobs_waiting()
+    for job_id in waiting:
+        pack_build.delay(job_id)
+    return len(waiting)

@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ..core.errors import DomainError, add_to_form
-from . import services
+from ..core.views import refusals_on, refuse_not_permitted
+from . import packjobs, services
 from .exports import bounded, csv_stream, jsonl_stream
 from .forms import (
     AsOfForm,
@@ -24,10 +25,8 @@ from .forms import (
     VerifyFileForm,
 )
 from .ledger import entry_content, hash_of
-from .models import ExportKind, LedgerEntry, RetentionHold
-from .pack import build_agent_pack, build_portfolio_pack
+from .models import ExportKind, LedgerEntry, PackJob, RetentionHold
 from .selectors import (
-    LedgerFilters,
     agent_as_of,
     agent_holds,
     audit_agents,
@@ -149,40 +148,56 @@ def agent_as_of_view(request, slug: str):
     form = AsOfForm(request.GET or None)
     snapshot = agent_as_of(agent, form.cleaned_data["at"]) if form.is_valid() else None
     return render(request, "audit/as_of.html", {"agent": agent, "form": form,
-                                                "snapshot": snapshot})
+                                                "snapshot": snapshot,
+                                                "can_export": can_export(request.user)})
 
 
 @login_required
+@require_POST
 def agent_pack(request, slug: str):
+    """Queue the agent's evidence pack; its page shows the progress and the download."""
     agent = _agent_for(request, slug)
     _require_export(request)
-    history_entries = ledger_entries(LedgerFilters(agent=agent))
-    record = services.export_record(actor=request.user, kind=ExportKind.AGENT_PACK,
-                                    filters={"agent": agent.slug}, agent=agent,
-                                    last=history_entries.last())
-    pack = build_agent_pack(agent=agent, history=bounded(history_entries, record.last_seq),
-                            export=record)
-    return FileResponse(pack, as_attachment=True, content_type="application/zip",
-                        filename=f"evidence-{agent.slug}-{_stamp()}.zip")
+    job = packjobs.pack_job_start(actor=request.user, kind=ExportKind.AGENT_PACK, agent=agent)
+    return redirect(job)
 
 
 @login_required
+@require_POST
 def portfolio_pack(request):
     _require_export(request)
-    form = PeriodForm(request.GET)
+    form = PeriodForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a valid period.")
         return redirect("audit:home")
     start, end = form.period()
-    filters = LedgerFilters(start=start, end=end)
-    history_entries = ledger_entries(filters)
-    record = services.export_record(actor=request.user, kind=ExportKind.PORTFOLIO_PACK,
-                                    filters=filters.as_dict(), last=history_entries.last())
-    pack = build_portfolio_pack(agents=audit_agents(request.user),
-                                history=bounded(history_entries, record.last_seq),
-                                start=start, end=end, export=record)
-    return FileResponse(pack, as_attachment=True, content_type="application/zip",
-                        filename=f"evidence-portfolio-{_stamp()}.zip")
+    job = packjobs.pack_job_start(actor=request.user, kind=ExportKind.PORTFOLIO_PACK,
+                                  start=start, end=end)
+    return redirect(job)
+
+
+def _job_for(request, pk: int) -> PackJob:
+    _require_export(request)
+    return get_object_or_404(packjobs.jobs_visible_to(request.user), pk=pk)
+
+
+@login_required
+def pack_job(request, pk: int):
+    job = _job_for(request, pk)
+    template = "audit/_pack_progress.html" if request.htmx else "audit/pack_job.html"
+    return render(request, template, {"job": job})
+
+
+@login_required
+@refuse_not_permitted
+def pack_job_download(request, pk: int):
+    job = _job_for(request, pk)
+    with refusals_on(request=request) as outcome:
+        handle = packjobs.pack_job_download(actor=request.user, job=job)
+    if not outcome.ok:
+        return redirect(job)
+    return FileResponse(handle, as_attachment=True, content_type="application/zip",
+                        filename=packjobs.filename(job))
 
 
 @login_required

@@ -118,12 +118,10 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @action(detail=True, methods=["post"])
     def rollback(self, request, pk=None):
         """A canary in progress goes back to its stable release; otherwise the deployment
-        this one replaced is restored."""
+        this one replaced is restored. 409 when this deployment is no longer the active one."""
         reason = validated(RequiredReasonSerializer, request)["reason"]
-        current = self.get_object()
-        deployment = services.deployment_rollback(actor=request.user, agent=current.agent,
-                                                  environment=current.environment,
-                                                  reason=reason)
+        deployment = services.deployment_rollback(actor=request.user,
+                                                  deployment=self.get_object(), reason=reason)
         return self._answer(deployment)
 
     @extend_schema(request=RequiredReasonSerializer, responses=DeploymentSerializer)

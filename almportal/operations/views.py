@@ -109,6 +109,7 @@ def deployment_detail(request, pk):
     return render(request, "operations/deployment_detail.html", {
         "deployment": deployment, "agent": deployment.agent,
         "may_deploy": services.may_deploy(request.user, deployment.agent),
+        "rollback_refusal": services.rollback_refusal(deployment),
         "steps": [w for w in CANARY_STEPS if w > (deployment.canary_weight or 0)],
         "history": selectors.deployment_history(deployment),
     })
@@ -133,8 +134,7 @@ def deployment_rollback(request, pk):
     result = {}
     ran = post_action(request, ReasonForm(request.POST), lambda d: result.update(
         deployment=services.deployment_rollback(
-            actor=request.user, agent=deployment.agent, environment=deployment.environment,
-            reason=d["reason"])), "Rolled back.")
+            actor=request.user, deployment=deployment, reason=d["reason"])), "Rolled back.")
     return redirect(result["deployment"] if ran else deployment)
 
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from celery.schedules import crontab
 from django.utils import timezone
 
+from ..accounts.outbox import OutboxStatus, outbox_status
 from ..core.models import Heartbeat
 
 HEARTBEAT_TASK = "almportal.core.tasks.beat_heartbeat"
@@ -64,6 +65,7 @@ class TaskHealth:
 class SystemHealth:
     tasks: list[TaskHealth]
     heartbeat: TaskHealth | None
+    outbox: OutboxStatus | None = None
 
     @property
     def late(self) -> list[TaskHealth]:
@@ -91,7 +93,8 @@ def beat_schedule() -> dict:
 
 
 def system_health(*, now: datetime | None = None, schedule: dict | None = None) -> SystemHealth:
-    """One query: every heartbeat row, matched to the beat entries by task name."""
+    """Every heartbeat row, matched to the beat entries by task name, and the e-mail outbox
+    (a fixed number of queries)."""
     now = now or timezone.now()
     schedule = beat_schedule() if schedule is None else schedule
     seen = {h.name: h for h in Heartbeat.objects.all()}
@@ -104,4 +107,4 @@ def system_health(*, now: datetime | None = None, schedule: dict | None = None) 
         tasks.append(TaskHealth(name, entry["task"], interval, last, beat.runs if beat else 0,
                                 _is_late(last, interval, alive, now)))
     heartbeat = next((t for t in tasks if t.task == HEARTBEAT_TASK), None)
-    return SystemHealth(tasks, heartbeat)
+    return SystemHealth(tasks, heartbeat, outbox_status())

@@ -26,7 +26,7 @@ from ..accounts.roles import Role
 from ..core.errors import Conflict, DomainError, NotPermitted, clean_or_refuse
 from ..core.lifecycle import Transitions, lock, record
 from ..inventory import services as inventory
-from ..inventory.choices import ReleaseState, RiskTier
+from ..inventory.choices import CLOSED_STAGES, ReleaseState, RiskTier
 from ..inventory.models import Agent, ComponentVersion, Release
 from ..inventory.selectors import agents_visible_to
 from ..risk.models import TierPolicy
@@ -735,6 +735,9 @@ def evaluation_suite_create(*, actor: User, agent: Agent, name: str, dataset_ref
     agent = lock(Agent, agent.pk)
     require(actor, "inventory.change_agent", agent,
             message="Only the agent's owner, a delegate or an admin defines its evaluations.")
+    if agent.stage in CLOSED_STAGES:
+        raise Conflict(f"{agent} is {agent.get_stage_display().lower()}: it takes no new "
+                       "evaluation suites.")
     if not isinstance(metrics, list) or not metrics or set(metrics) - set(METRICS):
         raise DomainError(f"Choose metrics among {', '.join(METRICS)}.", field="metrics")
     name = (name or "").strip()

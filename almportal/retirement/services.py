@@ -15,13 +15,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 from django.utils import timezone
 
 from ..accounts.models import User
 from ..accounts.notifications import notify
+from ..accounts.outbox import email_queue
 from ..accounts.permissions import can, require
 from ..accounts.roles import GROUP_NAMES, Role
 from ..audit import services as audit
@@ -378,9 +378,7 @@ def _notify_users(*, actor: User, plan: DecommissionPlan, agent: Agent) -> dict:
     emails = plan.email_list()
     if emails:
         link = f"{settings.SITE_URL}{plan.get_absolute_url()}"
-        transaction.on_commit(lambda: send_mail(
-            subject, f"{body}\n\n{link}\n", settings.DEFAULT_FROM_EMAIL, emails,
-            fail_silently=True))
+        email_queue(to=emails, subject=subject, body=f"{body}\n\n{link}\n")
     return {"users": [u.get_username() for u in people], "emails": emails}
 
 

@@ -263,18 +263,19 @@ def dormant_agents(*, now: datetime | None = None, agents: QuerySet[Agent] | Non
 # --- Who to tell -----------------------------------------------------------------------------
 
 def caretakers(agent_ids) -> dict[int, list[User]]:
-    """The active owner and delegates of each agent. Two queries."""
+    """The active owner and delegates of each agent. Three queries; each person is loaded once
+    however many agents they care for (a reminder scan passes thousands)."""
     ids = list(agent_ids)
-    people: dict[int, dict[int, User]] = {pk: {} for pk in ids}
-    for agent in Agent.objects.filter(pk__in=ids).select_related("business_owner"):
-        if agent.business_owner and agent.business_owner.is_active:
-            people[agent.pk][agent.business_owner_id] = agent.business_owner
-    rows = (AgentUserObjectPermission.objects.filter(
+    owners = list(Agent.objects.filter(pk__in=ids, business_owner__is_active=True)
+                  .values_list("pk", "business_owner_id"))
+    delegates = list(AgentUserObjectPermission.objects.filter(
         content_object_id__in=ids, permission__codename="change_agent", user__is_active=True)
-        .select_related("user"))
-    for row in rows:
-        people[row.content_object_id][row.user_id] = row.user
-    return {pk: list(users.values()) for pk, users in people.items()}
+        .values_list("content_object_id", "user_id"))
+    users = User.objects.in_bulk({user_id for _, user_id in owners + delegates})
+    people: dict[int, dict[int, User]] = {pk: {} for pk in ids}
+    for agent_id, user_id in owners + delegates:
+        people[agent_id][user_id] = users[user_id]
+    return {pk: list(found.values()) for pk, found in people.items()}
 
 
 def people_with_role(role: str) -> list[User]:

@@ -73,19 +73,32 @@ def _append_to_ledger(models_and_ids: Sequence[tuple[type, list[int]]]) -> None:
     transaction.on_commit(append)
 
 
-@transaction.atomic
-def access_reviews_open_due(*, actor: User, now: datetime | None = None) -> list[AccessReview]:
+# A campaign opens reviews this many agents at a time, each batch in its own short
+# transaction, so a suspension or an edit of one agent never waits on the whole campaign.
+CAMPAIGN_BATCH = 200
+
+
+def access_reviews_open_due(*, actor: User, now: datetime | None = None,
+                            batch: int = CAMPAIGN_BATCH) -> list[AccessReview]:
     """Open a review for every live agent whose review falls due, listing every grant it holds.
 
     Safe to run twice or at once: agents are claimed under SKIP LOCKED and re-read after the
-    claim, agents with an unfinished review are never due, and (agent, due_on) is unique. The
-    number of queries does not depend on the number of agents: reviews, items and their
+    claim, agents with an unfinished review are never due, and (agent, due_on) is unique.
+    Agents are claimed `batch` at a time, one short transaction each; an agent another
+    transaction holds (a suspension under way) is skipped and found due again by the next
+    scan. Queries grow with the number of batches, not of agents: reviews, items and their
     history are written with bulk inserts."""
     now = now or timezone.now()
-    candidates = selectors.agents_due_for_review(now)
-    if not candidates:
-        return []
-    claimed = _claim([due.agent_id for due in candidates])
+    candidates = [due.agent_id for due in selectors.agents_due_for_review(now)]
+    opened: list[AccessReview] = []
+    for start in range(0, len(candidates), batch):
+        opened += _open_batch(actor, now, candidates[start:start + batch])
+    return opened
+
+
+@transaction.atomic
+def _open_batch(actor: User, now: datetime, agent_ids: list[int]) -> list[AccessReview]:
+    claimed = _claim(agent_ids)
     due = selectors.agents_due_for_review(now, agent_ids=claimed) if claimed else []
     if not due:
         return []

@@ -31,3 +31,18 @@ function markScrollableTables() {
 document.addEventListener("DOMContentLoaded", markScrollableTables);
 window.addEventListener("resize", markScrollableTables);
 document.addEventListener("htmx:afterSettle", markScrollableTables);
+
+// A form marked data-submit-once sends once: a double click does not post it twice (the
+// server refuses a repeat anyway; this spares the person the refusal).
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (!form.matches || !form.matches("form[data-submit-once]")) return;
+  if (form.dataset.submitted) {
+    event.preventDefault();
+    return;
+  }
+  form.dataset.submitted = "true";
+  form.querySelectorAll("button[type=submit]").forEach(function (button) {
+    button.setAttribute("aria-disabled", "true");
+  });
+});

@@ -2,7 +2,8 @@ import pytest
 from django.core import mail
 
 from almportal.accounts.models import Notification
-from almportal.accounts.notifications import notify, notifications_mark_all_read, unread_count
+from almportal.accounts.notifications import notifications_mark_all_read, notify, unread_count
+from almportal.accounts.outbox import outbox_send
 
 from ..factories import make_user
 
@@ -17,6 +18,8 @@ def test_it_notifies_once_per_key_and_emails_a_link(owner, django_capture_on_com
                        url="/agents/x/", dedupe_key="review:1:2026-11")
     assert len(first) == 1 and again == []
     assert Notification.objects.count() == 1
+    assert mail.outbox == []  # the worker e-mails it (tests/accounts/test_outbox.py)
+    outbox_send()
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [owner.email] and "/agents/x/" in mail.outbox[0].body
 

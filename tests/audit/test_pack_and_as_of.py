@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from almportal.audit.models import ExportRecord, LedgerEntry
+from almportal.audit.models import ExportRecord, LedgerEntry, PackJob, PackState
+from almportal.audit.packjobs import pack_job_build
 from almportal.audit.services import ledger_catch_up
 from almportal.audit.verify import verify_pack
 from almportal.inventory import services as inventory
@@ -18,7 +19,13 @@ pytestmark = pytest.mark.django_db
 
 
 def pack_of(client, url: str) -> bytes:
-    response = client.get(url)
+    """Request the pack, build it as the worker does, and download it."""
+    queued = client.post(url)
+    assert queued.status_code == 302, queued.status_code
+    job = PackJob.objects.latest("pk")
+    assert queued.url == job.get_absolute_url() and job.state == PackState.QUEUED
+    pack_job_build(job.pk)
+    response = client.get(f"{job.get_absolute_url()}download/")
     assert response.status_code == 200, response.status_code
     return b"".join(response.streaming_content)
 
@@ -79,10 +86,10 @@ def test_the_portfolio_pack_holds_every_agent(released_agent, client, exporter):
 def test_packs_are_refused_without_the_permission(released_agent, client, owner, security):
     for user in (owner, security):
         client.force_login(user)
-        assert client.get(f"/audit/agents/{released_agent.slug}/evidence-pack.zip"
-                          ).status_code == 403
-        assert client.get("/audit/evidence-pack.zip").status_code == 403
-    assert not ExportRecord.objects.exists()
+        assert client.post(f"/audit/agents/{released_agent.slug}/evidence-pack.zip"
+                           ).status_code == 403
+        assert client.post("/audit/evidence-pack.zip").status_code == 403
+    assert not ExportRecord.objects.exists() and not PackJob.objects.exists()
 
 
 def test_as_of_shows_the_values_an_agent_had_then(released_agent, client, auditor):

@@ -46,6 +46,9 @@ def test_a_pipeline_deploys_runs_a_canary_and_rolls_back_with_a_write_token(team
     serving = [r for r in back.json()["routes"] if r["weight"]]
     assert [(r["release"], r["weight"]) for r in serving] == [(first.pk, 100)]
     assert Deployment.history.filter(history_user=team.delegate).exists()
+    again = ci.post(f"/api/v1/deployments/{canary['id']}/rollback/", {"reason": "Errors up"},
+                    format="json")
+    assert again.status_code == 409 and "already rolled back" in again.json()["detail"]
 
 
 def test_an_unapproved_release_is_refused_for_production_with_the_gate_reasons(team):

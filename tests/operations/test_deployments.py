@@ -18,6 +18,10 @@ def weights(agent, environment="production"):
     return {r["release"]: r["weight"] for r in routes}
 
 
+def serving(agent, environment="production"):
+    return services.active_deployment(agent, env(environment))
+
+
 def state_of(release):
     release.refresh_from_db()
     return release.state
@@ -40,7 +44,7 @@ def test_it_moves_a_canary_5_25_100_and_rolls_back_to_the_previous_release(team,
     assert weights(agent) == {second.number: 100}
     assert state_of(first) == ReleaseState.SUPERSEDED
 
-    services.deployment_rollback(actor=owner, agent=agent, environment=env("production"),
+    services.deployment_rollback(actor=owner, deployment=serving(agent),
                                  reason="Complaints about tone")
     assert weights(agent) == {first.number: 100}
     assert state_of(first) == ReleaseState.DEPLOYED
@@ -120,7 +124,7 @@ def test_it_rolls_a_canary_in_progress_back_in_one_action(team, owner):
     services.deployment_start(actor=owner, agent=agent, environment=env("production"),
                               strategy="canary", routes=[RouteSpec(second)], canary_weight=25,
                               reason="Canary")
-    services.deployment_rollback(actor=owner, agent=agent, environment=env("production"),
+    services.deployment_rollback(actor=owner, deployment=serving(agent),
                                  reason="Latency up")
     assert weights(agent) == {first.number: 100}
     assert state_of(second) == ReleaseState.ROLLED_BACK
@@ -189,5 +193,95 @@ def test_a_sunsetting_agent_cannot_be_rolled_back_into_service(team, owner):
     inventory.agent_set_stage(actor=owner, agent=agent, stage=Stage.SUNSETTING,
                               reason="Being retired")
     with pytest.raises(Conflict):
-        services.deployment_rollback(actor=owner, agent=agent, environment=env("production"),
+        services.deployment_rollback(actor=owner, deployment=serving(agent),
                                      reason="bring back v1")
+
+
+# --- Rollback names its deployment -----------------------------------------------------------
+
+def snapshot(agent):
+    return (list(Deployment.objects.filter(agent=agent).order_by("pk")
+                 .values_list("pk", "state", "canary_state", "canary_weight")),
+            weights(agent), Deployment.history.count())
+
+
+def test_a_second_rollback_of_the_same_deployment_is_refused_and_changes_nothing(team, owner):
+    agent, first = team.live()
+    second = team.approved_release(agent)
+    v2 = services.deployment_start(actor=owner, agent=agent, environment=env("production"),
+                                   strategy="all_at_once", routes=[RouteSpec(second)],
+                                   reason="v2")
+    third = team.approved_release(agent)
+    services.deployment_start(actor=owner, agent=agent, environment=env("production"),
+                              strategy="all_at_once", routes=[RouteSpec(third)], reason="v3")
+    v3 = serving(agent)
+    services.deployment_rollback(actor=owner, deployment=v3, reason="v3 misbehaves")
+    assert weights(agent) == {second.number: 100}
+    before = snapshot(agent)
+    with pytest.raises(Conflict, match="no longer the active one"):
+        services.deployment_rollback(actor=owner, deployment=v3, reason="double click")
+    assert snapshot(agent) == before  # not back to the first release
+    with pytest.raises(Conflict, match="no longer the active one"):
+        services.deployment_rollback(actor=owner, deployment=v2, reason="an old page")
+    assert snapshot(agent) == before and state_of(first) == ReleaseState.SUPERSEDED
+
+
+def test_a_canary_rollback_sent_twice_changes_nothing_the_second_time(team, owner):
+    agent, first = team.live()
+    second = team.approved_release(agent)
+    canary = services.deployment_start(actor=owner, agent=agent,
+                                       environment=env("production"), strategy="canary",
+                                       routes=[RouteSpec(second)], canary_weight=25,
+                                       reason="Canary")
+    services.deployment_rollback(actor=owner, deployment=canary, reason="Latency up")
+    before = snapshot(agent)
+    with pytest.raises(Conflict, match="already rolled back"):
+        services.deployment_rollback(actor=owner, deployment=canary, reason="Latency up")
+    assert snapshot(agent) == before and weights(agent) == {first.number: 100}
+    assert serving(agent).pk == canary.pk
+
+
+def test_the_page_says_why_a_rolled_back_canary_offers_no_rollback(team, owner, client):
+    agent, _ = team.live()
+    canary = services.deployment_start(actor=owner, agent=agent,
+                                       environment=env("production"), strategy="canary",
+                                       routes=[RouteSpec(team.approved_release(agent))],
+                                       canary_weight=25, reason="Canary")
+    client.force_login(owner)
+    url = f"/operations/deployments/{canary.pk}/"
+    assert f"{url}rollback/" in client.get(url).content.decode()
+    services.deployment_rollback(actor=owner, deployment=canary, reason="Latency up")
+    page = client.get(url).content.decode()
+    assert "data-rollback-refused" in page and f"{url}rollback/" not in page
+
+
+def test_a_first_deployment_has_nothing_to_roll_back_to(team, owner):
+    agent, _ = team.live()
+    with pytest.raises(Conflict, match="no earlier deployment"):
+        services.deployment_rollback(actor=owner, deployment=serving(agent), reason="undo")
+
+
+def test_only_the_owners_team_rolls_back(team, owner, other_owner, auditor):
+    agent, _ = team.live()
+    for outsider in (other_owner, auditor):
+        with pytest.raises(NotPermitted):
+            services.deployment_rollback(actor=outsider, deployment=serving(agent),
+                                         reason="undo")
+
+
+def test_the_page_refuses_a_double_clicked_rollback_and_hides_the_button(team, owner, client):
+    agent, first = team.live()
+    second = team.approved_release(agent)
+    services.deployment_start(actor=owner, agent=agent, environment=env("production"),
+                              strategy="all_at_once", routes=[RouteSpec(second)], reason="v2")
+    v2 = serving(agent)
+    client.force_login(owner)
+    url = f"/operations/deployments/{v2.pk}/rollback/"
+    assert "data-submit-once" in client.get(f"/operations/deployments/{v2.pk}/").content.decode()
+    assert client.post(url, {"reason": "v2 misbehaves"}).status_code == 302
+    before = snapshot(agent)
+    page = client.post(url, {"reason": "v2 misbehaves"}, follow=True).content.decode()
+    assert "no longer the active one" in page
+    assert snapshot(agent) == before and weights(agent) == {first.number: 100}
+    page = client.get(f"/operations/deployments/{v2.pk}/").content.decode()
+    assert url not in page  # an ended deployment offers no rollback

@@ -133,3 +133,20 @@ def test_it_refuses_oversized_and_shapeless_batches(team, owner):
 def test_it_needs_the_ingest_scope(team, owner):
     agent, release = team.live()
     assert post(runtime_client(owner), "b", samples(agent, release, 1)).status_code == 403
+
+
+def test_it_refuses_the_samples_of_a_retired_agent_item_by_item(team, owner):
+    from almportal.inventory.choices import Stage
+    from almportal.inventory.models import Agent
+
+    agent, release = team.live()
+    gone, gone_release = team.live(team.agent(name="Retired helper"))
+    Agent.objects.filter(pk=gone.pk).update(stage=Stage.RETIRED)
+    response = post(ingest_client(owner), "mixed",
+                    samples(agent, release, 2) + samples(gone, gone_release, 1))
+    assert response.status_code == 207  # some stored, some refused
+    answer = response.json()
+    assert (answer["stored"], answer["refused"]) == (2, 1)
+    assert answer["items"][2]["errors"] == {"agent": ["The agent is retired: it takes no new "
+                                                      "samples."]}
+    assert not MetricSample.objects.filter(agent=gone).exists()

@@ -127,3 +127,26 @@ def test_the_page_records_a_run_and_shows_the_table_and_trend(client, release, o
     page = response.content.decode()
     assert f'data-run="{run.pk}"' in page
     assert '<svg class="trend"' in page
+
+
+def test_a_retired_agent_takes_no_new_evaluation_suite(owner, client):
+    from almportal.core.errors import Conflict
+    from almportal.inventory.choices import Stage
+    from almportal.inventory.models import Agent
+    from almportal.releases import services
+    from almportal.releases.models import EvaluationSuite
+
+    from ..factories import make_agent
+
+    agent = make_agent(owner, Stage.LIVE, name="Retired FAQ")
+    Agent.objects.filter(pk=agent.pk).update(stage=Stage.RETIRED)
+    with pytest.raises(Conflict, match="retired: it takes no new evaluation suites"):
+        services.evaluation_suite_create(actor=owner, agent=agent, name="late",
+                                         dataset_ref="s3://x", dataset_version="1",
+                                         metrics=list(GOOD_METRICS))
+    api = client_for(client, owner)
+    answer = api.post("/api/v1/evaluation-suites/", {
+        "agent": agent.slug, "name": "late", "dataset_ref": "s3://x", "dataset_version": "1",
+        "metrics": list(GOOD_METRICS)}, content_type="application/json")
+    assert answer.status_code == 409 and "retired" in answer.json()["detail"]
+    assert not EvaluationSuite.objects.filter(agent=agent).exists()

@@ -8,7 +8,9 @@ from django.core import mail
 from django.utils import timezone
 
 from almportal.accounts.models import Notification
+
 KIND = "decommission-task-late"
+from almportal.accounts.outbox import outbox_send
 from almportal.retirement.selectors import late_tasks
 from almportal.reviews import reminders
 from almportal.reviews.work import sections_for
@@ -38,7 +40,9 @@ def test_a_late_task_is_reminded_once_per_period(plan, owner,
     sent = Notification.objects.filter(kind=KIND, user=owner,
                                        url=catalog.get_absolute_url())
     assert sent.count() == 1
-    assert len([m for m in mail.outbox if catalog.title in m.subject]) == 1
+    outbox_send()
+    # several late tasks reach the owner as one digest
+    assert len([m for m in mail.outbox if catalog.title in f"{m.subject}\n{m.body}"]) == 1
     assert scan(after_due + timedelta(days=7), django_capture_on_commit_callbacks) >= 1
     assert sent.count() == 2  # the next week reminds again
 

@@ -7,6 +7,7 @@ from django.core import mail
 from django.utils import timezone
 
 from almportal.accounts.models import Notification
+from almportal.accounts.outbox import outbox_send
 from almportal.accounts.roles import Role
 from almportal.audit.models import RetentionHold
 from almportal.core.errors import Conflict, DomainError, NotPermitted
@@ -218,6 +219,7 @@ def test_notifying_tells_the_audience_and_the_contacts(owner, django_capture_on_
     assert told == {owner.username, delegate.username, tech.username, contact.username}
     assert sorted(notice.proof["users"]) == sorted(told)
     assert notice.proof["emails"] == ["help@example.test", "ops@example.test"]
+    outbox_send()
     assert any(set(m.to) == {"help@example.test", "ops@example.test"} for m in mail.outbox)
 
 

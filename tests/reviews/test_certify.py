@@ -8,6 +8,7 @@ from django.core import mail
 from django.urls import reverse
 
 from almportal.accounts.models import Notification
+from almportal.accounts.outbox import outbox_send
 from almportal.accounts.services import system_user
 from almportal.core.errors import Conflict, DomainError, NotPermitted
 from almportal.inventory.services import agent_add_delegate
@@ -60,6 +61,7 @@ def test_the_owner_certifies_keep_and_revoke_and_the_review_completes(review, ow
     assert task.item == credential_item and task.state == TaskState.OPEN
     note = Notification.objects.get(user=security, kind="revocation-task")
     assert note.url == task.get_absolute_url()
+    outbox_send()
     assert any(task.get_absolute_url() in m.body for m in mail.outbox)
     assert review.history.count() == 2  # opened, completed
 
@@ -133,6 +135,7 @@ def test_an_overdue_review_escalates_once(review, owner, compliance,
     review.refresh_from_db()
     assert review.state == ReviewState.ESCALATED and review.escalated_at == review.due_at
     assert Notification.objects.filter(user=compliance, kind="review-escalated").count() == 1
+    outbox_send()
     assert len([m for m in mail.outbox if compliance.email in m.to]) == 1
     # Still certifiable: the owner finishes it late.
     decide(review, owner, credential=Decision.KEEP, tool=Decision.KEEP,

@@ -1,6 +1,7 @@
 """Done when 1 and 7: the scan opens exactly the reviews that are due, once, in bulk."""
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -8,9 +9,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from almportal.accounts.services import system_user
 from almportal.audit.models import LedgerEntry
 from almportal.inventory.choices import RiskTier, Stage
 from almportal.inventory.models import Agent
+from almportal.reviews import services
 from almportal.reviews.models import AccessReview, GrantKind, ReviewItem, ReviewState
 from almportal.reviews.selectors import REVIEW_LEAD
 from almportal.risk.models import TierPolicy
@@ -167,9 +170,10 @@ def test_it_opens_reviews_for_2000_live_agents_in_bulk(owner):
     assert opened == 2000
     assert ReviewItem.objects.count() == 4000
     assert AccessReview.history.count() == 2000 and ReviewItem.history.count() == 4000
-    assert reads < 20
+    batches = 2000 // services.CAMPAIGN_BATCH
+    assert reads < 2 + 15 * batches  # a fixed number per batch of agents
     if connection.vendor == "postgresql":
-        assert inserts == 4
+        assert inserts == 4 * batches
 
 
 @pytest.mark.django_db(transaction=True)
@@ -203,3 +207,52 @@ def test_two_scans_at_once_open_nothing_twice(owner):
     assert sum(results) == 300
     assert AccessReview.objects.count() == 300
     assert ReviewItem.objects.count() == 600
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_suspension_during_a_2000_agent_campaign_answers_within_a_second(owner, security,
+                                                                          monkeypatch):
+    """The campaign claims agents a batch at a time, so the kill switch waits at most for one
+    short batch, never for the whole campaign."""
+    if connection.vendor != "postgresql":
+        pytest.skip("Needs PostgreSQL: row locks held by one thread, waited on by another.")
+    from django.db import connections
+
+    from almportal.operations import services as operations
+    from almportal.reviews import selectors
+
+    system_user()
+    _bulk_live_agents(owner, 2001)
+    # A first suspension pays the process's one-off costs (connections, imports) up front.
+    operations.agent_suspend(actor=security, agent=Agent.objects.get(slug="bulk-2000"),
+                             reason="Warming up")
+    locking, errors, results = threading.Event(), [], []
+    grants_held = selectors.grants_held
+
+    def grants_held_while_locked(agent_ids):  # runs inside a batch, its agents locked
+        locking.set()
+        return grants_held(agent_ids)
+
+    monkeypatch.setattr(selectors, "grants_held", grants_held_while_locked)
+
+    def campaign():
+        try:
+            results.append(len(open_reviews(now=later(1))))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=campaign)
+    thread.start()
+    assert locking.wait(60), "the campaign never started"
+    target = Agent.objects.filter(stage=Stage.LIVE, access_reviews__isnull=True).last()
+    started = time.monotonic()
+    operations.agent_suspend(actor=security, agent=target, reason="Leaking internal notes")
+    waited = time.monotonic() - started
+    thread.join(120)
+    assert errors == [] and not thread.is_alive()
+    assert waited < 1.0, f"the suspension waited {waited:.2f} s on the campaign"
+    target.refresh_from_db()
+    assert target.stage == Stage.SUSPENDED
+    assert results[0] in (1999, 2000) and AccessReview.objects.count() == results[0]

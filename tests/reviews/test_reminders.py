@@ -8,6 +8,7 @@ from django.core import mail
 from django.utils import timezone
 
 from almportal.accounts.models import Notification
+from almportal.accounts.outbox import outbox_send
 from almportal.accounts.services import user_deactivate
 from almportal.inventory.models import Credential
 from almportal.reviews import reminders
@@ -34,6 +35,7 @@ def assert_once_per_period(kind, now, capture, *, next_period, user, url_part):
     assert scan(kind, now, capture) == 0  # a second run in the same period sends nothing
     assert scan(kind, now + timedelta(minutes=5), capture) == 0
     assert sent.count() == 1
+    outbox_send()
     emails = [m for m in mail.outbox if user.email in m.to]
     assert len(emails) == 1 and f"{settings.SITE_URL}{sent.get().url}" in emails[0].body
     assert url_part in sent.get().url

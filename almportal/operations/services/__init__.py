@@ -36,6 +36,7 @@ from .rights import (
     may_tune_monitoring,
     may_work_incident,
     resume_needs_compliance,
+    rollback_refusal,
 )
 from .rollups import rollups_build, rollups_refresh, samples_expire
 from .runtime import (
@@ -61,7 +62,8 @@ __all__ = [
     "incident_update_review", "may_deploy", "may_manage_incidents", "may_map_telemetry",
     "may_open_incident", "may_resume", "may_suspend", "may_triage_findings", "may_tune_monitoring",
     "may_work_incident", "monitoring_settings_update", "open_suspension", "otlp_ingest",
-    "report_deadline", "resume_needs_compliance", "rollups_build", "rollups_refresh",
+    "report_deadline", "resume_needs_compliance", "rollback_refusal", "rollups_build",
+    "rollups_refresh",
     "runtime_forget", "runtime_forget_environment", "runtime_poll_due", "runtime_poll_record",
     "runtime_refresh", "samples_expire", "samples_ingest", "serving_releases",
     "suspension_record_halt", "telemetry_name_add", "thresholds_evaluate",

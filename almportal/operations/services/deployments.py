@@ -18,7 +18,7 @@ from ...inventory.models import Agent, Release
 from ...releases.services import release_gate
 from ..choices import CanaryState, DeploymentState, Strategy
 from ..models import Deployment, Environment, Route
-from .rights import may_deploy, may_suspend, require_that
+from .rights import may_deploy, may_suspend, require_that, rollback_refusal
 
 DEPLOYABLE_STAGES = {Stage.IN_DEVELOPMENT, Stage.LIVE, Stage.SUSPENDED}
 # A frozen release may run outside production; production needs the gate as well.
@@ -296,27 +296,25 @@ def deployment_end(*, actor: User, deployment: Deployment, reason: str) -> Deplo
 
 
 @transaction.atomic
-def deployment_rollback(*, actor: User, agent: Agent, environment: Environment, reason: str
-                        ) -> Deployment:
-    """One action: a canary in progress goes back to its stable release; otherwise the
-    deployment this one replaced is restored. A rollback restores what already ran here, so it
-    does not wait for the release gate."""
-    agent = lock(Agent, agent.pk)
+def deployment_rollback(*, actor: User, deployment: Deployment, reason: str) -> Deployment:
+    """Undo the named deployment, refused (Conflict) once it is no longer the active one: a
+    canary in progress goes back to its stable release; otherwise the deployment it replaced
+    is restored. A rollback restores what already ran here, so it does not wait for the
+    release gate."""
+    agent = lock(Agent, deployment.agent_id)
     require_that(may_deploy(actor, agent),
                  "Only the agent's owner, a delegate or an admin may roll back.")
     reason = _reason(reason)
     if agent.stage not in DEPLOYABLE_STAGES:
         raise Conflict(f"{agent} is {agent.get_stage_display().lower()}: nothing can be "
                        "deployed to it, not even an earlier release.")
-    current = active_deployment(agent, environment)
-    if current is None:
-        raise Conflict(f"Nothing is deployed to {environment}.")
+    current = lock(Deployment, deployment.pk)
+    refusal = rollback_refusal(current)
+    if refusal:
+        raise Conflict(refusal)
     if current.canary_in_progress:
         return canary_rollback(actor=actor, deployment=current, reason=reason)
-    current = lock(Deployment, current.pk)
-    previous = current.previous
-    if previous is None:
-        raise Conflict("There is no earlier deployment to roll back to.")
+    environment, previous = current.environment, current.previous
     strategy, routes = _restored_routes(previous)
     text = f"Rolled back to the deployment of {previous.started_at:%Y-%m-%d %H:%M}: {reason}"
     taken_out = serving_releases(current)

@@ -22,7 +22,8 @@ from django.utils.dateparse import parse_datetime
 
 from ...accounts.models import ApiToken, User
 from ...core.errors import DomainError
-from ...inventory.models import Release
+from ...inventory.choices import CLOSED_STAGES
+from ...inventory.models import Agent, Release
 from ...inventory.selectors import agents_visible_to
 from ..choices import SAMPLE_METRICS
 from ..models import Environment, IngestBatch, MetricSample
@@ -51,6 +52,7 @@ class _Lookups:
     agents: dict[str, int]
     releases: dict[tuple[int, int], int]
     environments: dict[str, int]
+    closed: frozenset[int] = frozenset()  # retired agents: they take no new samples
 
 
 def _lookups(actor: User, items: Sequence[Any]) -> _Lookups:
@@ -61,7 +63,9 @@ def _lookups(actor: User, items: Sequence[Any]) -> _Lookups:
     rows = Release.objects.filter(agent_id__in=agents.values(), number__in=numbers)
     releases = {(a, n): pk for pk, a, n in rows.values_list("pk", "agent_id", "number")}
     environments = dict(Environment.objects.values_list("slug", "pk"))
-    return _Lookups(agents, releases, environments)
+    closed = frozenset(Agent.objects.filter(pk__in=agents.values(), stage__in=CLOSED_STAGES)
+                       .values_list("pk", flat=True))
+    return _Lookups(agents, releases, environments, closed)
 
 
 def _timestamp(value: Any, now: datetime) -> tuple[datetime | None, str]:
@@ -104,6 +108,8 @@ def _check_item(item: Any, look: _Lookups, now: datetime
     agent_id = look.agents.get(str(item.get("agent")))
     if "agent" not in errors and agent_id is None:
         errors["agent"] = ["No such agent, or not visible to this token."]
+    if agent_id in look.closed:
+        errors["agent"] = ["The agent is retired: it takes no new samples."]
     release = item.get("release")
     release_id = look.releases.get((agent_id, release)) if type(release) is int else None
     if "release" not in errors and agent_id is not None and release_id is None:

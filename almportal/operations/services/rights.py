@@ -7,6 +7,7 @@ from ...accounts.roles import Role
 from ...core.errors import NotPermitted
 from ...inventory.choices import RiskTier
 from ...inventory.models import Agent
+from ..choices import CanaryState, DeploymentState
 
 # Resuming an agent of these tiers needs a compliance officer.
 COMPLIANCE_RESUME_TIERS = {RiskTier.HIGH, RiskTier.CRITICAL}
@@ -66,3 +67,19 @@ def may_map_telemetry(user: User, agent: Agent) -> bool:
 def require_that(allowed: bool, message: str) -> None:
     if not allowed:
         raise NotPermitted(message)
+
+
+def rollback_refusal(deployment) -> str | None:
+    """Why this deployment cannot be rolled back now, or None. A rollback names the deployment
+    it undoes, so a second one (a double click, a retried request) finds it ended or its canary
+    already back at 0% and changes nothing."""
+    if deployment.state != DeploymentState.ACTIVE:
+        return (f"Deployment #{deployment.pk} is no longer the active one in "
+                f"{deployment.environment}: it was already replaced or rolled back.")
+    if deployment.canary_in_progress:
+        return None
+    if deployment.canary_state == CanaryState.ROLLED_BACK:
+        return f"The canary of deployment #{deployment.pk} was already rolled back."
+    if deployment.previous_id is None:
+        return "There is no earlier deployment to roll back to."
+    return None
