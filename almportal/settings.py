@@ -398,3 +398,6 @@ PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_MINUTES", 60) * 60
 # Two-factor: the roles that must sign in with a second factor (comma-separated role values).
 TWO_FACTOR_REQUIRED_ROLES = env_list("TWO_FACTOR_REQUIRED_ROLES")
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "ALM Portal")
+# `amr` values in the identity provider's ID token that count as the second factor (empty: the
+# portal asks for its own code after single sign-on too).
+OIDC_TRUSTED_AMR = env_list("OIDC_TRUSTED_AMR")

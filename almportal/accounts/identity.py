@@ -24,10 +24,6 @@ def active_mappings() -> list[tuple[str, str]]:
     return list(GroupRoleMapping.objects.filter(active=True).values_list("idp_group", "role"))
 
 
-def is_idp_managed(user: User) -> bool:
-    return ExternalIdentity.objects.filter(user=user).exists()
-
-
 @transaction.atomic
 def role_mapping_save(*, actor: User, idp_group: str, role: str, active: bool = True,
                       mapping: GroupRoleMapping | None = None,

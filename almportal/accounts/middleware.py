@@ -1,19 +1,21 @@
 """Session hygiene and the two-factor policy, applied to every page and session API call."""
 
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 
 from . import rules
-from .two_factor import ENROLLED, has_second_factor
+from .two_factor import ENROLLED, IDP_SECOND_FACTOR, has_second_factor
 
+SSO_BACKEND = "almportal.accounts.sso.OidcBackend"
 STARTED, LAST_SEEN = "session_started_at", "session_last_seen_at"  # set at sign-in (signals)
 # The last-seen time is written at most this often, so that a busy page does not save the
 # session on every request; the idle timeout is exact to within it.
@@ -28,10 +30,19 @@ def session_begin(sender, request, user, **kwargs) -> None:
     now = timezone.now().isoformat()
     request.session[STARTED] = request.session[LAST_SEEN] = now
     request.session[ENROLLED] = has_second_factor(user)
+    if getattr(user, "backend", "") != SSO_BACKEND:
+        request.session.pop(IDP_SECOND_FACTOR, None)  # only the sign-in that reported it counts
 
 
 def _is_api(request) -> bool:
     return request.path.startswith("/api/")
+
+
+def _send_to(request, url: str) -> HttpResponse:
+    """A redirect; for an htmx request, one the whole page follows, not the fragment."""
+    if getattr(request, "htmx", False):
+        return HttpResponse(status=204, headers={"HX-Redirect": url})
+    return redirect(url)
 
 
 class SessionLifetimeMiddleware:
@@ -49,7 +60,7 @@ class SessionLifetimeMiddleware:
                 if _is_api(request):
                     return JsonResponse({"detail": expired}, status=401)
                 messages.info(request, expired)
-                return redirect_to_login(request.get_full_path())
+                return _send_to(request, redirect_to_login(request.get_full_path()).url)
         return self.get_response(request)
 
     @staticmethod
@@ -79,7 +90,8 @@ OPEN_PATHS = ("/account/two-factor/", "/logout/", "/static/", "/login/", "/sso/"
 class SecondFactorPolicyMiddleware:
     """A person whose roles the policy names (TWO_FACTOR_REQUIRED_ROLES), or who enrolled a
     second factor, reaches nothing but the two-factor pages until this session is verified
-    with a code: first they enrol, then they enter a code at each sign-in."""
+    with a code: first they enrol, then they enter a code at each sign-in. A single sign-on
+    where the identity provider reports a trusted second factor (OIDC_TRUSTED_AMR) counts."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -87,6 +99,7 @@ class SecondFactorPolicyMiddleware:
     def __call__(self, request):
         user = request.user
         if (user.is_authenticated and not user.is_verified()
+                and not request.session.get(IDP_SECOND_FACTOR)
                 and not request.path.startswith(OPEN_PATHS)):
             enrolled = bool(request.session.get(ENROLLED))
             required = settings.TWO_FACTOR_REQUIRED_ROLES and rules.second_factor_required(
@@ -101,4 +114,4 @@ class SecondFactorPolicyMiddleware:
             return JsonResponse({"detail": "Verify your second factor first "
                                            "(/account/two-factor/)."}, status=403)
         name = "accounts:two-factor-verify" if enrolled else "accounts:two-factor-setup"
-        return redirect(f"{reverse(name)}?next={request.get_full_path()}")
+        return _send_to(request, f"{reverse(name)}?{urlencode({'next': request.get_full_path()})}")

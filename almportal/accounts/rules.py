@@ -31,6 +31,12 @@ def second_factor_required(user, required_roles: Iterable[str]) -> bool:
     return not user.is_service_account and bool(user.roles & set(required_roles))
 
 
+def idp_used_second_factor(amr, trusted: Iterable[str]) -> bool:
+    """Whether the identity provider says (in the ID token's `amr` claim) that the person
+    signed in there with a method the portal trusts as a second factor."""
+    return isinstance(amr, list) and bool(set(map(str, amr)) & set(trusted))
+
+
 def session_expiry(*, started: datetime, last_seen: datetime, now: datetime,
                    idle: timedelta, lifetime: timedelta) -> str | None:
     """Why the session has ended, or None while it is still good."""

@@ -156,7 +156,7 @@ def _filtered(request, queryset, fields: dict[str, str]):
     if lookup is None:
         raise ScimError("Only 'attribute eq \"value\"' filters on "
                         + ", ".join(fields) + " are supported.", 400, "invalidFilter")
-    return queryset.filter(**{lookup: match.group(2).replace('\\"', '"')})
+    return queryset.filter(**{lookup: match.group(2).replace('\\"', '"')}).distinct()
 
 
 # --- Users -------------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthen
 
 from ..core.errors import DomainError
 from .identity import sso_user_for
+from .rules import idp_used_second_factor
+from .two_factor import IDP_SECOND_FACTOR
 
 DISCOVERED_ENDPOINTS = {
     "OIDC_OP_AUTHORIZATION_ENDPOINT": "authorization_endpoint",
@@ -63,10 +65,14 @@ class OidcBackend(OIDCAuthenticationBackend):
     def get_or_create_user(self, access_token, id_token, payload):
         claims = {**payload, **self.get_userinfo(access_token, id_token, payload)}
         try:
-            return sso_user_for(claims=claims, username_claim=settings.OIDC_USERNAME_CLAIM,
+            user = sso_user_for(claims=claims, username_claim=settings.OIDC_USERNAME_CLAIM,
                                 groups_claim=settings.OIDC_GROUPS_CLAIM)
         except DomainError:
             return None
+        # Kept through login(), which keeps the session's data under a new key.
+        self.request.session[IDP_SECOND_FACTOR] = idp_used_second_factor(
+            payload.get("amr"), settings.OIDC_TRUSTED_AMR)
+        return user
 
 
 class SsoEnabledMixin:

@@ -14,6 +14,7 @@ from ..core.lifecycle import lock, record
 from .models import User
 
 ENROLLED = "second_factor_enrolled"  # session key: this person has a confirmed device
+IDP_SECOND_FACTOR = "idp_second_factor"  # session key: the identity provider checked one
 RECOVERY_CODE_COUNT = 10
 AUTHENTICATOR_NAME = "Authenticator app"
 

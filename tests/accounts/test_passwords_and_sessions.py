@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from almportal.accounts.middleware import LAST_SEEN, STARTED
+from almportal.accounts.models import User
 
 from ..factories import make_user
 
@@ -149,3 +150,19 @@ def test_an_expired_session_gets_401_from_the_api(client, owner):
     client.force_login(owner)
     _age(client, last_seen=timedelta(hours=1))
     assert client.get("/api/v1/agents/").status_code == 401
+
+
+def test_an_admin_creates_a_service_account_without_a_password(client, admin_user):
+    client.force_login(admin_user)
+    response = client.post(reverse("admin:accounts_user_add"), {
+        "username": "gateway-bot", "usable_password": "false", "is_service_account": "on"})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    robot = User.objects.get(username="gateway-bot")
+    assert robot.is_service_account and not robot.has_usable_password()
+
+
+def test_an_expired_htmx_request_sends_the_whole_page_to_the_login(client, owner):
+    client.force_login(owner)
+    _age(client, last_seen=timedelta(hours=1))
+    response = client.get(reverse("portal:home"), HTTP_HX_REQUEST="true")
+    assert response.status_code == 204 and response["HX-Redirect"].startswith(reverse("login"))

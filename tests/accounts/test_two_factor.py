@@ -9,8 +9,11 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
+from almportal.accounts.middleware import SSO_BACKEND
 from almportal.accounts.roles import Role
+from almportal.accounts.rules import idp_used_second_factor
 from almportal.accounts.services import token_create
+from almportal.accounts.two_factor import IDP_SECOND_FACTOR
 
 from ..factories import make_user
 from ..releases.helpers import high_release, sign
@@ -168,3 +171,21 @@ def test_a_wrong_code_makes_the_next_try_wait(carla, compliance, policy):
     refused = carla.post(reverse("accounts:two-factor-verify"),
                          {"code": code_for(device, steps_ahead=1)})
     assert refused.status_code == 200  # throttled: even the right code waits
+
+
+def test_a_second_factor_reported_by_the_identity_provider_counts(client, compliance, policy,
+                                                                 settings):
+    settings.AUTHENTICATION_BACKENDS = [*settings.AUTHENTICATION_BACKENDS, SSO_BACKEND]
+    client.force_login(compliance, backend=SSO_BACKEND)
+    session = client.session
+    session[IDP_SECOND_FACTOR] = True
+    session.save()
+    assert client.get(reverse("portal:home")).status_code == 200
+    log_in(client, "carla")  # a password sign-in of the same person does not inherit it
+    assert client.get(reverse("portal:home")).status_code == 302
+
+
+@pytest.mark.parametrize("amr, counts", [(["pwd", "mfa"], True), (["pwd"], False),
+                                         ("mfa", False), (None, False)])
+def test_only_trusted_amr_values_count(amr, counts):
+    assert idp_used_second_factor(amr, ["mfa", "hwk"]) is counts
