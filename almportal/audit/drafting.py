@@ -129,8 +129,9 @@ def _rows_with_previous(history_model, ids: Iterable[int]) -> tuple[list, dict]:
               .exclude(history_id=OuterRef("history_id"))
               .order_by("-history_date", "-history_id").values("history_id")[:1])
     rows = list(history_model.objects.filter(history_id__in=list(ids))
-                .annotate(previous_id=Subquery(before)).select_related("history_user"))
-    wanted = [row.previous_id for row in rows if row.history_type != "+" and row.previous_id]
+                .annotate(ledger_prior_id=Subquery(before)).select_related("history_user"))
+    wanted = [row.ledger_prior_id for row in rows
+              if row.history_type != "+" and row.ledger_prior_id]
     previous = {}
     if wanted:
         previous = {p.history_id: p for p in history_model.objects.filter(history_id__in=wanted)}
@@ -170,7 +171,7 @@ def drafts_for(keys: Sequence[HistoryKey]) -> list[dict]:
         model = history_model.instance_type
         texts, agents = object_reprs(model, rows), agent_ids(model, rows)
         for row, text, agent_id in zip(rows, texts, agents, strict=True):
-            prior = previous.get(row.previous_id) if row.history_type != "+" else None
+            prior = previous.get(row.ledger_prior_id) if row.history_type != "+" else None
             found[(label, row.history_id)] = _draft(row, prior, text, agent_id)
     return [found[key] for key in keys if key in found]
 
