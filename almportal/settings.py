@@ -230,8 +230,8 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Django's cache (the runtime status gateways poll, API token look-ups): Redis when REDIS_URL is
-# set, shared by every web process; else local memory, which is right for one process only.
+# Django's cache (the runtime status gateways poll, API token look-ups, throttle counters): Redis
+# when REDIS_URL is set, shared by every web process; else local memory, right for one process.
 if os.environ.get("REDIS_URL"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                           "LOCATION": os.environ["REDIS_URL"], "KEY_PREFIX": "almportal"}}
@@ -384,10 +384,7 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "user": os.environ.get("API_RATE_PER_USER", "1200/min"),
     "token": os.environ.get("API_RATE_PER_TOKEN", "600/min"),
 }
-if REDIS_URL:
-    # Counters shared by every web node (throttling).
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": REDIS_URL, "KEY_PREFIX": "almportal"}}
+# Throttle counters live in the cache above: Redis, shared by every web node, when REDIS_URL is set.
 
 # Sessions: an idle timeout and an absolute lifetime, both in minutes.
 SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
