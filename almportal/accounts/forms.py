@@ -53,6 +53,18 @@ class ResetForm(PasswordResetForm):
     def get_users(self, email):
         return (user for user in super().get_users(email) if not user.is_service_account)
 
+    def send_mail(self, subject_template_name, email_template_name, context, from_email,
+                  to_email, html_email_template_name=None) -> None:
+        """Queue the e-mail in the outbox: the worker sends it, the request never waits on the
+        mail server."""
+        from django.template import loader
+
+        from .outbox import email_queue
+
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        body = loader.render_to_string(email_template_name, context)
+        email_queue(to=[to_email], subject=subject, body=body)
+
 
 class CodeForm(forms.Form):
     code = forms.CharField(label="Code", max_length=20, widget=forms.TextInput(attrs={
