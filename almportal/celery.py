@@ -17,6 +17,9 @@ app.conf.beat_schedule = {
     # A safety net: history rows whose ledger append was lost (a crash after commit).
     "audit-ledger-catch-up": {"task": "almportal.audit.tasks.ledger_catch_up",
                               "schedule": crontab(minute="*/5")},
+    # A signed checkpoint of the ledger head every 15 minutes (exports and packs sign one too).
+    "audit-ledger-sign": {"task": "almportal.audit.tasks.ledger_sign",
+                          "schedule": crontab(minute="*/15")},
     "audit-ledger-verify": {"task": "almportal.audit.tasks.ledger_verify",
                             "schedule": crontab(hour=2, minute=15)},
     "audit-retention-expire": {"task": "almportal.audit.tasks.retention_expire",

@@ -4,16 +4,16 @@ export (recorded like any other). Same permissions as the pages."""
 from django.http import StreamingHttpResponse
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
-from . import services
+from . import services, signing
+from .assurance import verify_all
 from .exports import bounded, csv_stream, jsonl_stream
 from .forms import HistoryFilterForm
 from .ledger import entry_content
-from .models import ExportKind, LedgerEntry
+from .models import ExportKind, LedgerEntry, SignedCheckpoint
 from .selectors import can_export, can_view_audit, ledger_entries
-from .verify import verify_ledger
 
 
 class CanReadLedger(permissions.BasePermission):
@@ -57,10 +57,7 @@ class LedgerEntryViewSet(viewsets.ReadOnlyModelViewSet):
 
     @action(detail=False)
     def verify(self, request):
-        result = verify_ledger()
-        return Response({"ok": result.ok, "checked": result.checked, "head_seq": result.head_seq,
-                         "first_bad_seq": result.first_bad_seq, "problem": result.problem,
-                         "unledgered": result.unledgered})
+        return Response(verify_all().as_dict())
 
     @action(detail=False, url_path=r"export/(?P<fmt>csv|jsonl)")
     def export(self, request, fmt: str):
@@ -78,3 +75,31 @@ class LedgerEntryViewSet(viewsets.ReadOnlyModelViewSet):
             content_type="text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson")
         response["Content-Disposition"] = f'attachment; filename="audit-ledger.{fmt}"'
         return response
+
+
+class SignedCheckpointSerializer(serializers.ModelSerializer):
+    document = serializers.SerializerMethodField(
+        help_text="The checkpoint as files carry it: what the offline verifier checks.")
+
+    class Meta:
+        model = SignedCheckpoint
+        fields = ("id", "seq", "entry_hash", "signed_at", "key_id", "signature", "document")
+
+    def get_document(self, checkpoint: SignedCheckpoint) -> dict:
+        return signing.as_document(checkpoint)
+
+
+class SignedCheckpointViewSet(viewsets.ReadOnlyModelViewSet):
+    """The ledger head's signed checkpoints, newest first; `signing-key` (public, no login)
+    gives the public key that verifies them."""
+
+    serializer_class = SignedCheckpointSerializer
+    permission_classes = (permissions.IsAuthenticated, CanReadLedger)
+    queryset = SignedCheckpoint.objects.order_by("-seq", "-signed_at", "-pk")
+
+    @action(detail=False, url_path="signing-key", permission_classes=(permissions.AllowAny,))
+    def signing_key(self, request):
+        if not signing.is_configured():
+            raise NotFound("No audit signing key is configured.")
+        return Response({"algorithm": signing.ALGORITHM, "key_id": signing.key_id(),
+                         "public_key_pem": signing.public_key_pem()})

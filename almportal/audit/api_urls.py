@@ -1,7 +1,8 @@
 from rest_framework.routers import SimpleRouter
 
-from .api import LedgerEntryViewSet
+from .api import LedgerEntryViewSet, SignedCheckpointViewSet
 
 router = SimpleRouter()
 router.register("audit/ledger", LedgerEntryViewSet, basename="audit-ledger")
+router.register("audit/checkpoints", SignedCheckpointViewSet, basename="audit-checkpoint")
 urlpatterns = router.urls

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from ..core.hashing import canonical_json
+from . import signing
 from .ledger import CONTENT_KEYS, content, utc_iso
 from .models import LedgerEntry
 
@@ -45,7 +46,14 @@ def end_row(*, count: int, last: dict | None, export_id: int | None) -> dict:
     return {"type": "end", "format": FORMAT_VERSION, "count": count,
             "last_seq": last["seq"] if last else None,
             "last_hash": last["hash"] if last else None,
-            "export": export_id, "generated_at": utc_iso(timezone.now())}
+            "export": export_id, "generated_at": utc_iso(timezone.now()),
+            "checkpoint": latest_checkpoint_document()}
+
+
+def latest_checkpoint_document() -> dict | None:
+    """The latest signed checkpoint of the ledger head (signed when the export was recorded)."""
+    checkpoint = signing.latest_checkpoint()
+    return signing.as_document(checkpoint) if checkpoint else None
 
 
 def jsonl_stream(entries: QuerySet[LedgerEntry], *, export_id: int | None = None
@@ -81,7 +89,8 @@ def csv_stream(entries: QuerySet[LedgerEntry], *, export_id: int | None = None
     end = end_row(count=count, last=last, export_id=export_id)
     trailer = dict.fromkeys(CSV_COLUMNS, "")
     trailer.update(type="end", seq=end["last_seq"] or "", time=end["generated_at"],
-                   reason=json.dumps({k: end[k] for k in ("format", "count", "export")}),
+                   reason=json.dumps({k: end[k] for k in ("format", "count", "export",
+                                                          "checkpoint")}),
                    hash=end["last_hash"] or "")
     yield writer.writerow([trailer[c] for c in CSV_COLUMNS]).encode("utf-8")
 

@@ -40,7 +40,7 @@ from ..accounts.permissions import require
 from ..core.errors import Conflict, DomainError
 from ..core.lifecycle import lock, record
 from ..inventory.models import Agent
-from . import ledger, permissions
+from . import ledger, permissions, signing
 from .models import (
     ExportKind,
     ExportRecord,
@@ -209,6 +209,7 @@ def ledger_catch_up() -> int:
     """Append every history row the ledger does not hold yet (after a crash between a commit
     and its append, or rows written without signals). Safe to run at any time, and twice."""
     keys = missing_history_keys()
+    signing.refuse_behind_broken_checkpoint(keys)
     appended = ledger_append(keys) if keys else 0
     if appended:
         log.warning("Audit ledger catch-up appended %d entries.", appended)
@@ -234,6 +235,7 @@ def export_record(*, actor: User, kind: str, filters: dict | None = None,
                           last_hash=last.hash if last else "", created_by=actor)
     label = ExportKind(kind).label
     record(export, actor=actor, reason=f"{label} downloaded" + (f" for {agent}" if agent else ""))
+    signing.sign_head()  # the file carries a checkpoint of the ledger as it stands
     return export
 
 

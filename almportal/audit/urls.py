@@ -10,6 +10,7 @@ urlpatterns = [
     re_path(r"^export\.(?P<fmt>csv|jsonl)$", views.export, name="export"),
     path("verify/", views.verify, name="verify"),
     path("verify/file/", views.verify_file, name="verify-file"),
+    path("signing-key.pem", views.signing_key, name="signing-key"),
     path("evidence-pack.zip", views.portfolio_pack, name="portfolio-pack"),
     path("agents/<slug:slug>/as-of/", views.agent_as_of_view, name="as-of"),
     path("agents/<slug:slug>/evidence-pack.zip", views.agent_pack, name="agent-pack"),

@@ -8,13 +8,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ..core.errors import DomainError, add_to_form
-from . import services
+from . import services, signing
+from .assurance import verify_all
 from .exports import bounded, csv_stream, jsonl_stream
 from .forms import (
     AsOfForm,
@@ -41,7 +42,7 @@ from .selectors import (
     recent_exports,
     recent_verifications,
 )
-from .verify import verify_export, verify_ledger, verify_pack
+from .verify import verify_export, verify_pack
 
 PAGE_SIZE = 50
 STREAMS = {"csv": (csv_stream, "text/csv; charset=utf-8", ExportKind.CSV),
@@ -120,7 +121,7 @@ def verify(request):
     _require_audit(request)
     result = None
     if request.method == "POST":
-        result = verify_ledger()
+        result = verify_all()
         services.verification_record(actor=request.user, result=result)
     return render(request, "audit/verify.html", {
         "result": result, "head": ledger_head(), "runs": recent_verifications()})
@@ -223,3 +224,13 @@ def retention_release(request, slug: str, pk: int):
     else:
         messages.error(request, "Say why the hold is released.")
     return redirect("audit:retention", slug=agent.slug)
+
+
+def signing_key(request):
+    """The public key that verifies the ledger's signed checkpoints. Public, like any public
+    key: an auditor fetches it once, keeps it, and checks files offline with it."""
+    if not signing.is_configured():
+        raise Http404("No audit signing key is configured.")
+    response = HttpResponse(signing.public_key_pem(), content_type="application/x-pem-file")
+    response["Content-Disposition"] = f'inline; filename="alm-audit-{signing.key_id()}.pem"'
+    return response

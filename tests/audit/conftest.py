@@ -39,3 +39,19 @@ def released_agent(agent, compliance, ledgered):
 is_postgres = pytest.mark.skipif(connection.vendor != "postgresql",
                                  reason="needs PostgreSQL (set DATABASE_URL): the append-only "
                                         "trigger exists only there")
+
+
+@pytest.fixture(scope="session")
+def signing_key_pem() -> str:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from almportal.audit.signing import private_key_pem
+
+    return private_key_pem(Ed25519PrivateKey.generate()).decode("ascii")
+
+
+@pytest.fixture(autouse=True)
+def signing_key(settings, signing_key_pem):
+    """The audit tests sign checkpoints with a key of their own, as a deployment would."""
+    settings.AUDIT_SIGNING_KEY = signing_key_pem
+    return signing_key_pem

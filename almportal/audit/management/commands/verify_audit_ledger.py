@@ -1,21 +1,24 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from ....accounts.services import system_user
+from ...assurance import verify_all
 from ...services import verification_record
-from ...verify import verify_ledger
 
 
 class Command(BaseCommand):
-    help = "Check the whole audit ledger chain; name the first entry that does not match."
+    help = ("Check the whole audit ledger: its chain, its signed checkpoints and that every "
+            "history row and live row agrees with it; name the first entry that does not match.")
 
     def handle(self, *args, **options):
-        result = verify_ledger()
+        result = verify_all()
         verification_record(actor=system_user(), result=result)
         if result.unledgered:
             self.stdout.write(f"{result.unledgered} history rows are not in the ledger yet "
                               "(run audit_catch_up).")
         if not result.ok:
+            details = "".join(f"\n  {finding}" for finding in result.findings)
             raise CommandError(f"Ledger verification FAILED at entry #{result.first_bad_seq}: "
-                               f"{result.problem} ({result.checked} entries before it matched).")
+                               f"{result.problem} ({result.checked} entries in the chain)."
+                               + details)
         self.stdout.write(self.style.SUCCESS(
             f"Ledger intact: {result.checked} entries, head #{result.head_seq}."))
