@@ -116,3 +116,10 @@ def user_deactivate(*, actor: User, user: User, reason: str) -> User:
         user.is_active = False
         record(user, actor=actor, reason=f"Account deactivated: {reason.strip()}")
     return user
+
+
+def stamp_last_login(sender, user: User, **kwargs) -> None:
+    """On login: last_login only, by an UPDATE of that column, so no history row is written
+    (last_login is not tracked; a save would still record an empty change)."""
+    user.last_login = timezone.now()
+    User.objects.filter(pk=user.pk).update(last_login=user.last_login)

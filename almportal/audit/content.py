@@ -57,8 +57,9 @@ def _rows_with_previous(model, history_ids: list[int]) -> tuple[dict, dict]:
               .exclude(history_id=OuterRef("history_id"))
               .order_by("-history_date", "-history_id").values("history_id")[:1])
     rows = {r.history_id: r for r in model.objects.filter(history_id__in=history_ids)
-            .annotate(previous_id=Subquery(before))}
-    previous_ids = [r.previous_id for r in rows.values() if r.previous_id is not None]
+            .annotate(ledger_previous_id=Subquery(before))}
+    previous_ids = [r.ledger_previous_id for r in rows.values()
+                    if r.ledger_previous_id is not None]
     previous = {r.history_id: r for r in model.objects.filter(history_id__in=previous_ids)}
     return rows, previous
 
@@ -108,7 +109,7 @@ def history_findings(entries: QuerySet[LedgerEntry] | None = None,
             row = rows.get(entry.history_id)
             if row is None:
                 continue
-            found.extend(_entry_findings(entry, row, previous.get(row.previous_id)))
+            found.extend(_entry_findings(entry, row, previous.get(row.ledger_previous_id)))
             if len(found) >= limit:
                 return found[:limit]
     return found

@@ -204,3 +204,4 @@ def test_the_role_command_prints_the_grants(capsys, db):
     call_command("audit_db_role", "alm_app")
     out = capsys.readouterr().out
     assert 'REVOKE UPDATE, DELETE, TRUNCATE ON audit_ledgerentry FROM "alm_app";' in out
+
