@@ -89,6 +89,7 @@ class ExportKind(models.TextChoices):
     JSONL = "jsonl", "History export (JSON Lines)"
     AGENT_PACK = "agent_pack", "Evidence pack (agent)"
     PORTFOLIO_PACK = "portfolio_pack", "Evidence pack (portfolio)"
+    ARCHIVE = "archive", "Retirement archive"
 
 
 class ExportRecord(models.Model):

@@ -228,6 +228,14 @@ def export_record(*, actor: User, kind: str, filters: dict | None = None,
     """Record an export or pack download before it is sent; it enters the ledger like any
     other change."""
     require_export(actor)
+    return download_record(actor=actor, kind=kind, filters=filters, agent=agent, last=last)
+
+
+@transaction.atomic
+def download_record(*, actor: User, kind: str, filters: dict | None = None,
+                    agent: Agent | None = None, last: LedgerEntry | None = None) -> ExportRecord:
+    """Record a download whose permission the caller checked (a retirement archive is the
+    owner's to download too): who, what, when, and a signed checkpoint of the ledger."""
     if kind not in ExportKind.values:
         raise DomainError(f"Unknown export kind {kind!r}.", field="kind")
     export = ExportRecord(kind=kind, agent=agent, filters=ledger.jsonable(filters or {}),
