@@ -18,7 +18,7 @@ from ..inventory.models import (
     AgentUserObjectPermission,
     Release,
 )
-from . import signing
+from . import evidence, signing
 from .ledger import jsonable
 from .models import RetentionHold
 from .registry import (
@@ -117,6 +117,12 @@ def _generic_pack(model: type[models.Model]):
     return section
 
 
+def pack_evidence_index(agent: Agent) -> Iterable[PackFile]:
+    """The fourteen evidence items, each with the pack folders it comes from (audit.evidence)."""
+    installed = {m._meta.label_lower for m in apps.get_models()}
+    yield evidence.pack_file(all_pack_sections(), installed, as_json)
+
+
 # --- As-of sections ------------------------------------------------------------------------
 
 def as_of_agent(agent: Agent, at: datetime) -> AsOfSection:
@@ -189,6 +195,7 @@ def register_builtin() -> None:
                            models=["inventory.agentuserobjectpermission"], order=40)
     register_pack_section("retention", pack_retention, models=["audit.retentionhold"], order=90)
     register_pack_section("ledger", pack_ledger, order=95)
+    register_pack_section("index", pack_evidence_index, order=99)
 
 
 def _generic_models(taken: set[str]) -> list[type[models.Model]]:
