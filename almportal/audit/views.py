@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from ..core.errors import DomainError, add_to_form
 from . import services, signing
 from .assurance import verify_all
+from .content import history_findings
 from .exports import bounded, csv_stream, jsonl_stream
 from .forms import (
     AsOfForm,
@@ -147,9 +148,14 @@ def verify_file(request):
 def agent_as_of_view(request, slug: str):
     agent = _agent_for(request, slug)
     form = AsOfForm(request.GET or None)
-    snapshot = agent_as_of(agent, form.cleaned_data["at"]) if form.is_valid() else None
+    snapshot = findings = None
+    if form.is_valid():
+        snapshot = agent_as_of(agent, form.cleaned_data["at"])
+        # The view is built from history rows: say so when they disagree with the ledger.
+        findings = history_findings(LedgerEntry.objects.filter(
+            agent_id=agent.pk, time__lte=form.cleaned_data["at"]))
     return render(request, "audit/as_of.html", {"agent": agent, "form": form,
-                                                "snapshot": snapshot})
+                                                "snapshot": snapshot, "findings": findings})
 
 
 @login_required

@@ -241,3 +241,14 @@ def test_each_finding_is_in_the_api_response(chain, released_agent, client, audi
     assert {"seq": seq, "model": "inventory.agent", "object_pk": str(released_agent.pk),
             "field": "business_unit"}.items() <= body["findings"][0].items()
     assert json.dumps(body)  # plain JSON all through
+
+
+def test_the_as_of_view_says_when_history_disagrees_with_the_ledger(chain, released_agent,
+                                                                     client, auditor):
+    client.force_login(auditor)
+    url = f"/audit/agents/{released_agent.slug}/as-of/?at=2100-01-01T00:00"
+    assert "Checked against the ledger" in client.get(url).content.decode()
+    seq, _ = edit_history_row(chain, released_agent)
+    page = client.get(url).content.decode()
+    assert "History does not agree with the ledger" in page
+    assert f"entry #{seq}, inventory.agent #{released_agent.pk}, field business_unit" in page
