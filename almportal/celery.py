@@ -21,6 +21,9 @@ app.conf.beat_schedule = {
                               "schedule": crontab(minute="*/5")},
     # Evidence packs whose request to the worker was lost are queued again.
     "audit-packs-sweep": {"task": "almportal.audit.tasks.packs_sweep", "schedule": 60.0},
+    # A signed checkpoint of the ledger head every 15 minutes (exports and packs sign one too).
+    "audit-ledger-sign": {"task": "almportal.audit.tasks.ledger_sign",
+                          "schedule": crontab(minute="*/15")},
     "audit-ledger-verify": {"task": "almportal.audit.tasks.ledger_verify",
                             "schedule": crontab(hour=2, minute=15)},
     "audit-retention-expire": {"task": "almportal.audit.tasks.retention_expire",

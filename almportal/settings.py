@@ -398,3 +398,12 @@ OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "ALM Portal")
 # `amr` values in the identity provider's ID token that count as the second factor (empty: the
 # portal asks for its own code after single sign-on too).
 OIDC_TRUSTED_AMR = env_list("OIDC_TRUSTED_AMR")
+
+# Audit: the Ed25519 key that signs checkpoints of the ledger head. Kept outside the database
+# (environment or a file only the portal's processes read); see README "Evidence and signing".
+AUDIT_SIGNING_KEY = os.environ.get("AUDIT_SIGNING_KEY", "")
+AUDIT_SIGNING_KEY_FILE = os.environ.get("AUDIT_SIGNING_KEY_FILE", "")
+# The ledger holds the seeded configuration's entries after `migrate`; a transactional test
+# restores the database's serialized rows, which would re-save (UPDATE) append-only entries.
+# The audit app's tables start empty after the flush instead, as they were before seeding.
+TEST_NON_SERIALIZED_APPS = ["almportal.audit"]

@@ -21,6 +21,7 @@ class AccountsConfig(AppConfig):
                           dispatch_uid="forget-token")
         post_save.connect(forget_cached_tokens, sender="accounts.User",
                           dispatch_uid="forget-user-tokens")
+        _record_logins_without_history()
 
 
 def forget_cached_tokens(sender, instance, **kwargs) -> None:
@@ -34,3 +35,15 @@ def forget_cached_tokens(sender, instance, **kwargs) -> None:
     tokens = ApiToken.objects.filter(pk=instance.pk) if isinstance(instance, ApiToken) \
         else ApiToken.objects.filter(user=instance)
     tokens_forget(tokens)
+
+
+def _record_logins_without_history() -> None:
+    """A login stamps last_login (not in history) with an UPDATE of that column alone: Django's
+    own handler saves the user, which would write an empty "changed" history row each time."""
+    from django.contrib.auth import user_logged_in
+    from django.contrib.auth.models import update_last_login
+
+    from .services import stamp_last_login
+
+    user_logged_in.disconnect(update_last_login, dispatch_uid="update_last_login")
+    user_logged_in.connect(stamp_last_login, dispatch_uid="accounts-stamp-last-login")

@@ -155,3 +155,10 @@ def account_deactivate(*, actor: User, user: User, reason: str) -> User:
         token.revoked_at = now
         record(token, actor=actor, reason="API token revoked: its account was deactivated")
     return user
+
+
+def stamp_last_login(sender, user: User, **kwargs) -> None:
+    """On login: last_login only, by an UPDATE of that column, so no history row is written
+    (last_login is not tracked; a save would still record an empty change)."""
+    user.last_login = timezone.now()
+    User.objects.filter(pk=user.pk).update(last_login=user.last_login)

@@ -8,17 +8,17 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from ..core.api import StrictInput, validated
-from . import packjobs, services
+from . import packjobs, services, signing
+from .assurance import verify_all
 from .exports import bounded, csv_stream, jsonl_stream
 from .forms import HistoryFilterForm
 from .ledger import entry_content
-from .models import ExportKind, LedgerEntry, PackJob, PackState
+from .models import ExportKind, LedgerEntry, PackJob, PackState, SignedCheckpoint
 from .selectors import audit_agents, can_export, can_view_audit, ledger_entries
-from .verify import verify_ledger
 
 
 class CanReadLedger(permissions.BasePermission):
@@ -68,10 +68,7 @@ class LedgerEntryViewSet(viewsets.ReadOnlyModelViewSet):
         "unledgered": serializers.IntegerField()}))
     @action(detail=False)
     def verify(self, request):
-        result = verify_ledger()
-        return Response({"ok": result.ok, "checked": result.checked, "head_seq": result.head_seq,
-                         "first_bad_seq": result.first_bad_seq, "problem": result.problem,
-                         "unledgered": result.unledgered})
+        return Response(verify_all().as_dict())
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR,
                               (200, "application/x-ndjson"): OpenApiTypes.STR})
@@ -157,3 +154,31 @@ class PackJobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         handle = packjobs.pack_job_download(actor=request.user, job=job)
         return FileResponse(handle, as_attachment=True, content_type="application/zip",
                             filename=packjobs.filename(job))
+
+
+class SignedCheckpointSerializer(serializers.ModelSerializer):
+    document = serializers.SerializerMethodField(
+        help_text="The checkpoint as files carry it: what the offline verifier checks.")
+
+    class Meta:
+        model = SignedCheckpoint
+        fields = ("id", "seq", "entry_hash", "signed_at", "key_id", "signature", "document")
+
+    def get_document(self, checkpoint: SignedCheckpoint) -> dict:
+        return signing.as_document(checkpoint)
+
+
+class SignedCheckpointViewSet(viewsets.ReadOnlyModelViewSet):
+    """The ledger head's signed checkpoints, newest first; `signing-key` (public, no login)
+    gives the public key that verifies them."""
+
+    serializer_class = SignedCheckpointSerializer
+    permission_classes = (permissions.IsAuthenticated, CanReadLedger)
+    queryset = SignedCheckpoint.objects.order_by("-seq", "-signed_at", "-pk")
+
+    @action(detail=False, url_path="signing-key", permission_classes=(permissions.AllowAny,))
+    def signing_key(self, request):
+        if not signing.is_configured():
+            raise NotFound("No audit signing key is configured.")
+        return Response({"algorithm": signing.ALGORITHM, "key_id": signing.key_id(),
+                         "public_key_pem": signing.public_key_pem()})

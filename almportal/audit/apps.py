@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class AuditConfig(AppConfig):
@@ -11,3 +12,5 @@ class AuditConfig(AppConfig):
 
         capture.connect()  # every history row of every app enters the ledger
         sections.register_builtin()
+        post_migrate.connect(capture.append_after_migrate, sender=self,
+                             dispatch_uid="audit-append-after-migrate")

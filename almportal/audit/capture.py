@@ -58,3 +58,23 @@ def connect() -> None:
     for model in history_models():
         pre_delete.connect(refuse_deleting_history, sender=model,
                            dispatch_uid=f"audit-keep-{model._meta.label_lower}")
+
+
+def append_after_migrate(sender, using=DEFAULT_DB_ALIAS, verbosity: int = 1, **kwargs) -> None:
+    """Migrations seed configuration (questionnaire, policies, clauses, environments, templates)
+    with history rows but no ledger entries: append them as part of `migrate`, so ledger order
+    stays time order instead of waiting for the periodic catch-up after later activity."""
+    from .services import history_models, ledger_catch_up
+
+    tables = set(connections[using].introspection.table_names())
+    needed = {"audit_ledgerentry", "audit_ledgerhead"} | {
+        m._meta.db_table for m in history_models()}
+    if using != DEFAULT_DB_ALIAS or not needed <= tables:
+        return  # a partial or backward migration: the catch-up appends them later
+    try:
+        appended = ledger_catch_up()
+    except Conflict as refusal:  # a ledger that no longer matches its signed checkpoint
+        log.error("%s", refusal.message)
+        return
+    if appended and verbosity:
+        print(f"  Audit ledger: {appended} entries appended for seeded history.")

@@ -21,7 +21,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from ..core.hashing import canonical_json
-from . import pgsql
+from . import pgsql, signing
 from .ledger import CONTENT_KEYS, CSV_BOM, CSV_FORMULA_STARTS, content, utc_iso
 from .models import LedgerEntry
 
@@ -58,7 +58,14 @@ def end_row(*, count: int, last: dict | None, export_id: int | None) -> dict:
     return {"type": "end", "format": FORMAT_VERSION, "count": count,
             "last_seq": last["seq"] if last else None,
             "last_hash": last["hash"] if last else None,
-            "export": export_id, "generated_at": utc_iso(timezone.now())}
+            "export": export_id, "generated_at": utc_iso(timezone.now()),
+            "checkpoint": latest_checkpoint_document()}
+
+
+def latest_checkpoint_document() -> dict | None:
+    """The latest signed checkpoint of the ledger head (signed when the export was recorded)."""
+    checkpoint = signing.latest_checkpoint()
+    return signing.as_document(checkpoint) if checkpoint else None
 
 
 # COPY's CSV mode with a quote and a delimiter that canonical JSON never holds raw (it escapes
@@ -155,7 +162,8 @@ def csv_stream(entries: QuerySet[LedgerEntry], *, export_id: int | None = None
     end = end_row(count=count, last=last, export_id=export_id)
     trailer = dict.fromkeys(CSV_COLUMNS, "")
     trailer.update(type="end", seq=end["last_seq"] or "", time=end["generated_at"],
-                   reason=json.dumps({k: end[k] for k in ("format", "count", "export")}),
+                   reason=json.dumps({k: end[k] for k in ("format", "count", "export",
+                                                          "checkpoint")}),
                    hash=end["last_hash"] or "")
     yield writer.writerow([trailer[c] for c in CSV_COLUMNS]).encode("utf-8")
 

@@ -94,6 +94,7 @@ class ExportKind(models.TextChoices):
     JSONL = "jsonl", "History export (JSON Lines)"
     AGENT_PACK = "agent_pack", "Evidence pack (agent)"
     PORTFOLIO_PACK = "portfolio_pack", "Evidence pack (portfolio)"
+    ARCHIVE = "archive", "Retirement archive"
 
 
 class ExportRecord(models.Model):
@@ -199,6 +200,7 @@ class LedgerCheckpoint(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} checkpoint at #{self.seq}"
 
+
 class PackState(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Being built"
@@ -243,3 +245,24 @@ class PackJob(models.Model):
         if self.state == PackState.READY:
             return 100
         return int(100 * self.done / self.total) if self.total else 0
+
+
+class SignedCheckpoint(models.Model):
+    """The ledger head (sequence number and hash) at a moment, signed with the portal's Ed25519
+    key (audit.signing). The key lives outside the database, so whoever can write to the
+    database can neither forge a checkpoint nor rebuild the chain behind one unnoticed. A
+    checkpoint proves itself by its signature; it is written once and never changed."""
+
+    seq = models.PositiveBigIntegerField(help_text="The last ledger entry the checkpoint covers.")
+    entry_hash = models.CharField(max_length=64, help_text="That entry's hash.")
+    signed_at = models.DateTimeField()
+    key_id = models.CharField(max_length=32, help_text="Which key signed it (see audit.signing).")
+    signature = models.CharField(max_length=128, help_text="Ed25519 signature, base64.")
+
+    class Meta:
+        ordering = ["-seq", "-signed_at", "-pk"]
+        default_permissions = ("view",)
+        indexes = [models.Index(fields=["seq"], name="checkpoint_seq_idx")]
+
+    def __str__(self) -> str:
+        return f"checkpoint #{self.seq} signed {self.signed_at:%Y-%m-%d %H:%M}"

@@ -61,12 +61,14 @@ class _Writer:
 def _section_files(writer: _Writer, agent: Agent, prefix: str = "") -> list[dict]:
     listed = []
     for section in all_pack_sections():
-        paths = []
+        paths, records = [], {}
         for pack_file in section.fn(agent):
             path = f"{prefix}{section.name}/{pack_file.path}"
             writer.write_file(path, pack_file)
             paths.append(path)
-        listed.append({"name": section.name, "files": paths})
+            if pack_file.record_spec():
+                records[path] = pack_file.record_spec()
+        listed.append({"name": section.name, "files": paths, "records": records})
     return listed
 
 

@@ -23,11 +23,23 @@ from typing import IO, Any
 @dataclass(frozen=True)
 class PackFile:
     """A file for the evidence pack: bytes in memory, or a callable that opens a binary file
-    (for evidence files, copied through without loading them whole)."""
+    (for evidence files, copied through without loading them whole).
+
+    A record file (a JSON object or list of objects written by record_dict) names the model of
+    its records in `records`, and of records nested under a key in `nested` ((key, model)
+    pairs): each record is then checked field by field against the ledger's history of that
+    object when the pack is verified."""
 
     path: str
     content: bytes | None = None
     opener: Callable[[], IO[bytes]] | None = None
+    records: str = ""
+    nested: tuple[tuple[str, str], ...] = ()
+
+    def record_spec(self) -> dict | None:
+        if not self.records:
+            return None
+        return {"model": self.records, "nested": dict(self.nested)}
 
 
 @dataclass

@@ -18,6 +18,7 @@ from ..inventory.models import (
     AgentUserObjectPermission,
     Release,
 )
+from . import evidence, signing
 from .ledger import jsonable
 from .models import RetentionHold
 from .registry import (
@@ -81,18 +82,20 @@ def agent_fk(model: type[models.Model]) -> models.Field | None:
 # --- Pack sections -------------------------------------------------------------------------
 
 def pack_agent(agent: Agent) -> Iterable[PackFile]:
-    yield PackFile("agent.json", as_json(record_dict(agent)))
+    yield PackFile("agent.json", as_json(record_dict(agent)), records="inventory.agent")
 
 
 def pack_components(agent: Agent) -> Iterable[PackFile]:
     for kind, model in COMPONENT_MODELS.items():
         rows = model.objects.filter(agent=agent).order_by("name", "version")
-        yield PackFile(f"{kind}.json", as_json([record_dict(r) for r in rows]))
+        yield PackFile(f"{kind}.json", as_json([record_dict(r) for r in rows]),
+                       records=model._meta.label_lower)
 
 
 def pack_releases(agent: Agent) -> Iterable[PackFile]:
     for release in agent.releases.order_by("number"):
-        yield PackFile(f"release-{release.number}.json", as_json(record_dict(release)))
+        yield PackFile(f"release-{release.number}.json", as_json(record_dict(release)),
+                       records="inventory.release")
         # The manifest exactly as hashed: its SHA-256 equals the release's manifest hash.
         yield PackFile(f"release-{release.number}-manifest.json",
                        canonical_json(release.manifest))
@@ -110,8 +113,14 @@ def _generic_pack(model: type[models.Model]):
     def section(agent: Agent) -> Iterable[PackFile]:
         rows = model._default_manager.filter(**{agent_fk(model).name: agent}).order_by("pk")
         yield PackFile(f"{model._meta.model_name}.json",
-                       as_json([record_dict(r) for r in rows]))
+                       as_json([record_dict(r) for r in rows]), records=model._meta.label_lower)
     return section
+
+
+def pack_evidence_index(agent: Agent) -> Iterable[PackFile]:
+    """The fourteen evidence items, each with the pack folders it comes from (audit.evidence)."""
+    installed = {m._meta.label_lower for m in apps.get_models()}
+    yield evidence.pack_file(all_pack_sections(), installed, as_json)
 
 
 # --- As-of sections ------------------------------------------------------------------------
@@ -157,7 +166,19 @@ def _generic_as_of(model: type[models.Model]):
 
 def pack_retention(agent: Agent) -> Iterable[PackFile]:
     rows = RetentionHold.objects.filter(agent=agent).order_by("pk")
-    yield PackFile("retention-holds.json", as_json([record_dict(r) for r in rows]))
+    yield PackFile("retention-holds.json", as_json([record_dict(r) for r in rows]),
+                   records="audit.retentionhold")
+
+
+def pack_ledger(agent: Agent) -> Iterable[PackFile]:
+    """The latest signed checkpoint of the ledger head (signed when the pack was recorded) and
+    the public key it verifies with. An auditor should check it with a key obtained from the
+    portal independently; the copy here is a convenience."""
+    checkpoint = signing.latest_checkpoint()
+    if checkpoint is not None:
+        yield PackFile("checkpoint.json", as_json(signing.as_document(checkpoint)))
+    if signing.is_configured():
+        yield PackFile("signing-key.pem", signing.public_key_pem().encode("ascii"))
 
 
 def register_builtin() -> None:
@@ -173,6 +194,8 @@ def register_builtin() -> None:
     register_as_of_section("grants", as_of_grants,
                            models=["inventory.agentuserobjectpermission"], order=40)
     register_pack_section("retention", pack_retention, models=["audit.retentionhold"], order=90)
+    register_pack_section("ledger", pack_ledger, order=95)
+    register_pack_section("index", pack_evidence_index, order=99)
 
 
 def _generic_models(taken: set[str]) -> list[type[models.Model]]:

@@ -41,7 +41,7 @@ from ..accounts.permissions import require
 from ..core.errors import Conflict, DomainError
 from ..core.lifecycle import lock, record
 from ..inventory.models import Agent
-from . import drafting, ledger, permissions
+from . import drafting, ledger, permissions, signing
 from .drafting import history_models
 from .models import (
     CheckpointKind,
@@ -190,6 +190,7 @@ def ledger_catch_up(limit: int = CATCH_UP_LIMIT) -> int:
             log.info("Audit ledger catch-up skipped: another run is under way.")
             return 0
         keys = missing_history_keys(limit)
+        signing.refuse_behind_broken_checkpoint(keys)
         appended = ledger_append(keys) if keys else 0
     if appended:
         log.warning("Audit ledger catch-up appended %d entries.", appended)
@@ -208,6 +209,14 @@ def export_record(*, actor: User, kind: str, filters: dict | None = None,
     """Record an export or pack download before it is sent; it enters the ledger like any
     other change."""
     require_export(actor)
+    return download_record(actor=actor, kind=kind, filters=filters, agent=agent, last=last)
+
+
+@transaction.atomic
+def download_record(*, actor: User, kind: str, filters: dict | None = None,
+                    agent: Agent | None = None, last: LedgerEntry | None = None) -> ExportRecord:
+    """Record a download whose permission the caller checked (a retirement archive is the
+    owner's to download too): who, what, when, and a signed checkpoint of the ledger."""
     if kind not in ExportKind.values:
         raise DomainError(f"Unknown export kind {kind!r}.", field="kind")
     export = ExportRecord(kind=kind, agent=agent, filters=ledger.jsonable(filters or {}),
@@ -215,6 +224,7 @@ def export_record(*, actor: User, kind: str, filters: dict | None = None,
                           last_hash=last.hash if last else "", created_by=actor)
     label = ExportKind(kind).label
     record(export, actor=actor, reason=f"{label} downloaded" + (f" for {agent}" if agent else ""))
+    signing.sign_head()  # the file carries a checkpoint of the ledger as it stands
     return export
 
 

@@ -10,6 +10,7 @@ urlpatterns = [
     re_path(r"^export\.(?P<fmt>csv|jsonl)$", views.export, name="export"),
     path("verify/", views.verify, name="verify"),
     path("verify/file/", views.verify_file, name="verify-file"),
+    path("signing-key.pem", views.signing_key, name="signing-key"),
     path("evidence-pack.zip", views.portfolio_pack, name="portfolio-pack"),
     path("packs/<int:pk>/", views.pack_job, name="pack-job"),
     path("packs/<int:pk>/download/", views.pack_job_download, name="pack-job-download"),

@@ -14,8 +14,8 @@ by the database, one query per history model. A check can start from a verified 
 (LedgerCheckpoint): it confirms that entry is unchanged and reads only what came after, so a
 nightly check costs what is new; a full check from the first entry stays available."""
 
-import hashlib
 import io
+import hashlib
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -24,15 +24,16 @@ from itertools import chain, islice
 from django.db import connection
 
 from ..core.hashing import canonical_json, content_hash
-from . import pgsql
+from . import pgsql, signing
 from .exports import parse_csv, parse_jsonl, row_content
 from .ledger import ACTIONS, GENESIS_HASH, entry_content
 from .models import LedgerCheckpoint, LedgerEntry, LedgerHead
+from .offline import alm_verify as offline
 from .services import history_models, unledgered_count
 
 CHUNK = 2000
 VERIFY_FETCH = 10_000  # rows per round trip of the server-side cursor
-MANIFEST = "MANIFEST.sha256"
+MANIFEST = offline.MANIFEST
 
 
 @dataclass
@@ -246,45 +247,25 @@ class PackCheck:
         self.problems.append(problem)
 
 
-def _file_sha256(archive: zipfile.ZipFile, name: str) -> str:
-    digest = hashlib.sha256()
-    with archive.open(name) as handle:
-        for block in iter(lambda: handle.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def verify_pack(fileobj, *, against_ledger: bool = True) -> PackCheck:
-    """Every file listed in the MANIFEST is present with the SHA-256 written there, nothing
-    else is in the zip, and the pack's history agrees with the ledger."""
-    result = PackCheck()
-    try:
-        archive = zipfile.ZipFile(fileobj)
-    except zipfile.BadZipFile:
-        result.fail("this is not a zip file")
-        return result
-    with archive:
-        names = set(archive.namelist())
-        if MANIFEST not in names:
-            result.fail(f"{MANIFEST} is missing")
-            return result
-        listed = {}
-        for line in archive.read(MANIFEST).decode("utf-8").splitlines():
-            if line.strip():
-                digest, _, name = line.partition("  ")
-                listed[name] = digest
-        for name, digest in sorted(listed.items()):
-            if name not in names:
-                result.fail(f"{name}: listed in the MANIFEST but missing")
-            elif _file_sha256(archive, name) != digest:
-                result.fail(f"{name}: changed (its SHA-256 differs from the MANIFEST)")
-            else:
-                result.files += 1
-        for name in sorted(names - set(listed) - {MANIFEST}):
-            result.fail(f"{name}: not listed in the MANIFEST")
-        if against_ledger and "history.jsonl" in names and result.ok:
-            with archive.open("history.jsonl") as handle:
-                check = verify_export(io.TextIOWrapper(handle, encoding="utf-8"))
-            if not check.ok:
-                result.fail(f"history.jsonl line {check.line}: {check.problem}")
+def verify_pack(fileobj, *, against_ledger: bool = True, public_key=None) -> PackCheck:
+    """Every file listed in the MANIFEST is present with the SHA-256 written there and nothing
+    else is in the zip; the pack's history holds together and agrees with the ledger; every
+    record file agrees, record by record and field by field, with that history (an edited
+    record file is named even when its MANIFEST line was regenerated); and the checkpoints the
+    pack carries verify with the portal's key. The rules are the offline verifier's own."""
+    result, report = PackCheck(), offline.Report()
+    summary = offline.check_pack(fileobj, report, public_key=public_key or _portal_key())
+    result.files = report.files
+    for problem in report.problems:
+        result.fail(problem)
+    if against_ledger and result.ok and summary is not None:
+        fileobj.seek(0)
+        with zipfile.ZipFile(fileobj) as archive, archive.open("history.jsonl") as handle:
+            check = verify_export(io.TextIOWrapper(handle, encoding="utf-8"))
+        if not check.ok:
+            result.fail(f"history.jsonl line {check.line}: {check.problem}")
     return result
+
+
+def _portal_key():
+    return signing.public_key() if signing.is_configured() else None

@@ -7,14 +7,16 @@ import zipfile
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ..core.errors import DomainError, add_to_form
 from ..core.views import refusals_on, refuse_not_permitted
-from . import packjobs, services
+from . import packjobs, services, signing
+from .assurance import verify_all
+from .content import history_findings
 from .exports import bounded, csv_stream, jsonl_stream
 from .forms import (
     AsOfForm,
@@ -40,7 +42,7 @@ from .selectors import (
     recent_exports,
     recent_verifications,
 )
-from .verify import verify_export, verify_ledger, verify_pack
+from .verify import verify_export, verify_pack
 
 PAGE_SIZE = 25
 STREAMS = {"csv": (csv_stream, "text/csv; charset=utf-8", ExportKind.CSV),
@@ -120,7 +122,7 @@ def verify(request):
     _require_audit(request)
     result = None
     if request.method == "POST":
-        result = verify_ledger()
+        result = verify_all()
         services.verification_record(actor=request.user, result=result)
     return render(request, "audit/verify.html", {
         "result": result, "head": ledger_head(), "runs": recent_verifications()})
@@ -146,9 +148,14 @@ def verify_file(request):
 def agent_as_of_view(request, slug: str):
     agent = _agent_for(request, slug)
     form = AsOfForm(request.GET or None)
-    snapshot = agent_as_of(agent, form.cleaned_data["at"]) if form.is_valid() else None
+    snapshot = findings = None
+    if form.is_valid():
+        snapshot = agent_as_of(agent, form.cleaned_data["at"])
+        # The view is built from history rows: say so when they disagree with the ledger.
+        findings = history_findings(LedgerEntry.objects.filter(
+            agent_id=agent.pk, time__lte=form.cleaned_data["at"]))
     return render(request, "audit/as_of.html", {"agent": agent, "form": form,
-                                                "snapshot": snapshot,
+                                                "snapshot": snapshot, "findings": findings,
                                                 "can_export": can_export(request.user)})
 
 
@@ -239,3 +246,13 @@ def retention_release(request, slug: str, pk: int):
     else:
         messages.error(request, "Say why the hold is released.")
     return redirect("audit:retention", slug=agent.slug)
+
+
+def signing_key(request):
+    """The public key that verifies the ledger's signed checkpoints. Public, like any public
+    key: an auditor fetches it once, keeps it, and checks files offline with it."""
+    if not signing.is_configured():
+        raise Http404("No audit signing key is configured.")
+    response = HttpResponse(signing.public_key_pem(), content_type="application/x-pem-file")
+    response["Content-Disposition"] = f'inline; filename="alm-audit-{signing.key_id()}.pem"'
+    return response

@@ -28,17 +28,21 @@ def pack_deployments(agent: Agent) -> Iterable[PackFile]:
     deployments = agent.deployments.prefetch_related("routes").order_by("pk")
     rows = [{**record_dict(d), "routes": [record_dict(r) for r in d.routes.all()]}
             for d in deployments]
-    yield PackFile("deployments.json", as_json(rows))
+    yield PackFile("deployments.json", as_json(rows), records="operations.deployment",
+                   nested=(("routes", "operations.route"),))
     yield PackFile("suspensions.json", as_json(
-        [record_dict(s) for s in agent.suspensions.order_by("pk")]))
+        [record_dict(s) for s in agent.suspensions.order_by("pk")]),
+        records="operations.suspension")
 
 
 def pack_incidents(agent: Agent) -> Iterable[PackFile]:
     incidents = agent.incidents.prefetch_related("events").order_by("pk")
     yield PackFile("incidents.json", as_json(
         [{**record_dict(i), "timeline": [record_dict(e) for e in i.events.all()]}
-         for i in incidents]))
-    yield PackFile("alerts.json", as_json([record_dict(a) for a in agent.alerts.order_by("pk")]))
+         for i in incidents]), records="operations.incident",
+        nested=(("timeline", "operations.incidentevent"),))
+    yield PackFile("alerts.json", as_json([record_dict(a) for a in agent.alerts.order_by("pk")]),
+                   records="operations.alert")
 
 
 def as_of_deployments(agent: Agent, at: datetime) -> AsOfSection:

@@ -52,20 +52,24 @@ def pack_checklists(agent: Agent) -> Iterable[PackFile]:
             if e.kind == EvidenceKind.FILE and e.file:
                 yield PackFile(f"release-{item.release.number}/{e.pk}-{e.original_name}",
                                opener=_opener(e))
-    yield PackFile("checklists.json", as_json(rows))
+    yield PackFile("checklists.json", as_json(rows), records="releases.checklistitem",
+                   nested=(("evidence", "releases.evidence"),))
 
 
 def pack_evaluations(agent: Agent) -> Iterable[PackFile]:
     suites = agent.evaluation_suites.order_by("pk")
     runs = EvaluationRun.objects.filter(release__agent=agent).order_by("pk")
-    yield PackFile("suites.json", as_json([record_dict(s) for s in suites]))
-    yield PackFile("runs.json", as_json([record_dict(r) for r in runs]))
+    yield PackFile("suites.json", as_json([record_dict(s) for s in suites]),
+                   records="releases.evaluationsuite")
+    yield PackFile("runs.json", as_json([record_dict(r) for r in runs]),
+                   records="releases.evaluationrun")
 
 
 def pack_signoffs(agent: Agent) -> Iterable[PackFile]:
     rows = SignOff.objects.filter(release__agent=agent).select_related("user").order_by("pk")
     yield PackFile("signoffs.json", as_json(
-        [{**record_dict(s), "username": s.user.get_username()} for s in rows]))
+        [{**record_dict(s), "username": s.user.get_username()} for s in rows]),
+        records="releases.signoff")
 
 
 # --- As of ---------------------------------------------------------------------------------

@@ -272,7 +272,8 @@ class ArchiveViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         archive = self.get_object()
-        return FileResponse(selectors.archive_open(archive), as_attachment=True,
+        return FileResponse(services.archive_download(actor=request.user, archive=archive),
+                            as_attachment=True,
                             filename=archive.file_name, content_type="application/zip",
                             headers={"X-Archive-SHA256": archive.sha256})
 

@@ -28,9 +28,12 @@ def pack_decommissioning(agent: Agent) -> Iterable[PackFile]:
         "contact_users": sorted(u.get_username() for u in plan.contact_users.all()),
         "tasks": [record_dict(t) for t in plan.tasks.all()],
         "signoffs": [record_dict(s) for s in plan.signoffs.all()],
-    } for plan in plans]))
+    } for plan in plans]), records="retirement.decommissionplan",
+        nested=(("tasks", "retirement.decommissiontask"),
+                ("signoffs", "retirement.retirementsignoff")))
     yield PackFile("archives.json", as_json(
-        [record_dict(a) for a in Archive.objects.filter(agent=agent).order_by("pk")]))
+        [record_dict(a) for a in Archive.objects.filter(agent=agent).order_by("pk")]),
+        records="retirement.archive")
 
 
 def as_of_decommissioning(agent: Agent, at: datetime) -> AsOfSection:

@@ -460,3 +460,12 @@ def archive_hold(*, actor: User, archive: Archive, reason: str,
     record(archive, actor=actor, reason=("Legal hold placed: " if legal_hold else
                                          "Retention extended: ") + reason)
     return archive
+
+
+def archive_download(*, actor: User, archive: Archive):
+    """The stored archive, opened for reading, its download recorded like every other export.
+    The caller found the archive among those the actor may see (selectors.archive_for)."""
+    handle = selectors.archive_open(archive)
+    audit.download_record(actor=actor, kind=ExportKind.ARCHIVE, agent=archive.agent,
+                          filters={"archive": archive.pk, "sha256": archive.sha256})
+    return handle

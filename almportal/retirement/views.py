@@ -129,7 +129,7 @@ def plan_retire(request, pk):
 def archive_download(request, pk):
     archive = selectors.archive_for(request.user, pk)
     try:
-        handle = selectors.archive_open(archive)
+        handle = services.archive_download(actor=request.user, archive=archive)
     except DomainError as error:
         error_messages(request, error)
         return redirect(archive.plan or archive.agent)

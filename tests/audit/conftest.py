@@ -57,3 +57,19 @@ def history_copies(history_row, count: int, start: int = 0, **changes) -> list[t
                  "history_type": "~", "history_date": later + timedelta(microseconds=n)})
         for n in range(start, start + count)])
     return [(model._meta.label_lower, row.history_id) for row in rows]
+
+
+@pytest.fixture(scope="session")
+def signing_key_pem() -> str:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from almportal.audit.signing import private_key_pem
+
+    return private_key_pem(Ed25519PrivateKey.generate()).decode("ascii")
+
+
+@pytest.fixture(autouse=True)
+def signing_key(settings, signing_key_pem):
+    """The audit tests sign checkpoints with a key of their own, as a deployment would."""
+    settings.AUDIT_SIGNING_KEY = signing_key_pem
+    return signing_key_pem
