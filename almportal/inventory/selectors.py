@@ -32,6 +32,13 @@ def agents_visible_to(user: User, perm: str = "view_agent") -> QuerySet[Agent]:
     return agents.filter(Q(pk__in=direct) | Q(pk__in=via_group))
 
 
+def agents_for_gateway(user: User, right: str) -> QuerySet[Agent]:
+    """The agents a token's owner may act on as a gateway (`poll_runtime`, `ingest_metrics`): a
+    service account only where that narrow right was granted to it; a person wherever they see
+    the agent."""
+    return agents_visible_to(user, right if user.is_service_account else "view_agent")
+
+
 def releases_visible_to(user: User) -> QuerySet[Release]:
     return Release.objects.filter(agent__in=agents_visible_to(user)).select_related(
         "agent", "created_by", "submitted_by")

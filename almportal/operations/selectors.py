@@ -13,7 +13,7 @@ from ..accounts.models import User
 from ..core.hashing import content_hash
 from ..inventory.choices import Stage
 from ..inventory.models import Agent
-from ..inventory.selectors import agents_visible_to, releases_visible_to
+from ..inventory.selectors import agents_for_gateway, agents_visible_to, releases_visible_to
 from .choices import DeploymentState, RuntimeState
 from .models import (
     Alert,
@@ -123,7 +123,7 @@ class RuntimeStatus:
 
 
 def runtime_agent_for(user: User, slug: str) -> Agent:
-    return get_object_or_404(agents_visible_to(user), slug=slug)
+    return get_object_or_404(agents_for_gateway(user, "poll_runtime"), slug=slug)
 
 
 def runtime_status(agent: Agent, environment: Environment) -> RuntimeStatus:

@@ -24,7 +24,7 @@ from ...accounts.models import ApiToken, User
 from ...core.errors import DomainError
 from ...inventory.choices import CLOSED_STAGES
 from ...inventory.models import Agent, Release
-from ...inventory.selectors import agents_visible_to
+from ...inventory.selectors import agents_for_gateway
 from ..choices import SAMPLE_METRICS
 from ..models import Environment, IngestBatch, MetricSample
 
@@ -58,7 +58,7 @@ class _Lookups:
 def _lookups(actor: User, items: Sequence[Any]) -> _Lookups:
     dicts = [item for item in items if isinstance(item, Mapping)]
     slugs = {str(item.get("agent")) for item in dicts if item.get("agent") is not None}
-    agents = dict(agents_visible_to(actor).filter(slug__in=slugs).values_list("slug", "pk"))
+    agents = dict(agents_for_gateway(actor, "ingest_metrics").filter(slug__in=slugs).values_list("slug", "pk"))
     numbers = {item.get("release") for item in dicts if type(item.get("release")) is int}
     rows = Release.objects.filter(agent_id__in=agents.values(), number__in=numbers)
     releases = {(a, n): pk for pk, a, n in rows.values_list("pk", "agent_id", "number")}
