@@ -9,7 +9,11 @@ import json
 from django import forms
 from django.contrib import admin
 from django.utils.html import format_html
-from guardian.admin import AdminUserObjectPermissionsForm, GuardedModelAdminMixin
+from guardian.admin import (
+    AdminGroupObjectPermissionsForm,
+    AdminUserObjectPermissionsForm,
+    GuardedModelAdminMixin,
+)
 
 from ..core.admin import AuditedAdmin, ServiceAdmin, adopt, reason_field, report
 from ..core.errors import DomainError
@@ -27,7 +31,7 @@ from .models import (
     Release,
     Tool,
 )
-from .rules import grant_refusal
+from .rules import grant_refusal, group_grant_refusal
 from .selectors import agents_visible_to, components_visible_to, releases_visible_to
 
 
@@ -41,6 +45,18 @@ class AgentUserPermissionsForm(AdminUserObjectPermissionsForm):
         refusal = grant_refusal(self.user, chosen)
         if refusal is not None:
             raise forms.ValidationError(refusal.message)
+        return data
+
+
+class AgentGroupPermissionsForm(AdminGroupObjectPermissionsForm):
+    """The same rule for a group's object permissions: its write grants reach every member."""
+
+    def clean(self):
+        data = super().clean()
+        chosen = data.get(self.get_obj_perms_field_name()) or []
+        refusal = group_grant_refusal(self.group, self.group.user_set.all(), chosen)
+        if refusal is not None:  # on the field: guardian's group page shows field errors only
+            self.add_error(self.get_obj_perms_field_name(), refusal.message)
         return data
 
 
@@ -79,6 +95,9 @@ class AgentAdmin(GuardedModelAdminMixin, ServiceAdmin):
 
     def get_obj_perms_manage_user_form(self, request):
         return AgentUserPermissionsForm
+
+    def get_obj_perms_manage_group_form(self, request):
+        return AgentGroupPermissionsForm
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = [

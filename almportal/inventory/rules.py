@@ -7,10 +7,11 @@ never the owner's `change_agent`."""
 
 from collections.abc import Iterable
 
-from ..accounts.roles import is_read_only
+from ..accounts.roles import GROUP_NAMES, READ_ONLY_ROLES, is_read_only
 from ..core.errors import DomainError
 
 READ_GRANTS = {"view_agent"}
+READ_ONLY_GROUP_NAMES = {GROUP_NAMES[role] for role in READ_ONLY_ROLES}
 
 # The narrow rights a service account may hold on an agent, by permission codename.
 SERVICE_RIGHTS = {
@@ -34,4 +35,20 @@ def grant_refusal(user, codenames: Iterable[str]) -> DomainError | None:
                            f"{', '.join(SERVICE_RIGHTS)}), never a delegate's.", field="user")
     if not user.is_service_account and writes & set(SERVICE_RIGHTS):
         return DomainError("Narrow rights are granted to service accounts only.", field="user")
+    return None
+
+
+def group_grant_refusal(group, members: Iterable, codenames: Iterable[str]) -> DomainError | None:
+    """Why a group may not hold these agent permissions, or None: a write grant to a group would
+    reach every member, so no member may hold a read-only role, nor be a service account."""
+    if not set(codenames) - READ_GRANTS:
+        return None
+    for member in members:
+        if is_read_only(member) or member.is_service_account:
+            return DomainError(f"{group} includes {member}, who holds a read-only role or is a "
+                               "service account: write grants go to people one by one.",
+                               field="group")
+    if group.name in READ_ONLY_GROUP_NAMES:
+        return DomainError(f"{group} is a read-only role: it is never given a write grant.",
+                           field="group")
     return None

@@ -6,7 +6,7 @@ import pytest
 from almportal.accounts.roles import Role
 from almportal.core.errors import DomainError, NotPermitted
 from almportal.inventory import services as inventory
-from almportal.inventory.models import AgentUserObjectPermission
+from almportal.inventory.models import AgentGroupObjectPermission, AgentUserObjectPermission
 from almportal.releases import rules, selectors, services
 from almportal.releases.choices import Decision, ItemStatus
 from almportal.releases.models import ChecklistItem, SignOff
@@ -296,6 +296,25 @@ def test_it_refuses_an_auditor_write_grant_in_the_admin(client, agent, admin_use
     assert response.status_code == 200
     assert AUDITOR_REFUSED in _page_text(response)
     assert _auditor_grants(agent, auditor) == 0
+
+
+def test_it_refuses_a_write_grant_to_the_auditors_group_in_the_admin(client, agent, admin_user,
+                                                                      auditor):
+    group = auditor.groups.get()
+    client_for(client, admin_user)
+    url = f"/admin/inventory/agent/{agent.pk}/permissions/group-manage/{group.pk}/"
+    response = client.post(url, {"permissions": ["change_agent"]})
+    assert response.status_code == 200
+    assert "read-only role" in _page_text(response)
+    assert not AgentGroupObjectPermission.objects.filter(group=group, content_object=agent).exists()
+
+
+def test_a_group_may_still_be_given_read_access(client, agent, admin_user, auditor):
+    group = auditor.groups.get()
+    client_for(client, admin_user)
+    url = f"/admin/inventory/agent/{agent.pk}/permissions/group-manage/{group.pk}/"
+    assert client.post(url, {"permissions": ["view_agent"]}).status_code == 302
+    assert AgentGroupObjectPermission.objects.filter(group=group, content_object=agent).exists()
 
 
 def test_it_refuses_an_auditor_as_new_owner(agent, admin_user, auditor):
