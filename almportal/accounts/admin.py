@@ -14,6 +14,7 @@ from .models import (
     ExternalIdentity,
     GroupRoleMapping,
     Notification,
+    OutgoingEmail,
     TokenScope,
     User,
 )
@@ -205,6 +206,20 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(OutgoingEmail)
+class OutgoingEmailAdmin(NotificationAdmin):
+    """E-mail to addresses outside the portal (password resets, notices), queued in the outbox
+    and sent by the worker: read-only here."""
+
+    list_display = ["subject", "to", "created_at", "emailed_at", "email_attempts"]
+    list_filter = [("emailed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["subject"]
+    list_select_related = []
+    # The body may hold a password-reset link: not for an admin's eyes.
+    exclude = ["body"]
+    readonly_fields = [f.name for f in OutgoingEmail._meta.fields if f.name != "body"]
 
 
 @admin.register(GroupRoleMapping)

@@ -26,6 +26,8 @@ class Verification:
     unledgered: int = 0
     findings: list[Finding] = field(default_factory=list)
     checkpoint: SignedCheckpoint | None = None  # the latest one that still matches
+    last_seq: int = 0  # the chain's last entry found good, and its hash (a verified checkpoint)
+    last_hash: str = ""
 
     def as_dict(self) -> dict:
         return {"ok": self.ok, "checked": self.checked, "head_seq": self.head_seq,
@@ -78,7 +80,8 @@ def verify_all(*, since=None) -> Verification:
     findings = checkpoints + content_findings()
     result = Verification(ok=chain.ok and not findings, checked=chain.checked,
                           head_seq=chain.head_seq, unledgered=chain.unledgered,
-                          findings=findings, checkpoint=good)
+                          findings=findings, checkpoint=good, last_seq=chain.last_seq,
+                          last_hash=chain.last_hash)
     if result.ok:
         return result
     candidates = [(chain.first_bad_seq, chain.problem)] if not chain.ok else []

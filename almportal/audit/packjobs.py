@@ -23,7 +23,7 @@ from django.utils.dateparse import parse_datetime
 from ..accounts.models import User
 from ..core.errors import Conflict, DomainError, NotPermitted
 from ..inventory.models import Agent
-from . import services
+from . import services, signing
 from .exports import bounded
 from .models import ExportKind, ExportRecord, LedgerEntry, PackJob, PackState
 from .pack import build_agent_pack, build_portfolio_pack
@@ -143,6 +143,7 @@ def _period(job: PackJob) -> tuple[datetime | None, datetime | None]:
 
 
 def _build(job: PackJob):
+    signing.sign_head()  # the pack carries a checkpoint of the ledger as it stands
     if job.kind == ExportKind.AGENT_PACK:
         PackJob.objects.filter(pk=job.pk).update(total=1)
         history = bounded(ledger_entries(LedgerFilters(agent=job.agent)), job.last_seq)

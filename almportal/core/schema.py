@@ -22,6 +22,7 @@ ANSWERS = {
     "401": "No credentials, or an invalid, expired or revoked token.",
     "403": "Not allowed: the role, the object permission or the token's scopes.",
     "404": "Not found, or not visible to you.",
+    "429": "Too many requests from this user or token: retry after the `Retry-After` seconds.",
     "500": "A server error (always JSON).",
     "503": "The database is unreachable; retry after the `Retry-After` seconds.",
 }

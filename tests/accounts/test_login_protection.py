@@ -88,6 +88,7 @@ def test_an_admin_unlocks_an_account_over_the_api(client, owner, admin_user):
 
 
 @pytest.mark.parametrize("persona", ["owner", "compliance", "auditor"])
+@pytest.mark.django_db  # its persona asks for the database only when it runs
 def test_only_admins_unlock(persona, request):
     api = APIClient()
     api.force_authenticate(request.getfixturevalue(persona))

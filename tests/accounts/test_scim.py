@@ -218,6 +218,7 @@ def test_lists_page_and_their_query_count_does_not_grow(idp, django_assert_max_n
 
 
 @pytest.mark.parametrize("persona", ["owner", "compliance", "admin_user"])
+@pytest.mark.django_db  # its persona asks for the database only when it runs
 def test_it_refuses_sessions_and_tokens_without_the_scim_scope(persona, request):
     user = request.getfixturevalue(persona)
     session = APIClient()

@@ -22,6 +22,7 @@ from schemathesis.specs.openapi.checks import (
 
 from almportal.accounts import services as accounts
 from almportal.accounts.models import TokenScope
+from almportal.accounts.throttling import TokenRateThrottle, UserRateThrottle
 from almportal.inventory.choices import Stage
 
 from ..factories import make_agent, make_release
@@ -35,9 +36,13 @@ SCHEMA = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=Non
 
 
 @pytest.fixture
-def served(settings):
+def served(settings, monkeypatch):
     """The WSGI application, on the test's own database connection: as Django's test client
-    does, requests must not close it."""
+    does, requests must not close it. Rates high enough that no generated request is throttled
+    (429 is documented; throttling has its own tests)."""
+    unthrottled = {"token": "1000000/min", "user": "1000000/min"}
+    monkeypatch.setattr(TokenRateThrottle, "THROTTLE_RATES", unthrottled)
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", unthrottled)
     settings.ALLOWED_HOSTS = ["localhost"]
     SCHEMA.app = WSGIHandler()  # after the test settings, which its middleware reads once
     request_started.disconnect(close_old_connections)

@@ -40,6 +40,8 @@ def awkward(released_agent):
         safe = text.replace("{", "{{").replace("}", "}}")
         keys += history_copies(row, 1, n, name=safe, history_change_reason=safe)
     ledger_append(keys)
+    # The live row as the last of those history rows left it, so the content check agrees.
+    type(released_agent).objects.filter(pk=released_agent.pk).update(name=AWKWARD[-1])
     return LedgerEntry.objects.order_by("seq")
 
 

@@ -20,6 +20,7 @@ from almportal.audit.models import LedgerEntry
 from almportal.audit.offline import alm_verify
 from almportal.audit.services import ledger_catch_up
 
+from .test_pack_and_as_of import pack_of
 from .test_tampering import cut_tail, rebuild_chain
 
 pytestmark = pytest.mark.django_db
@@ -75,12 +76,14 @@ def downloads(released_agent, client, exporter, tmp_path):
     ledger_catch_up()
     client.force_login(exporter)
     files = {}
-    for name, url in [("export.jsonl", "/audit/export.jsonl"), ("export.csv", "/audit/export.csv"),
-                      ("pack.zip", f"/audit/agents/{released_agent.slug}/evidence-pack.zip")]:
+    for name, url in [("export.jsonl", "/audit/export.jsonl"), ("export.csv", "/audit/export.csv")]:
         response = client.get(url)
         assert response.status_code == 200
         files[name] = tmp_path / name
         files[name].write_bytes(b"".join(response.streaming_content))
+    files["pack.zip"] = tmp_path / "pack.zip"
+    files["pack.zip"].write_bytes(pack_of(client, f"/audit/agents/{released_agent.slug}/"
+                                                  "evidence-pack.zip"))
     files["key.pem"] = tmp_path / "key.pem"
     files["key.pem"].write_bytes(client.get("/audit/signing-key.pem").content)
     checkpoint = client.get("/api/v1/audit/checkpoints/").json()["results"][0]["document"]
