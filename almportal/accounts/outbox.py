@@ -146,8 +146,11 @@ def _deliver(envelopes: list[Envelope]) -> OutboxRun:
 
 
 def _sent(run: OutboxRun, envelope: Envelope) -> None:
+    # An outside e-mail's body may hold a one-time link (a password reset): once it has left,
+    # nobody with database or admin access should be able to read it back.
+    blank = {"body": ""} if envelope.model is OutgoingEmail else {}
     envelope.model.objects.filter(pk__in=envelope.ids).update(
-        emailed_at=timezone.now(), email_due_at=None, email_error="")
+        emailed_at=timezone.now(), email_due_at=None, email_error="", **blank)
     run.sent += 1
 
 

@@ -75,6 +75,7 @@ def test_a_reset_link_works_once(client, owner):
     assert response.status_code == 302 and mail.outbox == []  # queued, not sent in the request
     assert OutgoingEmail.objects.filter(to=[owner.email]).count() == 1
     link = _reset_link(owner.email)
+    assert OutgoingEmail.objects.get(to=[owner.email]).body == ""  # the link is gone once sent
     form_page = client.get(link, follow=True)
     assert b"Set a new password" in form_page.content and form_page.context["validlink"]
     set_url = form_page.redirect_chain[-1][0]
