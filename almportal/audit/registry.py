@@ -1,7 +1,10 @@
 """How other apps add to the audit area without the audit app knowing their internals.
 
 - `register_pack_section(name, fn, models=…)`: fn(agent) -> iterable of PackFile, written into
-  the agent's evidence pack under `<name>/`.
+  the agent's evidence pack under `<name>/`. A portfolio pack asks `bulk(agents)` instead, when
+  given: the files of many agents in a fixed number of queries, as {agent id: [PackFile]} (an
+  agent left out has no files). A `per_pack` section describes the pack, not the agent (the
+  evidence index, the ledger checkpoint): a portfolio pack writes it once, at its top.
 - `register_as_of_section(name, fn, models=…)`: fn(agent, at) -> AsOfSection, shown on the
   "as of" page.
 - `register_agent_resolver(model_label, fn)`: fn(history_row) -> agent id, for records that do
@@ -36,6 +39,12 @@ class PackFile:
     records: str = ""
     nested: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def holds_no_records(self) -> bool:
+        """A record file listing nothing: a portfolio pack leaves it out (the agents index
+        names every file an agent has, so a missing one means no records)."""
+        return bool(self.records) and (self.content or b"").strip() == b"[]"
+
     def record_spec(self) -> dict | None:
         if not self.records:
             return None
@@ -61,6 +70,8 @@ class Section:
     fn: Callable
     models: tuple[str, ...]
     order: int
+    bulk: Callable[[list], dict[int, list[PackFile]]] | None = None
+    per_pack: bool = False
 
 
 _pack_sections: dict[str, Section] = {}
@@ -70,8 +81,11 @@ _agent_paths: dict[str, str] = {}
 
 
 def register_pack_section(name: str, fn: Callable[[Any], Iterable[PackFile]], *,
-                          models: Iterable[str] = (), order: int = 100) -> None:
-    _pack_sections[name] = Section(name, fn, tuple(m.lower() for m in models), order)
+                          models: Iterable[str] = (), order: int = 100,
+                          bulk: Callable[[list], dict[int, list[PackFile]]] | None = None,
+                          per_pack: bool = False) -> None:
+    _pack_sections[name] = Section(name, fn, tuple(m.lower() for m in models), order,
+                                   bulk=bulk, per_pack=per_pack)
 
 
 def register_as_of_section(name: str, fn: Callable[[Any, datetime], AsOfSection], *,

@@ -81,24 +81,61 @@ def agent_fk(model: type[models.Model]) -> models.Field | None:
 
 # --- Pack sections -------------------------------------------------------------------------
 
+def rows_by_agent(queryset: models.QuerySet, agents: list[Agent],
+                  lookup: str = "agent") -> dict[int, list]:
+    """The rows of many agents in one query, grouped by agent id in the queryset's order."""
+    grouped: dict[int, list] = {}
+    for row in queryset.filter(**{f"{lookup}__in": agents}).annotate(
+            _pack_agent=models.F(lookup)):
+        grouped.setdefault(row._pack_agent, []).append(row)
+    return grouped
+
+
 def pack_agent(agent: Agent) -> Iterable[PackFile]:
     yield PackFile("agent.json", as_json(record_dict(agent)), records="inventory.agent")
 
 
+def bulk_agent(agents: list[Agent]) -> dict[int, list[PackFile]]:
+    return {agent.pk: list(pack_agent(agent)) for agent in agents}
+
+
+def _component_files(rows_of: dict[str, list]) -> list[PackFile]:
+    return [PackFile(f"{kind}.json", as_json([record_dict(r) for r in rows_of.get(kind, [])]),
+                     records=model._meta.label_lower)
+            for kind, model in COMPONENT_MODELS.items()]
+
+
 def pack_components(agent: Agent) -> Iterable[PackFile]:
-    for kind, model in COMPONENT_MODELS.items():
-        rows = model.objects.filter(agent=agent).order_by("name", "version")
-        yield PackFile(f"{kind}.json", as_json([record_dict(r) for r in rows]),
-                       records=model._meta.label_lower)
+    return _component_files({kind: model.objects.filter(agent=agent).order_by("name", "version")
+                             for kind, model in COMPONENT_MODELS.items()})
+
+
+def bulk_components(agents: list[Agent]) -> dict[int, list[PackFile]]:
+    by_kind = {kind: rows_by_agent(model.objects.order_by("name", "version"), agents)
+               for kind, model in COMPONENT_MODELS.items()}
+    return {agent.pk: _component_files({kind: rows.get(agent.pk, [])
+                                        for kind, rows in by_kind.items()})
+            for agent in agents}
+
+
+def _release_files(releases: Iterable[Release]) -> list[PackFile]:
+    files = []
+    for release in releases:
+        files.append(PackFile(f"release-{release.number}.json", as_json(record_dict(release)),
+                              records="inventory.release"))
+        # The manifest exactly as hashed: its SHA-256 equals the release's manifest hash.
+        files.append(PackFile(f"release-{release.number}-manifest.json",
+                              canonical_json(release.manifest)))
+    return files
 
 
 def pack_releases(agent: Agent) -> Iterable[PackFile]:
-    for release in agent.releases.order_by("number"):
-        yield PackFile(f"release-{release.number}.json", as_json(record_dict(release)),
-                       records="inventory.release")
-        # The manifest exactly as hashed: its SHA-256 equals the release's manifest hash.
-        yield PackFile(f"release-{release.number}-manifest.json",
-                       canonical_json(release.manifest))
+    return _release_files(agent.releases.order_by("number"))
+
+
+def bulk_releases(agents: list[Agent]) -> dict[int, list[PackFile]]:
+    grouped = rows_by_agent(Release.objects.order_by("number"), agents)
+    return {agent_id: _release_files(rows) for agent_id, rows in grouped.items()}
 
 
 def pack_grants(agent: Agent) -> Iterable[PackFile]:
@@ -109,15 +146,28 @@ def pack_grants(agent: Agent) -> Iterable[PackFile]:
          "permission": r.permission.codename} for r in rows]))
 
 
+def record_list_file(name: str, model: type[models.Model], rows: Iterable) -> PackFile:
+    return PackFile(name, as_json([record_dict(r) for r in rows]),
+                    records=model._meta.label_lower)
+
+
 def _generic_pack(model: type[models.Model]):
     def section(agent: Agent) -> Iterable[PackFile]:
         rows = model._default_manager.filter(**{agent_fk(model).name: agent}).order_by("pk")
-        yield PackFile(f"{model._meta.model_name}.json",
-                       as_json([record_dict(r) for r in rows]), records=model._meta.label_lower)
+        yield record_list_file(f"{model._meta.model_name}.json", model, rows)
     return section
 
 
-def pack_evidence_index(agent: Agent) -> Iterable[PackFile]:
+def _generic_bulk(model: type[models.Model]):
+    def bulk(agents: list[Agent]) -> dict[int, list[PackFile]]:
+        grouped = rows_by_agent(model._default_manager.order_by("pk"), agents,
+                                lookup=agent_fk(model).name)
+        return {agent_id: [record_list_file(f"{model._meta.model_name}.json", model, rows)]
+                for agent_id, rows in grouped.items()}
+    return bulk
+
+
+def pack_evidence_index(agent: Agent | None) -> Iterable[PackFile]:
     """The fourteen evidence items, each with the pack folders it comes from (audit.evidence)."""
     installed = {m._meta.label_lower for m in apps.get_models()}
     yield evidence.pack_file(all_pack_sections(), installed, as_json)
@@ -165,12 +215,17 @@ def _generic_as_of(model: type[models.Model]):
 # --- Registration --------------------------------------------------------------------------
 
 def pack_retention(agent: Agent) -> Iterable[PackFile]:
-    rows = RetentionHold.objects.filter(agent=agent).order_by("pk")
-    yield PackFile("retention-holds.json", as_json([record_dict(r) for r in rows]),
-                   records="audit.retentionhold")
+    yield record_list_file("retention-holds.json", RetentionHold,
+                           RetentionHold.objects.filter(agent=agent).order_by("pk"))
 
 
-def pack_ledger(agent: Agent) -> Iterable[PackFile]:
+def bulk_retention(agents: list[Agent]) -> dict[int, list[PackFile]]:
+    grouped = rows_by_agent(RetentionHold.objects.order_by("pk"), agents)
+    return {agent_id: [record_list_file("retention-holds.json", RetentionHold, rows)]
+            for agent_id, rows in grouped.items()}
+
+
+def pack_ledger(agent: Agent | None) -> Iterable[PackFile]:
     """The latest signed checkpoint of the ledger head (signed when the pack was recorded) and
     the public key it verifies with. An auditor should check it with a key obtained from the
     portal independently; the copy here is a convenience."""
@@ -183,9 +238,12 @@ def pack_ledger(agent: Agent) -> Iterable[PackFile]:
 
 def register_builtin() -> None:
     components = [m._meta.label_lower for m in COMPONENT_MODELS.values()]
-    register_pack_section("agent", pack_agent, models=["inventory.agent"], order=10)
-    register_pack_section("components", pack_components, models=components, order=20)
-    register_pack_section("releases", pack_releases, models=["inventory.release"], order=30)
+    register_pack_section("agent", pack_agent, models=["inventory.agent"], order=10,
+                          bulk=bulk_agent)
+    register_pack_section("components", pack_components, models=components, order=20,
+                          bulk=bulk_components)
+    register_pack_section("releases", pack_releases, models=["inventory.release"], order=30,
+                          bulk=bulk_releases)
     register_pack_section("grants", pack_grants,
                           models=["inventory.agentuserobjectpermission"], order=40)
     register_as_of_section("agent", as_of_agent, models=["inventory.agent"], order=10)
@@ -193,9 +251,10 @@ def register_builtin() -> None:
     register_as_of_section("releases", as_of_releases, models=["inventory.release"], order=30)
     register_as_of_section("grants", as_of_grants,
                            models=["inventory.agentuserobjectpermission"], order=40)
-    register_pack_section("retention", pack_retention, models=["audit.retentionhold"], order=90)
-    register_pack_section("ledger", pack_ledger, order=95)
-    register_pack_section("index", pack_evidence_index, order=99)
+    register_pack_section("retention", pack_retention, models=["audit.retentionhold"], order=90,
+                          bulk=bulk_retention)
+    register_pack_section("ledger", pack_ledger, order=95, per_pack=True)
+    register_pack_section("index", pack_evidence_index, order=99, per_pack=True)
 
 
 def _generic_models(taken: set[str]) -> list[type[models.Model]]:
@@ -219,7 +278,8 @@ def all_pack_sections() -> list:
     section covers (risk assessments until the risk app registers its own, say). Worked out
     when a pack is made, so sections registered by apps loaded after this one count."""
     registered = pack_sections()
-    generic = [Section(_name(m), _generic_pack(m), (m._meta.label_lower,), 500)
+    generic = [Section(_name(m), _generic_pack(m), (m._meta.label_lower,), 500,
+                       bulk=_generic_bulk(m))
                for m in _generic_models(covered_models(registered))]
     return registered + generic
 

@@ -44,9 +44,12 @@ def test_the_agent_pack_index_names_every_item_with_its_sources(released_agent, 
     assert index["release_signoffs"]["status"] == "present"
 
 
-def test_the_portfolio_pack_indexes_each_agent(released_agent, client, exporter):
+def test_the_portfolio_pack_indexes_the_items_once_at_its_top(released_agent, client,
+                                                             exporter):
     client.force_login(exporter)
     body = pack_of(client, "/audit/evidence-pack.zip")
     archive = zipfile.ZipFile(io.BytesIO(body))
-    index = json.loads(archive.read(f"agents/{released_agent.slug}/index/evidence-index.json"))
+    index = json.loads(archive.read("index/evidence-index.json"))
     assert [i["key"] for i in index] == FOURTEEN
+    assert not any(n.startswith(f"agents/{released_agent.slug}/index/")
+                   for n in archive.namelist())

@@ -125,7 +125,7 @@ def test_exports_and_packs_carry_the_checkpoint_signed_when_they_were_made(pack,
 
 @pytest.mark.parametrize(("path", "edit", "field"), [
     ("agent/agent.json", _set("business_unit", "Another unit"), "business_unit"),
-    ("agent/agent.json", _set("business_owner_id", 1), "business_owner_id"),
+    ("agent/agent.json", _set("business_owner_id", 987654), "business_owner_id"),
     ("components/models.json", _set("pinned_version", "latest"), "pinned_version"),
     ("releases/release-1.json", _set("manifest_hash", "f" * 64), "manifest_hash"),
 ])
