@@ -12,6 +12,7 @@ from django.core.management import call_command
 from almportal.accounts.roles import Role
 from almportal.audit.services import ledger_catch_up
 from almportal.audit.signing import private_key_pem
+from almportal.audit.verify import verify_pack
 from almportal.core.errors import Conflict, DomainError, NotPermitted
 from almportal.inventory.choices import Stage
 from almportal.risk import register, rules, selectors
@@ -19,6 +20,7 @@ from almportal.risk.choices import RiskRating, RiskStatus, TreatmentStatus
 from almportal.risk.models import ImpactAssessment, ResidualRiskAcceptance, RiskEntry
 
 from ..audit.test_pack_and_as_of import pack_of
+from ..audit.test_signing_and_packs import _set, forge
 from ..conftest import client_for
 from ..factories import make_agent, make_user
 
@@ -353,10 +355,12 @@ def test_the_pack_lists_the_register_and_impact_assessment_as_present(client, ow
     entry = a_risk(owner, agent)
     treat(owner, entry)
     accept(owner, entry)
+    version, _ = register.impact_assessment_save(actor=owner, agent=agent,
+                                                 data={"affected_people": "Staff"})
     ledger_catch_up()
     client_for(client, auditor)
-    archive = zipfile.ZipFile(io.BytesIO(
-        pack_of(client, f"/audit/agents/{agent.slug}/evidence-pack.zip")))
+    body = pack_of(client, f"/audit/agents/{agent.slug}/evidence-pack.zip")
+    archive = zipfile.ZipFile(io.BytesIO(body))
     index = {i["key"]: i for i in json.loads(archive.read("index/evidence-index.json"))}
     for key in ("risk_register", "impact_assessment"):
         assert index[key]["status"] == "present"
@@ -367,6 +371,13 @@ def test_the_pack_lists_the_register_and_impact_assessment_as_present(client, ow
     risks = json.loads(archive.read("risk-register/risks.json"))
     acceptances = json.loads(archive.read("risk-register/acceptances.json"))
     assert [r["id"] for r in risks] == [entry.pk] and len(acceptances) == 1
+    versions = json.loads(archive.read("impact-assessment/versions.json"))
+    assert [v["id"] for v in versions] == [version.pk]
+    assert verify_pack(io.BytesIO(body)).ok  # every record checked against its history
+    path = "risk-register/acceptances.json"
+    forged = verify_pack(io.BytesIO(forge(body, path, _set("accepted_by_id", auditor.pk))))
+    assert any(p.startswith(f"{path}: ") and "field accepted_by_id " in p
+               for p in forged.problems)
 
 
 # --- Demo data -------------------------------------------------------------------------------
