@@ -8,8 +8,10 @@ import zipfile
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import call_command
+from django.utils import timezone
 
 from almportal.accounts.roles import Role
+from almportal.audit.selectors import agent_as_of
 from almportal.audit.services import ledger_catch_up
 from almportal.audit.signing import private_key_pem
 from almportal.audit.verify import verify_pack
@@ -378,6 +380,20 @@ def test_the_pack_lists_the_register_and_impact_assessment_as_present(client, ow
     forged = verify_pack(io.BytesIO(forge(body, path, _set("accepted_by_id", auditor.pk))))
     assert any(p.startswith(f"{path}: ") and "field accepted_by_id " in p
                for p in forged.problems)
+
+
+def test_the_as_of_view_shows_the_register_as_it_stood(owner, agent):
+    entry = a_risk(owner, agent)
+    treat(owner, entry)
+    accept(owner, entry)
+    before = timezone.now()
+    register.risk_entry_update(actor=owner, entry=entry, data={"title": "Retitled risk"})
+    sections = {s.title: s for s in agent_as_of(agent, before).sections}
+    titles = [item.title for item in sections["Risk register"].items]
+    assert f"Risk #{entry.pk}: Wrong answer about leave rights" in titles
+    assert any(t.startswith("Acceptance #") for t in titles)
+    now = {s.title: s for s in agent_as_of(agent, timezone.now()).sections}
+    assert f"Risk #{entry.pk}: Retitled risk" in [i.title for i in now["Risk register"].items]
 
 
 # --- Demo data -------------------------------------------------------------------------------
