@@ -227,6 +227,10 @@ SPECTACULAR_SETTINGS = {
         "EvidenceKindEnum": "almportal.releases.choices.EvidenceKind",
         "TokenStatusEnum": ["active", "expired", "revoked"],
         "IncidentStatusEnum": "almportal.operations.choices.IncidentStatus",
+        "SeverityEnum": "almportal.operations.choices.Severity",  # also a risk's rating
+        "RiskStatusEnum": "almportal.risk.choices.RiskStatus",
+        "TreatmentKindEnum": "almportal.risk.choices.TreatmentKind",
+        "TreatmentStatusEnum": "almportal.risk.choices.TreatmentStatus",
     },
 }
 

@@ -9,6 +9,7 @@ class RiskConfig(AppConfig):
 
     def ready(self) -> None:
         from ..inventory.services import accept_guard, submit_guard
+        from . import audit_sections
         from .services import refuse_unacceptable_agent, refuse_unacceptable_release
 
         # An agent whose latest completed assessment is unacceptable is neither accepted
@@ -19,6 +20,7 @@ class RiskConfig(AppConfig):
                       "inventory.Credential"):
             post_save.connect(mark_changed_assessments, sender=model,
                               dispatch_uid=f"risk-attributes-{model}")
+        audit_sections.register()  # the risk register and impact assessment in every pack
 
 
 def mark_changed_assessments(sender, instance, **kwargs) -> None:

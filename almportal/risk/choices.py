@@ -77,3 +77,40 @@ def tier_rank(tier: str) -> int:
 
 def highest_tier(*tiers: str) -> str:
     return max((t for t in tiers if t), key=tier_rank, default=RiskTier.LOW)
+
+
+# --- Risk register and impact assessment ---------------------------------------------------
+
+class RiskRating(models.TextChoices):
+    """A risk's rating from likelihood × impact (each 1–5): see risk.rules.rating."""
+
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+class RiskStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    TREATED = "treated", "Treated"
+    ACCEPTED = "accepted", "Residual risk accepted"
+    CLOSED = "closed", "Closed"
+
+
+class TreatmentKind(models.TextChoices):
+    AVOID = "avoid", "Avoid"
+    MITIGATE = "mitigate", "Mitigate"
+    TRANSFER = "transfer", "Transfer"
+    ACCEPT = "accept", "Accept"
+
+
+class TreatmentStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    IN_PROGRESS = "in_progress", "In progress"
+    DONE = "done", "Done"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class ImpactState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SIGNED = "signed", "Signed"

@@ -1,12 +1,23 @@
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from ..inventory.choices import RiskTier
 from ..inventory.models import Agent
-from .choices import TIER_CHOICES, AssessmentState, Framework, PrefillSource, Topic
+from .choices import (
+    TIER_CHOICES,
+    AssessmentState,
+    Framework,
+    ImpactState,
+    PrefillSource,
+    RiskRating,
+    RiskStatus,
+    Topic,
+    TreatmentKind,
+    TreatmentStatus,
+)
 
 User = settings.AUTH_USER_MODEL
 
@@ -194,3 +205,139 @@ class TierPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{RiskTier(self.tier).label} tier policy"
+
+
+# --- Risk register (ISO/IEC 42001 6.1.2–6.1.3) and impact assessment (6.1.4, AI Act Art. 27) ---
+
+SCALE = [MinValueValidator(1), MaxValueValidator(5)]
+# A TextField's max_length binds forms only; the model checks it too (services clean).
+LONG_TEXT = [MaxLengthValidator(4000)]
+
+
+class RiskEntry(models.Model):
+    """One risk of an agent in its register: rated by likelihood and impact (1–5 each), owned by
+    a named person, treated by Treatments, its residual risk accepted by an accountable person.
+    Every change goes through risk.register."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="risk_entries")
+    title = models.CharField(max_length=200)
+    description = models.TextField(max_length=4000, validators=LONG_TEXT, blank=True)
+    likelihood = models.PositiveSmallIntegerField(validators=SCALE, help_text="1 (rare) to 5.")
+    impact = models.PositiveSmallIntegerField(validators=SCALE, help_text="1 (minor) to 5.")
+    inherent_rating = models.CharField(max_length=20, choices=RiskRating.choices,
+                                       editable=False)
+    owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+",
+                              help_text="Who answers for this risk.")
+    status = models.CharField(max_length=20, choices=RiskStatus.choices, default=RiskStatus.OPEN,
+                              db_index=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["agent", "pk"]
+        verbose_name = "risk entry"
+        verbose_name_plural = "risk entries"
+
+    def __str__(self) -> str:
+        return f"Risk #{self.pk}: {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("risk:risk-entry", kwargs={"slug": self.agent.slug, "pk": self.pk})
+
+
+class Treatment(models.Model):
+    """What is done about a risk, and the likelihood and impact left once it is done."""
+
+    risk_entry = models.ForeignKey(RiskEntry, on_delete=models.PROTECT,
+                                   related_name="treatments")
+    kind = models.CharField(max_length=20, choices=TreatmentKind.choices)
+    description = models.TextField(max_length=4000, validators=LONG_TEXT)
+    owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    due_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=TreatmentStatus.choices,
+                              default=TreatmentStatus.PLANNED)
+    residual_likelihood = models.PositiveSmallIntegerField(validators=SCALE)
+    residual_impact = models.PositiveSmallIntegerField(validators=SCALE)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["risk_entry", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} treatment #{self.pk} of risk #{self.risk_entry_id}"
+
+
+class ResidualRiskAcceptance(models.Model):
+    """An accountable person's signed acceptance of the residual risk of one risk entry, bound
+    to the content hash of the entry and its treatments as signed: a later edit shows that the
+    acceptance no longer matches (risk.rules.register_hash). Never edited."""
+
+    risk_entry = models.ForeignKey(RiskEntry, on_delete=models.PROTECT,
+                                   related_name="acceptances")
+    accepted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    statement = models.TextField(max_length=4000, validators=LONG_TEXT)
+    residual_rating = models.CharField(max_length=20, choices=RiskRating.choices)
+    content_hash = models.CharField(max_length=64)
+    signed_at = models.DateTimeField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["risk_entry", "-signed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Acceptance #{self.pk} of risk #{self.risk_entry_id}"
+
+
+class ImpactAssessment(models.Model):
+    """One version of an agent's fundamental-rights impact assessment. A draft is edited; the
+    signature of an accountable person freezes it with its content hash, and any later change
+    is a new version."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="impact_assessments")
+    number = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    affected_people = models.TextField(
+        max_length=4000, validators=LONG_TEXT, blank=True,
+        help_text="The people and groups the agent's use affects, and how often.")
+    affected_groups = models.TextField(
+        max_length=4000, validators=LONG_TEXT, blank=True,
+        help_text="Groups that are vulnerable or affected in particular (minors, staff, "
+                  "applicants…).")
+    fundamental_rights_risks = models.TextField(
+        max_length=4000, validators=LONG_TEXT, blank=True,
+        help_text="The specific risks of harm to their fundamental rights.")
+    mitigations = models.TextField(max_length=4000, validators=LONG_TEXT, blank=True,
+                                   help_text="What is done if those risks materialise, and "
+                                             "how complaints are handled.")
+    oversight_measures = models.TextField(max_length=4000, validators=LONG_TEXT, blank=True,
+                                          help_text="The human oversight measures in place.")
+    state = models.CharField(max_length=20, choices=ImpactState.choices,
+                             default=ImpactState.DRAFT, db_index=True)
+    content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    drafted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    signed_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+")
+    signed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["agent", "-number"]
+        constraints = [models.UniqueConstraint(fields=["agent", "number"],
+                                               name="impactassessment_unique_number")]
+
+    def __str__(self) -> str:
+        return f"Impact assessment v{self.number} of {self.agent}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("risk:impact-detail", kwargs={"slug": self.agent.slug,
+                                                     "number": self.number})
+
+    @property
+    def is_signed(self) -> bool:
+        return self.state == ImpactState.SIGNED

@@ -24,7 +24,19 @@ from ..inventory.choices import CLOSED_STAGES, DataClassification, Hosting, Stag
 from ..inventory.models import Agent, ComponentVersion
 from ..inventory.selectors import agents_visible_to
 from .choices import AssessmentState, PrefillSource, tier_rank
-from .models import AnswerOption, Assessment, FrameworkClause, Question, Questionnaire, TierPolicy
+from . import rules
+from .models import (
+    AnswerOption,
+    Assessment,
+    FrameworkClause,
+    ImpactAssessment,
+    Question,
+    Questionnaire,
+    ResidualRiskAcceptance,
+    RiskEntry,
+    TierPolicy,
+    Treatment,
+)
 
 # --- Questionnaire and policy --------------------------------------------------------------
 
@@ -312,3 +324,61 @@ def clause_coverage(agents: Iterable[Agent]) -> list[ClauseCoverage]:
     clauses = FrameworkClause.objects.filter(pk__in=set(applicable) | set(evidence))
     return [ClauseCoverage(c, applicable.get(c.pk, set()), evidence.get(c.pk, []))
             for c in clauses]
+
+
+# --- Risk register and impact assessment -----------------------------------------------------
+
+@dataclass
+class RegisterRow:
+    """A risk with what the register page and API show of it, from prefetched rows."""
+
+    entry: RiskEntry
+    treatments: list
+    residual_rating: str
+    acceptance: ResidualRiskAcceptance | None
+    acceptance_matches: bool
+
+
+def risk_entries_visible_to(user: User) -> QuerySet[RiskEntry]:
+    return RiskEntry.objects.filter(agent__in=agents_visible_to(user)).select_related(
+        "agent", "owner", "recorded_by")
+
+
+def treatments_visible_to(user: User) -> QuerySet[Treatment]:
+    return Treatment.objects.filter(risk_entry__agent__in=agents_visible_to(user)).select_related(
+        "risk_entry", "risk_entry__agent", "owner", "recorded_by")
+
+
+def register_rows(agent: Agent, *, pk: int | None = None) -> list[RegisterRow]:
+    """The agent's register (or its one risk `pk`) in a fixed number of queries, however many
+    risks it holds."""
+    entries = RiskEntry.objects.filter(agent=agent)
+    if pk is not None:
+        entries = entries.filter(pk=pk)
+    entries = (entries.select_related("agent", "owner", "recorded_by")
+               .prefetch_related(
+                   Prefetch("treatments", queryset=Treatment.objects.select_related("owner")
+                            .order_by("pk")),
+                   Prefetch("acceptances", queryset=ResidualRiskAcceptance.objects
+                            .select_related("accepted_by").order_by("-signed_at", "-pk")))
+               .order_by("pk"))
+    rows = []
+    for entry in entries:
+        treatments = list(entry.treatments.all())
+        acceptance = next(iter(entry.acceptances.all()), None)
+        rows.append(RegisterRow(
+            entry, treatments, rules.residual_rating(entry, treatments), acceptance,
+            acceptance is not None
+            and acceptance.content_hash == rules.register_hash(entry, treatments)))
+    return rows
+
+
+def impact_assessments(agent: Agent) -> list[ImpactAssessment]:
+    return list(ImpactAssessment.objects.filter(agent=agent)
+                .select_related("agent", "drafted_by", "signed_by").order_by("-number"))
+
+
+def impact_assessment(agent: Agent, number: int) -> ImpactAssessment | None:
+    """One version of the agent's impact assessment, or None."""
+    return (ImpactAssessment.objects.filter(agent=agent, number=number)
+            .select_related("agent", "drafted_by", "signed_by").first())

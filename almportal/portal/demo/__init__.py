@@ -19,6 +19,7 @@ from almportal.inventory.models import Agent
 
 from . import flows
 from .catalogue import DEMO_AGENTS
+from .register import seed_registers
 from .users import DEMO_USERS, demo_password, demo_users, ensure_users, login_table
 
 __all__ = ["DEMO_AGENTS", "DEMO_USERS", "demo_password", "seed"]
@@ -39,11 +40,14 @@ def seed() -> list[str]:
             with transaction.atomic():
                 decommission(agent, spec, users)
         created_agents.append(spec["intake"]["name"])
-    if not created_users and not created_agents:
+    registers = seed_registers(demo_users())
+    if not created_users and not created_agents and not registers:
         return ["demo data already present"]
     lines = login_table(created_users) if created_users else []
     if created_agents:
         lines.append(f"Demo agents created: {', '.join(created_agents)}.")
+    if registers:
+        lines.append(f"Demo risk registers and impact assessments: {', '.join(registers)}.")
     return lines
 
 
