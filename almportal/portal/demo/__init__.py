@@ -18,6 +18,7 @@ from almportal.inventory.choices import Stage
 from almportal.inventory.models import Agent
 
 from . import flows
+from .oversight import seed_oversight
 from .catalogue import DEMO_AGENTS
 from .users import DEMO_USERS, demo_password, demo_users, ensure_users, login_table
 
@@ -39,9 +40,11 @@ def seed() -> list[str]:
             with transaction.atomic():
                 decommission(agent, spec, users)
         created_agents.append(spec["intake"]["name"])
-    if not created_users and not created_agents:
+    evidence = seed_oversight(demo_users())
+    if not created_users and not created_agents and not evidence:
         return ["demo data already present"]
     lines = login_table(created_users) if created_users else []
+    lines += evidence
     if created_agents:
         lines.append(f"Demo agents created: {', '.join(created_agents)}.")
     return lines
