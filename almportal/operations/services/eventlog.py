@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from ...accounts.models import User
 from ...accounts.services import system_user
+from ...audit.models import RetentionHold
 from ...core.lifecycle import record
 from ...inventory.models import Agent
 from ..choices import EventLogKind
@@ -83,7 +84,7 @@ def event_logs_expire(*, now: datetime | None = None) -> int:
     """Delete event-log rows past their retention, never one younger than the six-month
     minimum whatever the setting, nor one of an agent under a retention or legal hold."""
     cutoff = event_log_cutoff(now or timezone.now(), settings.EVENT_LOG_RETENTION_DAYS)
-    held = Agent.objects.filter(retention_holds__released_at__isnull=True).values("pk")
+    held = RetentionHold.objects.filter(released_at__isnull=True).values("agent_id")
     deleted, _ = (EventLog.objects.filter(at__lt=cutoff).exclude(agent_id__in=held)
                   .delete())
     return deleted
