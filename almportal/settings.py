@@ -227,6 +227,14 @@ SPECTACULAR_SETTINGS = {
         "EvidenceKindEnum": "almportal.releases.choices.EvidenceKind",
         "TokenStatusEnum": ["active", "expired", "revoked"],
         "IncidentStatusEnum": "almportal.operations.choices.IncidentStatus",
+        "OversightRoleEnum": "almportal.operations.choices.OversightRole",
+        "PortalRoleEnum": "almportal.accounts.roles.Role",
+        "IncidentSeverityEnum": "almportal.operations.choices.Severity",
+        "EventLogKindEnum": "almportal.operations.choices.EventLogKind",
+        "InternalAuditKindEnum": "almportal.audit.models.AuditKind",
+        "InternalAuditStateEnum": "almportal.audit.models.AuditState",
+        "FindingSeverityEnum": "almportal.audit.models.FindingSeverity",
+        "CorrectiveActionStateEnum": "almportal.audit.models.ActionState",
     },
 }
 

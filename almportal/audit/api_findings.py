@@ -50,7 +50,7 @@ class CorrectiveActionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class FindingSerializer(serializers.ModelSerializer):
+class AuditFindingSerializer(serializers.ModelSerializer):
     agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     recorded_by = username_field(read_only=True)
 
@@ -76,7 +76,7 @@ class MoveInputSerializer(StrictSerializer):
                                    default="")
 
 
-class FindingInputSerializer(StrictSerializer):
+class AuditFindingInputSerializer(StrictSerializer):
     audit = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     agent = serializers.SlugField(required=False, allow_null=True, default=None)
     severity = serializers.ChoiceField(choices=FindingSeverity.choices)
@@ -132,7 +132,7 @@ class InternalAuditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         return self._answer(audit)
 
 
-class FindingFilter(django_filters.FilterSet):
+class AuditFindingFilter(django_filters.FilterSet):
     agent = django_filters.CharFilter(field_name="agent__slug")
 
     class Meta:
@@ -140,26 +140,26 @@ class FindingFilter(django_filters.FilterSet):
         fields = ["audit", "agent", "severity"]
 
 
-class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+class AuditFindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                      viewsets.GenericViewSet):
     """Audit findings; auditors record them (their one kind of write)."""
 
-    serializer_class = FindingSerializer
-    filterset_class = FindingFilter
+    serializer_class = AuditFindingSerializer
+    filterset_class = AuditFindingFilter
     queryset = Finding.objects.none()
 
     def get_queryset(self):
         return selectors.findings_visible_to(self.request.user)
 
-    @extend_schema(request=FindingInputSerializer, responses={201: FindingSerializer})
+    @extend_schema(request=AuditFindingInputSerializer, responses={201: AuditFindingSerializer})
     def create(self, request):
-        data = dict(validated(FindingInputSerializer, request))
+        data = dict(validated(AuditFindingInputSerializer, request))
         audit = selectors.internal_audit_for(request.user, data.pop("audit"))
         slug = data.pop("agent")
         agent = get_object_or_404(agents_visible_to(request.user), slug=slug) if slug else None
         finding = findings.finding_record(actor=request.user, audit=audit, agent=agent, **data)
         fresh = selectors.finding_for(request.user, finding.pk)
-        return Response(FindingSerializer(fresh).data, status=status.HTTP_201_CREATED)
+        return Response(AuditFindingSerializer(fresh).data, status=status.HTTP_201_CREATED)
 
 
 class CorrectiveActionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,

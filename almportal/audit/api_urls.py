@@ -13,7 +13,7 @@ urlpatterns = router.urls
 _findings = SimpleRouter()
 _findings.register("audit/internal-audits", api_findings.InternalAuditViewSet,
                    basename="audit-internal-audit")
-_findings.register("audit/findings", api_findings.FindingViewSet, basename="audit-finding")
+_findings.register("audit/findings", api_findings.AuditFindingViewSet, basename="audit-finding")
 _findings.register("audit/corrective-actions", api_findings.CorrectiveActionViewSet,
                    basename="audit-corrective-action")
 urlpatterns += _findings.urls
