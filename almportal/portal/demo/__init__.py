@@ -18,8 +18,8 @@ from almportal.inventory.choices import Stage
 from almportal.inventory.models import Agent
 
 from . import flows
-from .oversight import seed_oversight
 from .catalogue import DEMO_AGENTS
+from .oversight import seed_oversight
 from .users import DEMO_USERS, demo_password, demo_users, ensure_users, login_table
 
 __all__ = ["DEMO_AGENTS", "DEMO_USERS", "demo_password", "seed"]
