@@ -36,6 +36,9 @@ app.conf.beat_schedule = {
                                    "schedule": 60.0},
     "operations-samples-expire": {"task": "almportal.operations.tasks.samples_expire",
                                   "schedule": crontab(hour=3, minute=5)},
+    # The event log: each day's usage period per agent (kept six months at least: samples-expire).
+    "operations-usage-summarise": {"task": "almportal.operations.tasks.usage_summarise",
+                                   "schedule": crontab(hour=0, minute=20)},
     # Access reviews: a scan every 30 s opens what fell due (cheap when nothing did: a few
     # queries); overdue reviews escalate; reminders go out once per object per period.
     "reviews-open-due": {"task": "almportal.reviews.tasks.open_due_reviews", "schedule": 30.0},

@@ -231,6 +231,13 @@ SPECTACULAR_SETTINGS = {
         "RiskStatusEnum": "almportal.risk.choices.RiskStatus",
         "TreatmentKindEnum": "almportal.risk.choices.TreatmentKind",
         "TreatmentStatusEnum": "almportal.risk.choices.TreatmentStatus",
+        "OversightRoleEnum": "almportal.operations.choices.OversightRole",
+        "PortalRoleEnum": "almportal.accounts.roles.Role",
+        "EventLogKindEnum": "almportal.operations.choices.EventLogKind",
+        "InternalAuditKindEnum": "almportal.audit.models.AuditKind",
+        "InternalAuditStateEnum": "almportal.audit.models.AuditState",
+        "FindingSeverityEnum": "almportal.audit.models.FindingSeverity",
+        "CorrectiveActionStateEnum": "almportal.audit.models.ActionState",
     },
 }
 
@@ -305,6 +312,8 @@ OTLP_MAX_IN_FLIGHT = env_int("OTLP_MAX_IN_FLIGHT", 8)
 # Raw metric samples are kept this long; their per-minute and per-hour rollups much longer.
 RAW_SAMPLE_RETENTION_DAYS = env_int("RAW_SAMPLE_RETENTION_DAYS", 30)
 ROLLUP_RETENTION_DAYS = max(183, env_int("ROLLUP_RETENTION_DAYS", 400))
+# The event log (usage periods, stops, overrides); never under 183 days (operations.rules).
+EVENT_LOG_RETENTION_DAYS = env_int("EVENT_LOG_RETENTION_DAYS", 400)
 
 # Security: production defaults that pass `manage.py check --deploy`.
 SESSION_COOKIE_HTTPONLY = True

@@ -39,6 +39,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "operations.manage_incident",
         "audit.export_ledger",
         "audit.manage_retention",
+        "audit.add_internalaudit",  # plans and leads audits and management reviews
+        "audit.change_internalaudit",
+        "audit.add_correctiveaction",  # assigns corrective actions on any finding
         "retirement.manage_decommission",
         "retirement.download_archive",
         "accounts.add_apitoken",
@@ -57,6 +60,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "audit.export_ledger",
         "retirement.download_archive",
         "accounts.add_apitoken",  # read-scoped tokens for evidence tools; writes stay refused
+        # Their one kind of write: audit findings, and verifying that what was done about one
+        # closes it (never an action they recorded themselves).
+        "audit.add_finding",
+        "audit.verify_correctiveaction",
     ],
     Role.ADMIN: ["*"],
 }

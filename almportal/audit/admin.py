@@ -6,7 +6,15 @@ from django.core.exceptions import PermissionDenied
 
 from ..core.errors import DomainError
 from . import services
-from .models import ExportRecord, LedgerEntry, RetentionHold, VerificationRun
+from .models import (
+    CorrectiveAction,
+    ExportRecord,
+    Finding,
+    InternalAudit,
+    LedgerEntry,
+    RetentionHold,
+    VerificationRun,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -61,3 +69,26 @@ class RetentionHoldAdmin(admin.ModelAdmin):
         except DomainError as error:
             raise PermissionDenied(error.message) from error
         obj.pk = hold.pk
+
+
+# Audits, findings and corrective actions are written on their pages (or the API), where the
+# rules of audit.rules apply; the admin shows them.
+
+@admin.register(InternalAudit)
+class InternalAuditAdmin(ReadOnlyAdmin):
+    list_display = ["title", "kind", "period_start", "period_end", "lead", "state"]
+    list_filter = ["kind", "state"]
+
+
+@admin.register(Finding)
+class FindingAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "title", "audit", "agent", "severity", "recorded_by", "closed_at"]
+    list_filter = ["severity"]
+    list_select_related = ["audit", "agent", "recorded_by"]
+
+
+@admin.register(CorrectiveAction)
+class CorrectiveActionAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "finding", "owner", "state", "recorded_by", "verified_by"]
+    list_filter = ["state"]
+    list_select_related = ["finding", "owner", "recorded_by", "verified_by"]

@@ -266,3 +266,119 @@ class SignedCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint #{self.seq} signed {self.signed_at:%Y-%m-%d %H:%M}"
+
+
+# --- Internal audits, management reviews, findings and corrective actions -------------------
+
+class AuditKind(models.TextChoices):
+    AUDIT = "audit", "Internal audit"
+    MANAGEMENT_REVIEW = "management_review", "Management review"
+
+
+class AuditState(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    IN_PROGRESS = "in_progress", "In progress"
+    CLOSED = "closed", "Closed"
+
+
+class FindingSeverity(models.TextChoices):
+    OBSERVATION = "observation", "Observation"
+    MINOR = "minor", "Minor nonconformity"
+    MAJOR = "major", "Major nonconformity"
+
+
+class ActionState(models.TextChoices):
+    OPEN = "open", "Open"
+    DONE = "done", "Done, awaiting verification"
+    VERIFIED = "verified", "Closed (verified)"
+
+
+class InternalAudit(models.Model):
+    """An internal audit or a management review (ISO/IEC 42001 9.2, 9.3): planned and led by
+    compliance; auditors record its findings."""
+
+    kind = models.CharField(max_length=20, choices=AuditKind.choices, default=AuditKind.AUDIT)
+    title = models.CharField(max_length=200)
+    scope = models.TextField(max_length=5000)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    lead = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(max_length=12, choices=AuditState.choices,
+                             default=AuditState.PLANNED, db_index=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-period_end", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("audit:internal-audit", kwargs={"pk": self.pk})
+
+
+class Finding(models.Model):
+    """What an audit found, about the management system or one agent. Recording findings is
+    the one kind of write an auditor makes."""
+
+    audit = models.ForeignKey(InternalAudit, on_delete=models.PROTECT, related_name="findings")
+    agent = models.ForeignKey("inventory.Agent", on_delete=models.PROTECT, null=True,
+                              blank=True, related_name="audit_findings")
+    severity = models.CharField(max_length=12, choices=FindingSeverity.choices)
+    title = models.CharField(max_length=200)
+    description = models.TextField(max_length=10_000)
+    clause = models.CharField(max_length=100, blank=True,
+                              help_text="The requirement it concerns (e.g. ISO/IEC 42001 8.4).")
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True,
+                                     help_text="When its last corrective action was verified.")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-recorded_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"F-{self.pk}: {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("audit:finding", kwargs={"pk": self.pk})
+
+
+class CorrectiveAction(models.Model):
+    """What is done about a finding: assigned to the agent's owner or another person, who
+    records the action and its evidence; an auditor other than that person verifies closure."""
+
+    finding = models.ForeignKey(Finding, on_delete=models.PROTECT, related_name="actions")
+    owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+",
+                              help_text="Who carries it out.")
+    description = models.TextField(max_length=5000, help_text="What is to be done.")
+    due_on = models.DateField(null=True, blank=True)
+    state = models.CharField(max_length=10, choices=ActionState.choices,
+                             default=ActionState.OPEN, db_index=True)
+    action_taken = models.TextField(max_length=10_000, blank=True)
+    evidence = models.CharField(max_length=1000, blank=True,
+                                help_text="A link or reference to the evidence.")
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    recorded_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verification_note = models.CharField(max_length=1000, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["finding", "pk"]
+        permissions = [("verify_correctiveaction",
+                        "Can verify the closure of corrective actions")]
+
+    def __str__(self) -> str:
+        return f"CA-{self.pk} on {self.finding}"
+
+    def get_absolute_url(self) -> str:
+        return self.finding.get_absolute_url()

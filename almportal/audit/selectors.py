@@ -6,17 +6,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
 
 from ..accounts.models import User
 from ..accounts.permissions import can
+from ..accounts.roles import GROUP_NAMES, READ_ONLY_ROLES
 from ..inventory.models import Agent
 from ..inventory.selectors import agents_visible_to
 from . import permissions
 from .drafting import history_models
 from .models import (
     CheckpointKind,
+    CorrectiveAction,
     ExportRecord,
+    Finding,
+    InternalAudit,
     LedgerCheckpoint,
     LedgerEntry,
     LedgerHead,
@@ -159,3 +164,60 @@ class AgentAsOf:
 def agent_as_of(agent: Agent, at: datetime) -> AgentAsOf:
     """The whole agent as it stood at `at`: its record and every registered section."""
     return AgentAsOf(agent, at, [section.fn(agent, at) for section in all_as_of_sections()])
+
+
+# --- Internal audits, findings and corrective actions ------------------------------------------
+
+def findings_visible_to(user: User) -> QuerySet[Finding]:
+    """Every finding for those who read the audit area (auditors, compliance); otherwise the
+    findings about agents the user sees and those holding an action the user owns."""
+    findings = Finding.objects.select_related("audit", "agent", "recorded_by")
+    if can(user, "audit.view_finding"):
+        return findings
+    if not (user.is_authenticated and user.is_active):
+        return findings.none()
+    mine = CorrectiveAction.objects.filter(owner=user).values("finding_id")
+    return findings.filter(Q(agent__in=agents_visible_to(user)) | Q(pk__in=mine))
+
+
+def finding_for(user: User, pk: int) -> Finding:
+    return get_object_or_404(findings_visible_to(user), pk=pk)
+
+
+def internal_audits_visible_to(user: User) -> QuerySet[InternalAudit]:
+    audits = InternalAudit.objects.select_related("lead", "created_by")
+    if can(user, "audit.view_internalaudit"):
+        return audits
+    return audits.filter(pk__in=findings_visible_to(user).values("audit_id"))
+
+
+def internal_audit_for(user: User, pk: int) -> InternalAudit:
+    return get_object_or_404(internal_audits_visible_to(user), pk=pk)
+
+
+def corrective_actions_visible_to(user: User) -> QuerySet[CorrectiveAction]:
+    return (CorrectiveAction.objects.filter(finding__in=findings_visible_to(user).values("pk"))
+            .select_related("finding", "owner", "recorded_by", "verified_by", "created_by"))
+
+
+def corrective_action_for(user: User, pk: int) -> CorrectiveAction:
+    return get_object_or_404(corrective_actions_visible_to(user), pk=pk)
+
+
+def audit_findings(user: User, audit: InternalAudit) -> QuerySet[Finding]:
+    """The audit's findings the user may see, each with its actions counted."""
+    return (findings_visible_to(user).filter(audit=audit)
+            .annotate(action_count=Count("actions"),
+                      open_actions=Count("actions", filter=~Q(actions__state="verified"))))
+
+
+def finding_actions(finding: Finding) -> list[CorrectiveAction]:
+    return list(finding.actions.select_related("owner", "recorded_by", "verified_by",
+                                               "created_by"))
+
+
+def possible_action_owners() -> QuerySet[User]:
+    """Active people who may own a corrective action (never a read-only role)."""
+    read_only = [GROUP_NAMES[role] for role in READ_ONLY_ROLES]
+    return (User.objects.filter(is_active=True, is_service_account=False)
+            .exclude(groups__name__in=read_only).order_by("username"))

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import views
+from . import views, views_findings
 
 app_name = "audit"
 urlpatterns = [
@@ -19,4 +19,15 @@ urlpatterns = [
     path("agents/<slug:slug>/retention/", views.retention, name="retention"),
     path("agents/<slug:slug>/retention/<int:pk>/release/", views.retention_release,
          name="retention-release"),
+]
+
+# Internal audits, management reviews, findings and corrective actions (audit.views_findings).
+urlpatterns += [
+    path("audits/", views_findings.audit_list, name="internal-audits"),
+    path("audits/<int:pk>/", views_findings.audit_detail, name="internal-audit"),
+    path("audits/<int:pk>/move/", views_findings.audit_move, name="internal-audit-move"),
+    path("findings/<int:pk>/", views_findings.finding_detail, name="finding"),
+    path("findings/<int:pk>/actions/", views_findings.action_assign, name="action-assign"),
+    path("actions/<int:pk>/record/", views_findings.action_record, name="action-record"),
+    path("actions/<int:pk>/verify/", views_findings.action_verify, name="action-verify"),
 ]

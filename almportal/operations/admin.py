@@ -6,9 +6,11 @@ from .models import (
     Alert,
     Deployment,
     Environment,
+    EventLog,
     Incident,
     IngestBatch,
     MonitoringSettings,
+    Overseer,
     RuntimePoll,
     Suspension,
 )
@@ -76,3 +78,25 @@ class IncidentAdmin(ReadOnlyAdmin):
     list_display = ("pk", "title", "agent", "severity", "status", "serious", "report_deadline")
     list_filter = ("status", "severity", "serious")
     list_select_related = ("agent",)
+
+
+@admin.register(Overseer)
+class OverseerAdmin(ReadOnlyAdmin):
+    """Overseers are named on the agent's overseers page (or the API), by its owner."""
+
+    list_display = ("agent", "user", "role", "training", "training_expires_on", "active_from",
+                    "active_to")
+    list_filter = ("role",)
+    list_select_related = ("agent", "user")
+    search_fields = ("agent__slug", "user__username", "training")
+
+
+@admin.register(EventLog)
+class EventLogAdmin(ReadOnlyAdmin):
+    """Append-only: written by the services and the daily usage summary."""
+
+    list_display = ("agent", "kind", "at", "calls", "errors", "tool_call_failures", "actor")
+    list_filter = ("kind",)
+    list_select_related = ("agent", "actor")
+    search_fields = ("agent__slug", "summary")
+    date_hierarchy = "at"

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import api, api_manage
+from . import api, api_manage, api_oversight
 
 router = SimpleRouter()
 router.register("deployments", api_manage.DeploymentViewSet, basename="deployment")
@@ -22,3 +22,9 @@ urlpatterns = [
          api_manage.TelemetryContractView.as_view(), name="telemetry-contract"),
     *router.urls,
 ]
+
+# Named human overseers and the event log (operations.api_oversight).
+_oversight = SimpleRouter()
+_oversight.register("overseers", api_oversight.OverseerViewSet, basename="overseer")
+_oversight.register("event-log", api_oversight.EventLogViewSet, basename="event-log")
+urlpatterns += _oversight.urls

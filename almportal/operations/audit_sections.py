@@ -73,3 +73,18 @@ def register() -> None:
     register_as_of_section("incidents", as_of_incidents, models=MODELS["incidents"], order=61)
     register_agent_path("operations.route", "deployment__agent")
     register_agent_path("operations.incidentevent", "incident__agent")
+    register_pack_section("oversight", pack_overseers, models=["operations.overseer"], order=62)
+    register_pack_section("event-log", pack_event_log, models=["operations.eventlog"], order=63)
+
+
+def pack_overseers(agent: Agent) -> Iterable[PackFile]:
+    """The named human overseers with their training records (EU AI Act Art. 14, 26(2))."""
+    yield PackFile("overseers.json", as_json(
+        [record_dict(o) for o in agent.overseers.order_by("pk")]), records="operations.overseer")
+
+
+def pack_event_log(agent: Agent) -> Iterable[PackFile]:
+    """Usage periods, stops and overrides, kept at least six months."""
+    yield PackFile("event-log.json", as_json(
+        [record_dict(e) for e in agent.event_logs.order_by("at", "pk")]),
+        records="operations.eventlog")

@@ -129,3 +129,22 @@ class FindingStatus(models.TextChoices):
     OPEN = "open", "Open"
     CLAIMED = "claimed", "Claimed"
     DISMISSED = "dismissed", "Dismissed"
+
+
+class OversightRole(models.TextChoices):
+    """What a named human overseer does (EU AI Act Art. 14, 26(2))."""
+
+    OPERATOR = "operator", "Operator"
+    OUTPUT_REVIEWER = "output_reviewer", "Reviewer of outputs"
+    CAN_HALT = "can_halt", "May halt the agent"
+
+
+class EventLogKind(models.TextChoices):
+    """The event log kept at least six months: usage periods, stops and overrides."""
+
+    USAGE = "usage", "Usage period"
+    SUSPENDED = "suspended", "Suspended (kill switch)"
+    DRILL = "drill", "Kill-switch drill"
+    RESUMED = "resumed", "Resumed"
+    OVERRIDE = "override", "Manual override"
+    STOPPED = "stopped", "Deployment stopped"

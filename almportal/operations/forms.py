@@ -5,6 +5,7 @@ from ..inventory.models import Agent, Release
 from .choices import (
     CANARY_STEPS,
     IncidentStatus,
+    OversightRole,
     SeriousKind,
     Severity,
     Strategy,
@@ -171,3 +172,27 @@ class ClaimForm(forms.Form):
 
 class TelemetryNameForm(forms.Form):
     name = forms.CharField(max_length=200, help_text="A service.name or gen_ai.agent.name.")
+
+
+class _Date(forms.DateInput):
+    input_type = "date"
+
+
+class OverseerForm(forms.Form):
+    """Name an overseer with their training record (EU AI Act Art. 14, 26(2))."""
+
+    user = forms.ModelChoiceField(queryset=None, to_field_name="username",
+                                  widget=forms.TextInput, help_text="Their username.")
+    role = forms.ChoiceField(choices=OversightRole.choices)
+    training = forms.CharField(max_length=200, label="Course or qualification")
+    trained_on = forms.DateField(widget=_Date, label="Completed on")
+    training_expires_on = forms.DateField(widget=_Date, required=False, label="Expires on")
+    evidence_url = forms.URLField(max_length=500, required=False, label="Evidence link",
+                                  assume_scheme="https")
+    active_from = forms.DateField(widget=_Date, required=False)
+    active_to = forms.DateField(widget=_Date, required=False)
+    reason = forms.CharField(max_length=1000, required=False, widget=forms.TextInput)
+
+    def __init__(self, *args, people=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = people

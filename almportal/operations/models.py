@@ -15,8 +15,10 @@ from .choices import (
     CanaryState,
     DeploymentState,
     EventKind,
+    EventLogKind,
     FindingStatus,
     IncidentStatus,
+    OversightRole,
     RuntimeState,
     SeriousKind,
     Severity,
@@ -447,3 +449,71 @@ class MetricRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric} per {self.period} from {self.start:%Y-%m-%d %H:%M}"
+
+
+class Overseer(models.Model):
+    """A named person who oversees one agent (EU AI Act Art. 14, 26(2)): their oversight role,
+    the training or qualification that makes them competent, and when they hold the role."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="overseers")
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="oversight_roles")
+    role = models.CharField(max_length=20, choices=OversightRole.choices)
+    training = models.CharField(max_length=200,
+                                help_text="The course or qualification that makes them competent.")
+    trained_on = models.DateField(help_text="When the training was completed.")
+    training_expires_on = models.DateField(null=True, blank=True,
+                                           help_text="Empty if it does not expire.")
+    evidence_url = models.URLField(max_length=500, blank=True,
+                                   help_text="A link to the certificate or training record.")
+    active_from = models.DateField()
+    active_to = models.DateField(null=True, blank=True)
+    assigned_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    assigned_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["agent", "active_to", "-active_from", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "user", "role"],
+                                    condition=models.Q(active_to__isnull=True),
+                                    name="overseer_one_open_per_role"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display().lower()}) of {self.agent}"
+
+
+class EventLog(models.Model):
+    """The agent's event log, kept at least six months (EU AI Act Art. 12, 19, 26(6)): a usage
+    period per day (from metric samples and runtime polls) and every stop and override, written
+    by the services that do them. Append-only: rows are created, never changed; the retention
+    job deletes none younger than the minimum (operations.rules)."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="event_logs")
+    kind = models.CharField(max_length=12, choices=EventLogKind.choices)
+    at = models.DateTimeField(help_text="When it happened (a usage period: first seen).")
+    until = models.DateTimeField(null=True, blank=True,
+                                 help_text="A usage period: last seen.")
+    day = models.DateField(null=True, blank=True, help_text="The day a usage period sums.")
+    calls = models.PositiveBigIntegerField(default=0)
+    errors = models.PositiveBigIntegerField(default=0)
+    tool_call_failures = models.PositiveBigIntegerField(default=0)
+    polls = models.PositiveIntegerField(default=0, help_text="Gateways that polled that day.")
+    summary = models.CharField(max_length=1000)
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "day"],
+                                    condition=models.Q(kind="usage"),
+                                    name="event_log_one_usage_per_day"),
+        ]
+        indexes = [models.Index(fields=["agent", "at"], name="event_log_agent_time"),
+                   models.Index(fields=["at"], name="event_log_time")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.agent} at {self.at:%Y-%m-%d %H:%M}"

@@ -2,18 +2,20 @@
 user may see comes from inventory.agents_visible_to) and the runtime-status document."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Max, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from ..accounts.models import User
 from ..core.hashing import content_hash
 from ..inventory.choices import Stage
 from ..inventory.models import Agent
 from ..inventory.selectors import agents_for_gateway, agents_visible_to, releases_visible_to
+from . import rules
 from .choices import DeploymentState, RuntimeState
 from .models import (
     Alert,
@@ -21,9 +23,11 @@ from .models import (
     DiscoveredSample,
     DiscoveryFinding,
     Environment,
+    EventLog,
     Incident,
     IncidentEvent,
     MetricSample,
+    Overseer,
     Route,
     RuntimePoll,
     Suspension,
@@ -278,3 +282,38 @@ def possible_owners() -> QuerySet[User]:
 def contract_release_for(user: User, slug: str, number: int):
     """A release whose telemetry contract this user may read (or 404)."""
     return get_object_or_404(releases_visible_to(user), agent__slug=slug, number=number)
+
+
+# --- Human oversight and the event log ------------------------------------------------------
+
+def overseers_visible_to(user: User) -> QuerySet[Overseer]:
+    return (Overseer.objects.filter(agent__in=agents_visible_to(user))
+            .select_related("agent", "user", "assigned_by"))
+
+
+def overseer_for(user: User, pk: int) -> Overseer:
+    return get_object_or_404(overseers_visible_to(user), pk=pk)
+
+
+def agent_overseers(agent: Agent) -> list[Overseer]:
+    return list(agent.overseers.select_related("user", "assigned_by"))
+
+
+def oversight_gap_of(agent: Agent, today: date | None = None) -> str | None:
+    """What the oversight rule says about the agent today (None: nothing missing)."""
+    if not rules.needs_oversight(agent):
+        return None
+    return rules.oversight_gap(agent, agent_overseers(agent), today or timezone.localdate())
+
+
+def people_who_may_oversee() -> QuerySet[User]:
+    return User.objects.filter(is_active=True, is_service_account=False).order_by("username")
+
+
+def event_logs_visible_to(user: User) -> QuerySet[EventLog]:
+    return (EventLog.objects.filter(agent__in=agents_visible_to(user))
+            .select_related("agent", "actor"))
+
+
+def agent_event_log(agent: Agent) -> QuerySet[EventLog]:
+    return agent.event_logs.select_related("actor")

@@ -28,5 +28,14 @@ def rollups_refresh() -> int:
 
 @shared_task
 def samples_expire() -> int:
-    """Raw samples past their retention go; their rollups stay."""
-    return sum(services.samples_expire())
+    """Raw samples past their retention go; their rollups stay. Event-log rows past theirs go
+    too, never one younger than six months."""
+    return sum(services.samples_expire()) + services.event_logs_expire()
+
+
+@shared_task
+def usage_summarise() -> int:
+    """Yesterday's usage period per agent, and the two days before in case a run was missed
+    (a day already summed is left as it is)."""
+    today = timezone.localdate()
+    return sum(services.usage_summarise(day=today - timedelta(days=back)) for back in (3, 2, 1))

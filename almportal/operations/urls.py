@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_oversight
 
 app_name = "operations"
 urlpatterns = [
@@ -33,4 +33,11 @@ urlpatterns = [
     path("incidents/<int:pk>/review/", views.incident_review, name="incident-review"),
     path("incidents/<int:pk>/serious/", views.incident_serious, name="incident-serious"),
     path("incidents/<int:pk>/reported/", views.incident_reported, name="incident-reported"),
+]
+
+# Named human overseers and the event log (operations.views_oversight).
+urlpatterns += [
+    path("agents/<slug:slug>/overseers/", views_oversight.overseers, name="overseers"),
+    path("overseers/<int:pk>/end/", views_oversight.overseer_end, name="overseer-end"),
+    path("agents/<slug:slug>/event-log/", views_oversight.event_log, name="event-log"),
 ]

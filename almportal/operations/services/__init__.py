@@ -22,8 +22,10 @@ from .incidents import (
     incident_update_review,
     report_deadline,
 )
+from .eventlog import event_log_record, event_logs_expire, usage_summarise
 from .ingest import MAX_BATCH, IngestResult, samples_ingest
 from .killswitch import agent_resume, agent_suspend, open_suspension, suspension_record_halt
+from .oversight import overseer_assign, overseer_end, overseer_update_training
 from .otlp import OtlpResult, otlp_ingest, telemetry_name_add
 from .rights import (
     may_deploy,
@@ -67,4 +69,6 @@ __all__ = [
     "runtime_forget", "runtime_forget_environment", "runtime_poll_due", "runtime_poll_record",
     "runtime_refresh", "samples_expire", "samples_ingest", "serving_releases",
     "suspension_record_halt", "telemetry_name_add", "thresholds_evaluate",
+    "event_log_record", "event_logs_expire", "usage_summarise",
+    "overseer_assign", "overseer_end", "overseer_update_training",
 ]

@@ -16,8 +16,9 @@ from ...inventory import services as inventory
 from ...inventory.choices import ReleaseState, Stage
 from ...inventory.models import Agent, Release
 from ...releases.services import release_gate
-from ..choices import CanaryState, DeploymentState, Strategy
+from ..choices import CanaryState, DeploymentState, EventLogKind, Strategy
 from ..models import Deployment, Environment, Route
+from .eventlog import event_log_record
 from .rights import may_deploy, may_suspend, require_that, rollback_refusal
 
 DEPLOYABLE_STAGES = {Stage.IN_DEVELOPMENT, Stage.LIVE, Stage.SUSPENDED}
@@ -261,6 +262,8 @@ def canary_rollback(*, actor: User, deployment: Deployment, reason: str,
     record(deployment, actor=actor, reason=text)
     if deployment.environment.is_production:
         _mark_out(actor, [canary.release], ReleaseState.ROLLED_BACK, text)
+    event_log_record(agent=deployment.agent, kind=EventLogKind.OVERRIDE, actor=actor,
+                     summary=text if check_rights else f"Automatic: {text}")
     return deployment
 
 
@@ -292,6 +295,8 @@ def deployment_end(*, actor: User, deployment: Deployment, reason: str) -> Deplo
     _end(deployment, actor=actor, reason=f"Deployment ended: {reason}")
     if deployment.environment.is_production:
         _mark_out(actor, serving, ReleaseState.SUPERSEDED, f"Taken out of production: {reason}")
+    event_log_record(agent=agent, kind=EventLogKind.STOPPED, actor=actor,
+                     summary=f"Deployment in {deployment.environment} ended: {reason}")
     return deployment
 
 
@@ -326,4 +331,6 @@ def deployment_rollback(*, actor: User, deployment: Deployment, reason: str) -> 
         _mark_out(actor, [r for r in taken_out if r.pk not in kept], ReleaseState.ROLLED_BACK,
                   text)
         _mark_serving(actor, [r.release for r in routes], text)
+    event_log_record(agent=agent, kind=EventLogKind.OVERRIDE, actor=actor,
+                     summary=f"In {environment}: {text}")
     return restored

@@ -15,7 +15,9 @@ from ...core.lifecycle import lock, record
 from ...inventory import services as inventory
 from ...inventory.choices import Stage
 from ...inventory.models import Agent
+from ..choices import EventLogKind
 from ..models import Suspension
+from .eventlog import event_log_record
 from .rights import may_resume, may_suspend, require_that, resume_needs_compliance
 
 
@@ -53,6 +55,8 @@ def agent_suspend(*, actor: User, agent: Agent, reason: str, drill: bool = False
             record(suspension, actor=actor, reason=f"{label}: {reason}")
     except IntegrityError as exc:
         raise Conflict("The agent is already suspended.") from exc
+    event_log_record(agent=agent, kind=EventLogKind.DRILL if drill else EventLogKind.SUSPENDED,
+                     at=suspension.suspended_at, actor=actor, summary=f"{label}: {reason}")
     notify(users=[u for u in (agent.business_owner, agent.technical_owner)
                   if u is not None and u != actor],
            kind="agent-suspended", subject=f"{agent} was suspended", body=reason,
@@ -82,6 +86,8 @@ def agent_resume(*, actor: User, agent: Agent, reason: str) -> Agent:
         suspension.resumed_by = actor
         suspension.resume_reason = reason
         record(suspension, actor=actor, reason=f"Resumed: {reason}")
+    event_log_record(agent=agent, kind=EventLogKind.RESUMED, actor=actor,
+                     summary=f"Resumed: {reason}")
     return agent
 
 

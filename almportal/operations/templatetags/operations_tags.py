@@ -22,3 +22,9 @@ def operations_panel(context, agent) -> dict:
         "open_incidents": agent.incidents.exclude(status=IncidentStatus.RESOLVED).count(),
         "may_open_incident": bool(user) and services.may_open_incident(user, agent),
     }
+
+
+@register.simple_tag
+def oversight_gap(agent) -> str | None:
+    """Why the agent lacks the human oversight its tier needs in production, or None."""
+    return selectors.oversight_gap_of(agent)

@@ -19,6 +19,7 @@ from almportal.inventory.models import Agent
 
 from . import flows
 from .catalogue import DEMO_AGENTS
+from .oversight import seed_oversight
 from .register import seed_registers
 from .users import DEMO_USERS, demo_password, demo_users, ensure_users, login_table
 
@@ -41,9 +42,11 @@ def seed() -> list[str]:
                 decommission(agent, spec, users)
         created_agents.append(spec["intake"]["name"])
     registers = seed_registers(demo_users())
-    if not created_users and not created_agents and not registers:
+    evidence = seed_oversight(demo_users())
+    if not created_users and not created_agents and not registers and not evidence:
         return ["demo data already present"]
     lines = login_table(created_users) if created_users else []
+    lines += evidence
     if created_agents:
         lines.append(f"Demo agents created: {', '.join(created_agents)}.")
     if registers:
