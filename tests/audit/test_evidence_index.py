@@ -53,3 +53,28 @@ def test_the_portfolio_pack_indexes_the_items_once_at_its_top(released_agent, cl
     assert [i["key"] for i in index] == FOURTEEN
     assert not any(n.startswith(f"agents/{released_agent.slug}/index/")
                    for n in archive.namelist())
+
+
+def test_a_demo_agents_pack_holds_all_fourteen_items_each_named_in_its_index(client, auditor):
+    from django.core.management import call_command
+
+    from almportal.inventory.models import Agent
+
+    call_command("seed_demo", stdout=io.StringIO())
+    ledger_catch_up()
+    client.force_login(auditor)
+    counts = {}
+    for agent in Agent.objects.all():
+        body = pack_of(client, f"/audit/agents/{agent.slug}/evidence-pack.zip")
+        archive = zipfile.ZipFile(io.BytesIO(body))
+        index = json.loads(archive.read("index/evidence-index.json"))
+        assert [item["key"] for item in index] == FOURTEEN
+        assert {item["status"] for item in index} == {"present"}, agent.slug
+        held = 0
+        for item in index:
+            files = [n for source in item["sources"] for folder in source["files"]
+                     for n in archive.namelist() if n == folder or n.startswith(folder)]
+            held += any(archive.read(n).strip() not in (b"[]", b"") for n in files)
+        counts[agent.slug] = held
+    richest = max(counts, key=counts.get)
+    assert counts[richest] == len(FOURTEEN), counts  # one demo agent has records of each item
