@@ -5,7 +5,7 @@ belongs to an agent, and the risk assessments when the risk app provides them.
 Later apps register their own sections in their AppConfig.ready (see audit.registry)."""
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from django.apps import apps
@@ -89,6 +89,21 @@ def rows_by_agent(queryset: models.QuerySet, agents: list[Agent],
             _pack_agent=models.F(lookup)):
         grouped.setdefault(row._pack_agent, []).append(row)
     return grouped
+
+
+def agent_rows_section(build: Callable[..., Iterable[PackFile]], *sources: models.QuerySet,
+                       lookup: str = "agent"):
+    """A pack section and its bulk form from one description: `build` makes an agent's files
+    from its rows of each source queryset (filtered on `lookup`), in the sources' order."""
+    def section(agent: Agent) -> Iterable[PackFile]:
+        return build(*(source.filter(**{lookup: agent}) for source in sources))
+
+    def bulk(agents: list[Agent]) -> dict[int, list[PackFile]]:
+        grouped = [rows_by_agent(source, agents, lookup) for source in sources]
+        agent_ids = {agent_id for rows in grouped for agent_id in rows}
+        return {agent_id: list(build(*(rows.get(agent_id, []) for rows in grouped)))
+                for agent_id in agent_ids}
+    return section, bulk
 
 
 def pack_agent(agent: Agent) -> Iterable[PackFile]:

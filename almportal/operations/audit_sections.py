@@ -13,9 +13,9 @@ from ..audit.registry import (
     register_as_of_section,
     register_pack_section,
 )
-from ..audit.sections import as_json, as_of, display_fields, record_dict
+from ..audit.sections import agent_rows_section, as_json, as_of, display_fields, record_dict
 from ..inventory.models import Agent
-from .models import Alert, Deployment, Incident, Route, Suspension
+from .models import Alert, Deployment, EventLog, Incident, Overseer, Route, Suspension
 
 MODELS = {
     "deployments": ["operations.deployment", "operations.route", "operations.suspension"],
@@ -24,25 +24,46 @@ MODELS = {
 }
 
 
-def pack_deployments(agent: Agent) -> Iterable[PackFile]:
-    deployments = agent.deployments.prefetch_related("routes").order_by("pk")
+def deployment_files(deployments, suspensions) -> Iterable[PackFile]:
     rows = [{**record_dict(d), "routes": [record_dict(r) for r in d.routes.all()]}
             for d in deployments]
     yield PackFile("deployments.json", as_json(rows), records="operations.deployment",
                    nested=(("routes", "operations.route"),))
-    yield PackFile("suspensions.json", as_json(
-        [record_dict(s) for s in agent.suspensions.order_by("pk")]),
-        records="operations.suspension")
+    yield PackFile("suspensions.json", as_json([record_dict(s) for s in suspensions]),
+                   records="operations.suspension")
 
 
-def pack_incidents(agent: Agent) -> Iterable[PackFile]:
-    incidents = agent.incidents.prefetch_related("events").order_by("pk")
+def incident_files(incidents, alerts) -> Iterable[PackFile]:
     yield PackFile("incidents.json", as_json(
         [{**record_dict(i), "timeline": [record_dict(e) for e in i.events.all()]}
          for i in incidents]), records="operations.incident",
         nested=(("timeline", "operations.incidentevent"),))
-    yield PackFile("alerts.json", as_json([record_dict(a) for a in agent.alerts.order_by("pk")]),
+    yield PackFile("alerts.json", as_json([record_dict(a) for a in alerts]),
                    records="operations.alert")
+
+
+def overseer_files(overseers) -> Iterable[PackFile]:
+    """The named human overseers with their training records (EU AI Act Art. 14, 26(2))."""
+    yield PackFile("overseers.json", as_json([record_dict(o) for o in overseers]),
+                   records="operations.overseer")
+
+
+def event_log_files(events) -> Iterable[PackFile]:
+    """Usage periods, stops and overrides, kept at least six months."""
+    yield PackFile("event-log.json", as_json([record_dict(e) for e in events]),
+                   records="operations.eventlog")
+
+
+pack_deployments, bulk_deployments = agent_rows_section(
+    deployment_files, Deployment.objects.prefetch_related("routes").order_by("pk"),
+    Suspension.objects.order_by("pk"))
+pack_incidents, bulk_incidents = agent_rows_section(
+    incident_files, Incident.objects.prefetch_related("events").order_by("pk"),
+    Alert.objects.order_by("pk"))
+pack_overseers, bulk_overseers = agent_rows_section(overseer_files,
+                                                    Overseer.objects.order_by("pk"))
+pack_event_log, bulk_event_log = agent_rows_section(event_log_files,
+                                                    EventLog.objects.order_by("at", "pk"))
 
 
 def as_of_deployments(agent: Agent, at: datetime) -> AsOfSection:
@@ -66,25 +87,17 @@ def as_of_incidents(agent: Agent, at: datetime) -> AsOfSection:
 
 
 def register() -> None:
-    register_pack_section("operations", pack_deployments, models=MODELS["deployments"], order=60)
-    register_pack_section("incidents", pack_incidents, models=MODELS["incidents"], order=61)
+    register_pack_section("operations", pack_deployments, models=MODELS["deployments"], order=60,
+                          bulk=bulk_deployments)
+    register_pack_section("incidents", pack_incidents, models=MODELS["incidents"], order=61,
+                          bulk=bulk_incidents)
     register_as_of_section("operations", as_of_deployments, models=MODELS["deployments"],
                            order=60)
     register_as_of_section("incidents", as_of_incidents, models=MODELS["incidents"], order=61)
     register_agent_path("operations.route", "deployment__agent")
     register_agent_path("operations.incidentevent", "incident__agent")
-    register_pack_section("oversight", pack_overseers, models=["operations.overseer"], order=62)
-    register_pack_section("event-log", pack_event_log, models=["operations.eventlog"], order=63)
+    register_pack_section("oversight", pack_overseers, models=["operations.overseer"], order=62,
+                          bulk=bulk_overseers)
+    register_pack_section("event-log", pack_event_log, models=["operations.eventlog"], order=63,
+                          bulk=bulk_event_log)
 
-
-def pack_overseers(agent: Agent) -> Iterable[PackFile]:
-    """The named human overseers with their training records (EU AI Act Art. 14, 26(2))."""
-    yield PackFile("overseers.json", as_json(
-        [record_dict(o) for o in agent.overseers.order_by("pk")]), records="operations.overseer")
-
-
-def pack_event_log(agent: Agent) -> Iterable[PackFile]:
-    """Usage periods, stops and overrides, kept at least six months."""
-    yield PackFile("event-log.json", as_json(
-        [record_dict(e) for e in agent.event_logs.order_by("at", "pk")]),
-        records="operations.eventlog")

@@ -12,7 +12,7 @@ from ..audit.registry import (
     register_as_of_section,
     register_pack_section,
 )
-from ..audit.sections import as_json, as_of, display_fields, record_dict
+from ..audit.sections import agent_rows_section, as_json, as_of, display_fields, record_dict
 from ..inventory.models import Agent
 from .models import Archive, DecommissionPlan, DecommissionTask, RetirementSignOff
 
@@ -20,9 +20,7 @@ MODELS = ["retirement.decommissionplan", "retirement.decommissiontask",
           "retirement.retirementsignoff", "retirement.archive"]
 
 
-def pack_decommissioning(agent: Agent) -> Iterable[PackFile]:
-    plans = (DecommissionPlan.objects.filter(agent=agent).order_by("pk")
-             .prefetch_related("tasks", "signoffs", "contact_users"))
+def decommission_files(plans, archives) -> Iterable[PackFile]:
     yield PackFile("plans.json", as_json([{
         **record_dict(plan),
         "contact_users": sorted(u.get_username() for u in plan.contact_users.all()),
@@ -31,9 +29,15 @@ def pack_decommissioning(agent: Agent) -> Iterable[PackFile]:
     } for plan in plans]), records="retirement.decommissionplan",
         nested=(("tasks", "retirement.decommissiontask"),
                 ("signoffs", "retirement.retirementsignoff")))
-    yield PackFile("archives.json", as_json(
-        [record_dict(a) for a in Archive.objects.filter(agent=agent).order_by("pk")]),
-        records="retirement.archive")
+    yield PackFile("archives.json", as_json([record_dict(a) for a in archives]),
+                   records="retirement.archive")
+
+
+pack_decommissioning, bulk_decommissioning = agent_rows_section(
+    decommission_files,
+    DecommissionPlan.objects.order_by("pk").prefetch_related("tasks", "signoffs",
+                                                             "contact_users"),
+    Archive.objects.order_by("pk"))
 
 
 def as_of_decommissioning(agent: Agent, at: datetime) -> AsOfSection:
@@ -51,7 +55,8 @@ def as_of_decommissioning(agent: Agent, at: datetime) -> AsOfSection:
 
 
 def register() -> None:
-    register_pack_section("decommissioning", pack_decommissioning, models=MODELS, order=70)
+    register_pack_section("decommissioning", pack_decommissioning, models=MODELS, order=70,
+                          bulk=bulk_decommissioning)
     register_as_of_section("decommissioning", as_of_decommissioning, models=MODELS, order=70)
     register_agent_path("retirement.decommissiontask", "plan__agent")
     register_agent_path("retirement.retirementsignoff", "plan__agent")

@@ -92,3 +92,19 @@ def test_bulk_sections_are_asked_once_per_chunk_and_never_per_agent(released_age
     portfolio(exporter)
     assert Agent.objects.count() == 7
     assert calls == {"bulk": 3 * len(sections), "alone": 0}  # chunks of 3, 3 and 1
+
+
+def test_on_the_demo_portfolio_every_bulk_form_matches_its_agent_form():
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=io.StringIO())
+    agents = list(Agent.objects.order_by("slug"))
+    bulk_sections = [s for s in all_pack_sections() if s.bulk is not None]
+    assert {"operations", "incidents", "decommissioning", "oversight",
+            "event-log"} <= {s.name for s in bulk_sections}
+    for section in bulk_sections:
+        in_bulk = section.bulk(agents)
+        for agent in agents:
+            alone = [f for f in section.fn(agent) if not f.holds_no_records]
+            assert [f for f in in_bulk.get(agent.pk, []) if not f.holds_no_records] == alone, \
+                (section.name, agent.slug)
