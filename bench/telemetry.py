@@ -135,15 +135,15 @@ def run() -> list[str]:
 
 
 def report(measured: dict[int, tuple[float, float, float]]) -> list[str]:
+    from bench.common import verdict
+
     small, large = (measured[size] for size in sorted(measured))
     growth = large[1] / small[1]
-    lines = [f"Agent dashboard over {SPAN.days} days of one agent's telemetry (median of "
-             f"interleaved rounds, against the login page):"]
+    lines = [(f"Agent dashboard over {SPAN.days} days of one agent's telemetry (median of "
+              "interleaved rounds, against the login page):")]
     for size, (seconds, ratio, judged) in measured.items():
         lines.append(f"  {size:>10,} samples: dashboard {seconds * 1000:.1f} ms "
                      f"({ratio:.2f}x login); threshold judgement {judged * 1000:.1f} ms")
-    from bench.common import verdict
-
     lines.append(f"  growth from {SIZES[0]:,} to {SIZES[-1]:,} samples: {growth:.2f}x "
                  f"(goal ≤ {GOAL:g}x) {verdict(growth <= GOAL)}")
     return lines
