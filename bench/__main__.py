@@ -18,8 +18,8 @@ from pathlib import Path
 from . import common
 
 SIZES = (100, 10_000)
-SECTIONS = ("pages", "runtime", "background", "ledger", "ingest")
-OWN_PROCESS = ("ledger", "ingest")
+SECTIONS = ("pages", "runtime", "background", "ledger", "ingest", "telemetry")
+OWN_PROCESS = ("ledger", "ingest", "telemetry")
 
 
 def available() -> list[str]:

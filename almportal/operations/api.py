@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.core.cache import cache
 from django.db import OperationalError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from ..accounts.authentication import ApiTokenAuthentication
 from ..accounts.models import TokenScope
 from . import otlp, selectors, services
+from .services.discovery import discovery_poll
 
 
 class RuntimeStatusView(APIView):
@@ -37,8 +38,12 @@ class RuntimeStatusView(APIView):
             "strategy": serializers.CharField(), "routes": serializers.ListField()}),
             304: None})
     def get(self, request, slug):
-        served = selectors.runtime_served(request.user, slug,
-                                          request.query_params.get("environment", ""))
+        environment = request.query_params.get("environment", "")
+        try:
+            served = selectors.runtime_served(request.user, slug, environment)
+        except Http404:
+            discovery_poll(actor=request.user, name=slug, environment=environment)
+            raise
         runtime = served.status
         if services.runtime_poll_due(token=request.auth, agent_id=served.agent_id,
                                      environment_id=served.environment_id, etag=runtime.etag):

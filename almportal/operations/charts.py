@@ -1,23 +1,23 @@
-"""The agent dashboard's charts, from stored samples: one series per release, one point per
-day. Geometry is computed here and drawn as inline SVG by the template (with a data table for
-screen readers and for anyone who prefers numbers)."""
+"""The agent dashboard's charts, from rollups and the recent samples (see readings): one series
+per release, one point per day. Geometry is computed here and drawn as inline SVG by the
+template (with a data table for screen readers and for anyone who prefers numbers)."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from ..core.charts import COLOURS
 from ..core.charts import fmt_number as _fmt
 from ..core.charts import nice_ceiling as _nice
 from ..inventory.models import Agent, Release
-from .figures import p95_latency, totals
-from .models import Environment, MetricSample
+from .models import Environment
+from .readings import Span, daily_figures, daily_p95_latency
 from .services.thresholds import budgets
 
 WIDTH, HEIGHT = 640, 220
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 56, 16, 16, 32
+CHART_METRICS = ("requests", "errors", "cost", "satisfaction")  # and latency, as its p95
 
 
 @dataclass
@@ -103,13 +103,13 @@ def _window(now: datetime, days: int) -> list[date]:
 
 
 def _daily(agent: Agent, environment: Environment, start: datetime, now: datetime):
-    """{(release, day): {metric: figure}} and {(release, day): p95 latency}."""
-    tz = timezone.get_current_timezone()
-    samples = (MetricSample.objects.filter(agent=agent, environment=environment,
-                                           timestamp__gte=start, timestamp__lte=now)
-               .annotate(day=TruncDate("timestamp", tzinfo=tz)))
-    keys = ("release_id", "day")
-    return totals(samples, keys), p95_latency(samples, keys)
+    """{(release, day): {metric: figure}} and {(release, day): p95 latency}, from rollups for
+    all but the recent window (see readings)."""
+    span = Span.of(start, now)
+    sums = daily_figures(span, [agent.pk], environment, CHART_METRICS)
+    p95 = daily_p95_latency(span, [agent.pk], environment)
+    return ({(rid, day): row for (_, rid, day), row in sums.items()},
+            {(rid, day): value for (_, rid, day), value in p95.items()})
 
 
 def _figure(key: str, row: dict[str, float], p95: float | None) -> float | None:

@@ -444,8 +444,13 @@ class MetricRollup(models.Model):
             models.UniqueConstraint(fields=["agent", "release", "environment", "metric",
                                             "period", "start"], name="rollup_one_per_window"),
         ]
-        indexes = [models.Index(fields=["agent", "environment", "period", "start"],
-                                name="rollup_agent_time")]
+        indexes = [
+            # The dashboard and budgets read one metric's windows of an agent over a period;
+            # where raw samples take over is the latest minute rollup.
+            models.Index(fields=["agent", "environment", "metric", "period", "start"],
+                         name="rollup_agent_metric_time"),
+            models.Index(fields=["period", "start"], name="rollup_period_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.metric} per {self.period} from {self.start:%Y-%m-%d %H:%M}"

@@ -125,3 +125,21 @@ def test_it_shows_the_queue_pages_to_compliance_only(finding, owner, compliance,
                            {"reason": "Test traffic"})
     assert response.status_code == 302
     assert DiscoveryFinding.objects.get().status == "dismissed"
+
+
+def test_runtime_polls_for_an_unknown_agent_open_one_finding(team, owner, other_owner):
+    from .helpers import runtime_client
+
+    client = runtime_client(owner)
+    for _ in range(3):
+        assert client.get("/api/v1/runtime/agents/night-shift-bot/?environment=staging"
+                          ).status_code == 404
+    finding = DiscoveryFinding.objects.get()
+    assert finding.name == "night-shift-bot" and finding.status == "open"
+    assert finding.points == 0 and finding.attributes["alm.seen_in"] == "runtime polls"
+    assert finding.history.count() == 1
+
+    agent, _ = team.live()  # known, though this token may not see it: not a discovery
+    assert runtime_client(other_owner).get(f"/api/v1/runtime/agents/{agent.slug}/"
+                                           ).status_code == 404
+    assert DiscoveryFinding.objects.count() == 1

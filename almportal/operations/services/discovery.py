@@ -1,8 +1,10 @@
-"""Agents nobody registered, found from their own telemetry: one finding per name, its points
-kept; compliance claims it (an intake draft is filed for the chosen owner, with the models and
-tools seen, and the name is mapped to the new agent) or dismisses it with a reason."""
+"""Agents nobody registered, found from their own telemetry (or their gateways' runtime polls):
+one finding per name, its points kept; compliance claims it (an intake draft is filed for the
+chosen owner, with the models and tools seen, and the name is mapped to the new agent) or
+dismisses it with a reason."""
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -27,6 +29,7 @@ from ..models import DiscoveredSample, DiscoveryFinding, TelemetryName
 from .rights import may_triage_findings, require_that
 
 SEEN_LIMIT = 50  # models or tools listed per finding
+POLL_NOTED = timedelta(minutes=1)  # a polling gateway refreshes its finding this often
 SEEN_IN_TELEMETRY = "(seen in telemetry)"
 TO_COMPLETE = "To be completed by the owner."
 # What nobody has said yet is assumed at its riskiest, so that the draft cannot understate the
@@ -77,6 +80,31 @@ def discovery_record(*, actor: User, resource: otlp.Resource, now=None) -> int:
         models_seen=_merged(finding.models_seen, models),
         tools_seen=_merged(finding.tools_seen, tools), attributes=resource.attributes)
     return len(resource.points)
+
+
+def _known(name: str) -> bool:
+    return (Agent.objects.filter(slug=name).exists()
+            or TelemetryName.objects.filter(name=name).exists())
+
+
+def discovery_poll(*, actor: User, name: str, environment: str, now=None) -> bool:
+    """A runtime poll naming an agent the inventory does not know opens its finding (or keeps
+    it seen), at most one write a minute per name however often the gateway polls. Returns
+    whether the poll was noted (False for a known agent: its poll was refused for another
+    reason, which is not a discovery)."""
+    now = now or timezone.now()
+    name = (name or "")[:200]
+    if not name or _known(name):
+        return False
+    if DiscoveryFinding.objects.filter(name=name, last_seen_at__gte=now - POLL_NOTED).exists():
+        return True
+    with transaction.atomic():
+        finding = _finding(name, actor, now)
+        attributes = finding.attributes or {"alm.seen_in": "runtime polls",
+                                            "deployment.environment": environment or "production"}
+        DiscoveryFinding.objects.filter(pk=finding.pk).update(
+            last_seen_at=max(now, finding.last_seen_at), attributes=attributes)
+    return True
 
 
 def _open(finding: DiscoveryFinding) -> DiscoveryFinding:

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
 from django.utils import timezone
 
 from ...accounts.models import User
@@ -26,6 +25,7 @@ from ...risk.selectors import tier_policy
 from ..choices import BUDGET_METRICS, CanaryState, DeploymentState, ThresholdMetric
 from ..figures import p95_latency, totals
 from ..models import Alert, Deployment, Environment, MetricSample, MonitoringSettings
+from ..readings import Span, daily_figures
 from .deployments import canary_rollback
 from .killswitch import agent_suspend
 from .rights import may_tune_monitoring, require_that
@@ -129,18 +129,20 @@ def window_figures(agent_ids: list[int], production: Environment, now: datetime
 
 def cost_figures(agent_ids: list[int], production: Environment, now: datetime
                  ) -> dict[int, dict[str, float]]:
-    """{agent: {daily_cost, monthly_cost}} in one query for all agents."""
+    """{agent: {daily_cost, monthly_cost}} for all agents together, from rollups for all but
+    the recent window (a month of raw samples would grow with the traffic)."""
     local = timezone.localtime(now)
     day = local.replace(hour=0, minute=0, second=0, microsecond=0)
     month = day.replace(day=1)
-    rows = (MetricSample.objects.filter(agent_id__in=agent_ids, environment=production,
-                                        metric="cost", timestamp__gte=month, timestamp__lte=now)
-            .values("agent_id").annotate(month=Sum("value"),
-                                         today=Sum("value", filter=Q(timestamp__gte=day))))
-    found = {row["agent_id"]: row for row in rows}
-    return {agent_id: {ThresholdMetric.DAILY_COST: found.get(agent_id, {}).get("today") or 0.0,
-                       ThresholdMetric.MONTHLY_COST: found.get(agent_id, {}).get("month") or 0.0}
-            for agent_id in agent_ids}
+    found: dict[int, dict[str, float]] = {agent_id: {ThresholdMetric.DAILY_COST: 0.0,
+                                                     ThresholdMetric.MONTHLY_COST: 0.0}
+                                          for agent_id in agent_ids}
+    daily = daily_figures(Span.of(month, now), agent_ids, production, ["cost"])
+    for (agent_id, _, on), figures in daily.items():
+        found[agent_id][ThresholdMetric.MONTHLY_COST] += figures["cost"]
+        if on == day.date():
+            found[agent_id][ThresholdMetric.DAILY_COST] += figures["cost"]
+    return found
 
 
 # --- Alerts -------------------------------------------------------------------------------
