@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('operations', '0004_metric_rollups'),
+        ('operations', '0005_oversight_and_event_log'),
     ]
 
     operations = [
