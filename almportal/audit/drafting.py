@@ -9,11 +9,14 @@ values of the row and the one before it, and builds the record once to read its 
 here writes.
 """
 
+import datetime as dt
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
+from uuid import UUID
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
@@ -113,10 +116,13 @@ def agent_ids(model, rows: Sequence) -> list[int | None]:
 
 # The leading columns of every row drafting reads, before the record's tracked fields.
 HEAD = ("history_id", "id", "history_date", "history_type", "history_user_id",
-        "history_change_reason", "ledger_prior_id")
-HISTORY_ID, OBJECT_ID, DATE, TYPE, USER_ID, REASON, PRIOR_ID = range(len(HEAD))
+        "history_change_reason")
+HISTORY_ID, OBJECT_ID, DATE, TYPE, USER_ID, REASON = range(len(HEAD))
 # Values jsonable() returns as they are: two of them differ as JSON exactly when they differ.
 PLAIN = (str, int, float, bool, type(None))
+# Values of a type whose equal values jsonable() writes alike (not Decimal: 1.0 equals 1.00;
+# not time: 12:00+01:00 equals 11:00+00:00), so an unchanged one needs no writing at all.
+ALIKE_WHEN_EQUAL = (list, dict, dt.datetime, dt.date, UUID)
 
 
 @dataclass(frozen=True)
@@ -210,34 +216,91 @@ def _changes(plan: Plan, row: tuple, before: tuple | None) -> str:
     else:
         changes = []
         for name, old, new in zip(plan.names, before[1:], values, strict=True):
-            if type(old) in PLAIN and type(new) in PLAIN:
+            kind = type(old)
+            if kind in PLAIN and type(new) in PLAIN:
                 if old != new:
                     changes.append({"field": name, "old": old, "new": new})
+            elif kind is type(new) and kind in ALIKE_WHEN_EQUAL and old == new:
+                continue
             elif (old_json := jsonable(old)) != (new_json := jsonable(new)):
                 changes.append({"field": name, "old": old_json, "new": new_json})
     return ledger.changes_text(changes)
 
 
 # --- The rows and their previous versions -----------------------------------------------------
+# A row's previous version is the other version of the same record with the latest
+# (history_date, history_id) at or before the row's history_date, as it always was.
 
-def _rows_with_previous(history_model, plan: Plan, ids: Iterable[int]
-                        ) -> tuple[list[tuple], dict[int, tuple]]:
-    """The history rows with these ids as value tuples (HEAD, then the tracked fields), and
-    the version before each, by history id (its history id, then the tracked fields)."""
+def _previous_in_database(history_model, ids: list[int]) -> dict[int, int | None]:
+    """Each row's previous version, one correlated lookup per row: how fast depends on the
+    planner, so only where there is nothing better (SQLite, in development)."""
     before = (history_model.objects
               .filter(id=OuterRef("id"), history_date__lte=OuterRef("history_date"))
               .exclude(history_id=OuterRef("history_id"))
               .order_by("-history_date", "-history_id").values("history_id")[:1])
-    rows = list(history_model.objects.filter(among(history_model, "history_id", ids))
+    return dict(history_model.objects.filter(among(history_model, "history_id", ids))
                 .annotate(ledger_prior_id=Subquery(before)).order_by()
-                .values_list(*HEAD, *plan.attnames))
-    wanted = [row[PRIOR_ID] for row in rows if row[TYPE] != "+" and row[PRIOR_ID]]
-    previous = {}
-    if wanted:
-        previous = {p[0]: p for p in history_model.objects
-                    .filter(among(history_model, "history_id", wanted)).order_by()
-                    .values_list("history_id", *plan.attnames)}
-    return rows, previous
+                .values_list("history_id", "ledger_prior_id"))
+
+
+# The versions of the batch's records from each one's first version in the batch to its last,
+# and the one before that first: all a batch's previous versions can be, read once per record
+# rather than looked up per row (where a record with many versions and stale statistics makes
+# the planner sort all of them for every row).
+NEARBY = """
+WITH span AS (SELECT {id} AS id, min({date}) AS lo, max({date}) AS hi FROM {table}
+              WHERE {history_id} = ANY(%s) GROUP BY {id})
+SELECT v.{history_id}, v.{id}, v.{date} FROM span
+    JOIN {table} v ON v.{id} = span.id AND v.{date} BETWEEN span.lo AND span.hi
+UNION ALL
+SELECT p.* FROM span CROSS JOIN LATERAL (
+    SELECT {history_id}, {id}, {date} FROM {table} WHERE {id} = span.id AND {date} < span.lo
+    ORDER BY {date} DESC, {history_id} DESC LIMIT 1) p
+"""
+
+
+def _previous_nearby(history_model, ids: list[int]) -> dict[int, int | None]:
+    """Each row's previous version, from the versions around the batch (NEARBY)."""
+    quote, meta = connection.ops.quote_name, history_model._meta
+    sql = NEARBY.format(table=quote(meta.db_table), **{
+        name: quote(meta.get_field(name).column) for name in ("id", "history_id")},
+        date=quote(meta.get_field("history_date").column))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ids])
+        versions = cursor.fetchall()
+    by_record: dict[Any, list[tuple]] = defaultdict(list)
+    for history_id, record_id, when in versions:
+        by_record[record_id].append((when, history_id))
+    wanted, previous = set(ids), {}
+    for found in by_record.values():
+        found.sort()
+        dates = [when for when, _ in found]
+        for when, history_id in found:
+            if history_id in wanted:
+                last = bisect_right(dates, when) - 1  # the latest version at or before it
+                if found[last][1] == history_id:
+                    last -= 1
+                previous[history_id] = found[last][1] if last >= 0 else None
+    return previous
+
+
+def _rows_with_previous(history_model, plan: Plan, ids: Iterable[int]
+                        ) -> tuple[list[tuple], dict[int, tuple]]:
+    """The history rows with these ids as value tuples (HEAD, then the tracked fields), and
+    the version before each changed or deleted row, by the row's history id (its history id,
+    then the tracked fields)."""
+    ids = list(ids)
+    rows = list(history_model.objects.filter(among(history_model, "history_id", ids))
+                .order_by().values_list(*HEAD, *plan.attnames))
+    prior = (_previous_nearby if connection.vendor == "postgresql"
+             else _previous_in_database)(history_model, ids)
+    wanted = {row[HISTORY_ID]: prior.get(row[HISTORY_ID]) for row in rows if row[TYPE] != "+"}
+    found = {}
+    if any(wanted.values()):
+        found = {p[0]: p for p in history_model.objects.filter(
+            among(history_model, "history_id", set(wanted.values()) - {None}))
+            .order_by().values_list("history_id", *plan.attnames)}
+    return rows, {history_id: found.get(prior_id) for history_id, prior_id in wanted.items()}
 
 
 def _actor_names(rows: Iterable[tuple]) -> dict[int, str]:
@@ -258,7 +321,7 @@ def _drafts_of_model(history_model, ids: list[int]) -> dict[HistoryKey, dict]:
     names, model_label = _actor_names(rows), plan.model._meta.label_lower
     drafts = {}
     for row, text, agent_id in zip(rows, texts, agents, strict=True):
-        before = previous.get(row[PRIOR_ID]) if row[TYPE] != "+" else None
+        before = previous.get(row[HISTORY_ID])
         drafts[(plan.label, row[HISTORY_ID])] = {
             "time": row[DATE], "actor_id": row[USER_ID],
             "actor_name": names.get(row[USER_ID], ledger.UNRECORDED_ACTOR),

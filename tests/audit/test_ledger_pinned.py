@@ -4,6 +4,7 @@ must always make the same bytes, or ledgers written before would no longer verif
 import datetime as dt
 
 import pytest
+from django.db import connection
 
 from almportal.audit import drafting, ledger
 
@@ -54,3 +55,51 @@ def test_its_entry_hashes_as_it_always_has(agent):
     entry = ledger.chain(changed, after_seq=41, after_hash="ab" * 32)[0]
     assert entry["seq"] == 42
     assert entry["hash"] == "0e742475f650914efaef721bf25e9c34d2dd3b226ad0786076be3d8c1768826b"
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ({"tags": [1, {"a": 2}]}, {"tags": [1.0, {"a": 2.0}]}),  # equal as Python, not as text
+    ({"tags": [1]}, {"tags": [True]}),
+    ({"created_at": WHEN}, {"created_at": WHEN.astimezone(dt.timezone(dt.timedelta(hours=2)))}),
+    ({"created_at": WHEN}, {"created_at": WHEN + dt.timedelta(microseconds=1)}),
+    ({"next_review_at": None}, {"next_review_at": dt.date(2025, 1, 31)}),
+    ({"success_metrics": [{"kpi": "x"}]}, {"success_metrics": [{"kpi": "y"}]}),
+    ({"name": "Same", "tags": ["a"]}, {"name": "Same", "tags": ["a"]}),
+])
+@pytest.mark.parametrize("history_type", ["~", "-"])
+def test_diffing_values_finds_what_diffing_records_finds(old, new, history_type):
+    """Drafting diffs value tuples; the ledger's definition of a change diffs history records
+    (audit.ledger.field_changes, which verification uses): both must agree."""
+    from almportal.inventory.models import Agent
+
+    model = Agent.history.model
+    plan = drafting.plan_for(model)
+    base = {"name": "Helper", "tags": [], "success_metrics": [], "created_at": WHEN}
+    before = model(**{**base, **old}, history_type="~")
+    row = model(**{**base, **new}, history_type=history_type, history_id=2, id=1,
+                history_date=WHEN)
+    values = [getattr(row, attname) for attname in plan.attnames]
+    head = {"history_id": 2, "id": 1, "history_date": WHEN, "history_type": history_type,
+            "history_user_id": None, "history_change_reason": ""}
+    as_tuple = (*[head[name] for name in drafting.HEAD], *values)
+    before_tuple = (1, *[getattr(before, attname) for attname in plan.attnames])
+    assert drafting._changes(plan, as_tuple, before_tuple) == ledger.changes_text(
+        ledger.field_changes(row, before))
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the batched lookup is "
+                                                               "PostgreSQL's")
+def test_a_batch_finds_each_rows_previous_version_as_a_lookup_per_row_does(agent):
+    """Versions at the same moment, versions between the batch's that are not in it, and a
+    first version before the batch: read around the batch, the answer is the same."""
+    model = type(agent.history.first())
+    values = {f.attname: getattr(agent.history.first(), f.attname)
+              for f in model._meta.concrete_fields if f.attname != "history_id"}
+    moments = [0, 1, 1, 1, 2, 3, 3, 5]  # seconds after WHEN, in order of history id
+    rows = model.objects.bulk_create([
+        model(**{**values, "id": record, "history_type": "~",
+                 "history_date": WHEN + dt.timedelta(seconds=moment)})
+        for record in (987_001, 987_002) for moment in moments])
+    batch = [row.history_id for n, row in enumerate(rows) if n % 8 in (2, 3, 6, 7)]
+    assert drafting._previous_nearby(model, batch) == drafting._previous_in_database(model,
+                                                                                     batch)
