@@ -2,11 +2,11 @@
 
 A draft is the column values of a ledger entry except its number and hashes. Drafting a batch
 runs a fixed number of queries whatever its size: per history model, one for the rows (as
-value tuples, with the id of each row's previous version), one for those previous versions,
-one for the actors' names, one per relation the model's text follows (learnt from the first
-row) and one per step to the agent. Per row it does only what the entry needs: it compares the
-values of the row and the one before it, and builds the record once to read its text. Nothing
-here writes.
+value tuples), one for the versions around them (which tell each row's previous version), one
+for those previous versions, one for the actors' names, one per relation the model's text
+follows (learnt from the first row) and one per step to the agent. Per row it does only what
+the entry needs: it compares the values of the row and the one before it, and builds the
+record once to read its text. Nothing here writes.
 """
 
 import datetime as dt
@@ -196,9 +196,7 @@ def _agents(plan: Plan, history_model, rows: Sequence[tuple]) -> list[int | None
     if agent_resolver(plan.model._meta.label_lower) is not None:
         by_id = history_model.objects.in_bulk([row[HISTORY_ID] for row in rows])
         return agent_ids(plan.model, [by_id[row[HISTORY_ID]] for row in rows])
-    if plan.agent_lookup is None:
-        return [None] * len(rows)
-    if plan.agent_slot is None:  # the way to the agent is a field history does not keep
+    if plan.agent_lookup is None or plan.agent_slot is None:  # no agent, or no way to it kept
         return [None] * len(rows)
     return _agents_through(plan.model, plan.agent_lookup, [row[plan.agent_slot] for row in rows])
 
