@@ -1,19 +1,28 @@
 """From history rows to draft ledger entries, for a whole batch at once.
 
 A draft is the column values of a ledger entry except its number and hashes. Drafting a batch
-runs a fixed number of queries whatever its size: per history model, one for the rows with the
-id of each row's previous version, one for those previous versions, one per relation the
-model's text follows (learnt from the first row) and one per step to the agent. Nothing
-here writes.
+runs a fixed number of queries whatever its size: per history model, one for the rows (as
+value tuples), one for the versions around them (which tell each row's previous version), one
+for those previous versions, one for the actors' names, one per relation the model's text
+follows (learnt from the first row) and one per step to the agent. Per row it does only what
+the entry needs: it compares the values of the row and the one before it, and builds the
+record once to read its text. Nothing here writes.
 """
 
+import datetime as dt
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
+from uuid import UUID
 
 from django.apps import apps
-from django.db import models
-from django.db.models import OuterRef, Subquery, prefetch_related_objects
+from django.contrib.auth import get_user_model
+from django.db import connection, models
+from django.db.models import OuterRef, Q, Subquery, prefetch_related_objects
+from django.db.models.expressions import RawSQL
 
 from ..inventory.models import Agent
 from . import ledger
@@ -32,6 +41,17 @@ def history_models() -> list[type[models.Model]]:
         if {"history_id", "history_type", "history_date"} <= names:
             found.append(model)
     return found
+
+
+def among(model, column: str, values: Iterable) -> Q | RawSQL:
+    """A filter for rows whose column is one of these values. On PostgreSQL one array
+    parameter (`= ANY`), which costs nothing per value to build, where an IN list of ten
+    thousand placeholders costs more to prepare than to run."""
+    values = list(values)
+    if connection.vendor != "postgresql":
+        return Q(**{f"{column}__in": values})
+    return RawSQL(f'"{model._meta.db_table}"."{column}" = ANY(%s)', [values],
+                  output_field=models.BooleanField())
 
 
 # --- Which agent a row belongs to -----------------------------------------------------------------
@@ -66,8 +86,20 @@ def agent_lookup(model) -> str | None:
     return None
 
 
+def _agents_through(model, lookup: str, firsts: Sequence) -> list[int | None]:
+    """The agent of each record, from the value of the lookup's first step in each."""
+    first, _, rest = lookup.partition("__")
+    if not rest:
+        return list(firsts)
+    related = model._meta.get_field(first).related_model
+    found = dict(related._default_manager.filter(pk__in=set(firsts) - {None})
+                 .values_list("pk", rest))
+    return [found.get(value) for value in firsts]
+
+
 def agent_ids(model, rows: Sequence) -> list[int | None]:
-    """The agent of each history row of `model`, with at most one query."""
+    """The agent of each history row of `model` (history model instances), with at most one
+    query."""
     if model is Agent:
         return [row.id for row in rows]
     resolver = agent_resolver(model._meta.label_lower)
@@ -76,23 +108,61 @@ def agent_ids(model, rows: Sequence) -> list[int | None]:
     lookup = agent_lookup(model)
     if lookup is None:
         return [None] * len(rows)
-    first, _, rest = lookup.partition("__")
-    attname = model._meta.get_field(first).attname
-    if not rest:
-        return [getattr(row, attname) for row in rows]
-    related = model._meta.get_field(first).related_model
-    parents = {getattr(row, attname) for row in rows} - {None}
-    found = dict(related._default_manager.filter(pk__in=parents)
-                 .values_list("pk", rest))
-    return [found.get(getattr(row, attname)) for row in rows]
+    attname = model._meta.get_field(lookup.partition("__")[0]).attname
+    return _agents_through(model, lookup, [getattr(row, attname) for row in rows])
 
 
-# --- What the row shows as --------------------------------------------------------------------
+# --- What drafting needs to know about a history model, worked out once ---------------------------
 
-def _instance(row, model, attnames: list[str]):
-    """The record as the row saw it, without simple_history's extra query per row for the
-    fields it does not keep (none of which a record's text uses)."""
-    return model(**{name: getattr(row, name) for name in attnames})
+# The leading columns of every row drafting reads, before the record's tracked fields.
+HEAD = ("history_id", "id", "history_date", "history_type", "history_user_id",
+        "history_change_reason")
+HISTORY_ID, OBJECT_ID, DATE, TYPE, USER_ID, REASON = range(len(HEAD))
+# Values jsonable() returns as they are: two of them differ as JSON exactly when they differ.
+PLAIN = (str, int, float, bool, type(None))
+# Values of a type whose equal values jsonable() writes alike (not Decimal: 1.0 equals 1.00;
+# not time: 12:00+01:00 equals 11:00+00:00), so an unchanged one needs no writing at all.
+ALIKE_WHEN_EQUAL = (list, dict, dt.datetime, dt.date, UUID)
+
+
+@dataclass(frozen=True)
+class Plan:
+    label: str
+    model: type[models.Model]  # the tracked model
+    names: tuple[str, ...]  # its tracked fields, in the order a change lists them
+    attnames: tuple[str, ...]  # the same fields' columns, as they follow HEAD in a row
+    slots: tuple[tuple[int, int], ...]  # (field position in the record, position in a row)
+    agent_lookup: str | None
+    agent_slot: int | None  # where a row holds the first step of agent_lookup
+
+
+@cache
+def plan_for(history_model) -> Plan:
+    model = history_model.instance_type
+    tracked = ledger.tracked_fields(history_model)
+    attnames = tuple(f.attname for f in tracked)
+    where = {attname: len(HEAD) + n for n, attname in enumerate(attnames)}
+    concrete = model._meta.concrete_fields
+    lookup = agent_lookup(model)
+    first = model._meta.get_field(lookup.partition("__")[0]).attname if lookup else None
+    return Plan(
+        label=history_model._meta.label_lower, model=model,
+        names=tuple(f.name for f in tracked), attnames=attnames,
+        slots=tuple((n, where[f.attname]) for n, f in enumerate(concrete)
+                    if f.attname in where),
+        agent_lookup=lookup, agent_slot=where.get(first) if first else None)
+
+
+# --- What a row shows as, what it changed, and whose it is -------------------------------------
+
+def _record(plan: Plan, defaults: list, row: tuple) -> models.Model:
+    """The record as the row saw it, given all its field values in order (the model's fast
+    path); fields history does not keep (the key, excluded fields) have their defaults, as
+    Model(**tracked_values) would give them."""
+    values = defaults.copy()
+    for position, slot in plan.slots:
+        values[position] = row[slot]
+    return plan.model(*values)
 
 
 def _followed(instance, prefix: str = "") -> list[str]:
@@ -106,54 +176,158 @@ def _followed(instance, prefix: str = "") -> list[str]:
     return paths
 
 
-def object_reprs(model, rows: Sequence) -> list[str]:
+def _texts(plan: Plan, rows: Sequence[tuple]) -> list[str]:
     """Each row's text, loading what the text follows once for the whole batch."""
-    fields = {f.attname for f in model._meta.concrete_fields}
-    attnames = [f.attname for f in ledger.tracked_fields(type(rows[0])) if f.attname in fields]
-    instances = [_instance(row, model, attnames) for row in rows]
-    texts = [ledger.instance_repr(instances[0], rows[0].pk)]
-    paths = _followed(instances[0])
-    if paths and len(instances) > 1:
-        prefetch_related_objects(instances[1:], *paths)
-    texts.extend(ledger.instance_repr(instance, row.pk)
-                 for instance, row in zip(instances[1:], rows[1:], strict=True))
+    defaults = [models.DEFERRED if f.generated else f.get_default()
+                for f in plan.model._meta.concrete_fields]
+    records = [_record(plan, defaults, row) for row in rows]
+    texts = [ledger.instance_repr(records[0], rows[0][HISTORY_ID])]
+    paths = _followed(records[0])
+    if paths and len(records) > 1:
+        prefetch_related_objects(records[1:], *paths)
+    texts.extend(ledger.instance_repr(record, row[HISTORY_ID])
+                 for record, row in zip(records[1:], rows[1:], strict=True))
     return texts
 
 
-# --- The rows and their previous versions -----------------------------------------------------
+def _agents(plan: Plan, history_model, rows: Sequence[tuple]) -> list[int | None]:
+    if plan.model is Agent:
+        return [row[OBJECT_ID] for row in rows]
+    if agent_resolver(plan.model._meta.label_lower) is not None:
+        by_id = history_model.objects.in_bulk([row[HISTORY_ID] for row in rows])
+        return agent_ids(plan.model, [by_id[row[HISTORY_ID]] for row in rows])
+    if plan.agent_lookup is None or plan.agent_slot is None:  # no agent, or no way to it kept
+        return [None] * len(rows)
+    return _agents_through(plan.model, plan.agent_lookup, [row[plan.agent_slot] for row in rows])
 
-def _rows_with_previous(history_model, ids: Iterable[int]) -> tuple[list, dict]:
-    """The history rows with these ids, and the version before each (by history id)."""
+
+def _changes(plan: Plan, row: tuple, before: tuple | None) -> str:
+    """ledger.field_changes() of the row and the one before it, from their values."""
+    jsonable, start = ledger.jsonable, len(HEAD)
+    values = row[start:]
+    if row[TYPE] == "-":
+        changes = [{"field": name, "old": jsonable(value), "new": None}
+                   for name, value in zip(plan.names, values, strict=True)]
+    elif before is None:
+        changes = [{"field": name, "old": None, "new": jsonable(value)}
+                   for name, value in zip(plan.names, values, strict=True)]
+    else:
+        changes = []
+        for name, old, new in zip(plan.names, before[1:], values, strict=True):
+            kind = type(old)
+            if kind in PLAIN and type(new) in PLAIN:
+                if old != new:
+                    changes.append({"field": name, "old": old, "new": new})
+            elif kind is type(new) and kind in ALIKE_WHEN_EQUAL and old == new:
+                continue
+            elif (old_json := jsonable(old)) != (new_json := jsonable(new)):
+                changes.append({"field": name, "old": old_json, "new": new_json})
+    return ledger.changes_text(changes)
+
+
+# --- The rows and their previous versions -----------------------------------------------------
+# A row's previous version is the other version of the same record with the latest
+# (history_date, history_id) at or before the row's history_date, as it always was.
+
+def _previous_in_database(history_model, ids: list[int]) -> dict[int, int | None]:
+    """Each row's previous version, one correlated lookup per row: how fast depends on the
+    planner, so only where there is nothing better (SQLite, in development)."""
     before = (history_model.objects
               .filter(id=OuterRef("id"), history_date__lte=OuterRef("history_date"))
               .exclude(history_id=OuterRef("history_id"))
               .order_by("-history_date", "-history_id").values("history_id")[:1])
-    rows = list(history_model.objects.filter(history_id__in=list(ids))
-                .annotate(ledger_prior_id=Subquery(before)).select_related("history_user"))
-    wanted = [row.ledger_prior_id for row in rows
-              if row.history_type != "+" and row.ledger_prior_id]
-    previous = {}
-    if wanted:
-        previous = {p.history_id: p for p in history_model.objects.filter(history_id__in=wanted)}
-    return rows, previous
+    return dict(history_model.objects.filter(among(history_model, "history_id", ids))
+                .annotate(ledger_prior_id=Subquery(before)).order_by()
+                .values_list("history_id", "ledger_prior_id"))
 
 
-def _draft(row, previous, repr_text: str, agent_id: int | None) -> dict:
-    user = row.history_user
-    return {
-        "time": row.history_date,
-        "actor_id": row.history_user_id,
-        "actor_name": user.get_username() if user else ledger.UNRECORDED_ACTOR,
-        "object_model": row.instance_type._meta.label_lower,
-        "object_pk": str(row.id),
-        "object_repr": repr_text,
-        "agent_id": agent_id,
-        "action": ledger.ACTIONS[row.history_type],
-        "changes": ledger.changes_text(ledger.field_changes(row, previous)),
-        "reason": row.history_change_reason or "",
-        "history_model": type(row)._meta.label_lower,
-        "history_id": row.history_id,
-    }
+# The versions of the batch's records from each one's first version in the batch to its last,
+# and the one before that first: all a batch's previous versions can be, read once per record
+# rather than looked up per row (where a record with many versions and stale statistics makes
+# the planner sort all of them for every row).
+NEARBY = """
+WITH span AS (SELECT {id} AS id, min({date}) AS lo, max({date}) AS hi FROM {table}
+              WHERE {history_id} = ANY(%s) GROUP BY {id})
+SELECT v.{history_id}, v.{id}, v.{date} FROM span
+    JOIN {table} v ON v.{id} = span.id AND v.{date} BETWEEN span.lo AND span.hi
+UNION ALL
+SELECT p.* FROM span CROSS JOIN LATERAL (
+    SELECT {history_id}, {id}, {date} FROM {table} WHERE {id} = span.id AND {date} < span.lo
+    ORDER BY {date} DESC, {history_id} DESC LIMIT 1) p
+"""
+
+
+def _previous_nearby(history_model, ids: list[int]) -> dict[int, int | None]:
+    """Each row's previous version, from the versions around the batch (NEARBY)."""
+    quote, meta = connection.ops.quote_name, history_model._meta
+    sql = NEARBY.format(table=quote(meta.db_table), **{
+        name: quote(meta.get_field(name).column) for name in ("id", "history_id")},
+        date=quote(meta.get_field("history_date").column))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ids])
+        versions = cursor.fetchall()
+    by_record: dict[Any, list[tuple]] = defaultdict(list)
+    for history_id, record_id, when in versions:
+        by_record[record_id].append((when, history_id))
+    wanted, previous = set(ids), {}
+    for found in by_record.values():
+        found.sort()
+        dates = [when for when, _ in found]
+        for when, history_id in found:
+            if history_id in wanted:
+                last = bisect_right(dates, when) - 1  # the latest version at or before it
+                if found[last][1] == history_id:
+                    last -= 1
+                previous[history_id] = found[last][1] if last >= 0 else None
+    return previous
+
+
+def _rows_with_previous(history_model, plan: Plan, ids: Iterable[int]
+                        ) -> tuple[list[tuple], dict[int, tuple]]:
+    """The history rows with these ids as value tuples (HEAD, then the tracked fields), and
+    the version before each changed or deleted row, by the row's history id (its history id,
+    then the tracked fields)."""
+    ids = list(ids)
+    rows = list(history_model.objects.filter(among(history_model, "history_id", ids))
+                .order_by().values_list(*HEAD, *plan.attnames))
+    prior = (_previous_nearby if connection.vendor == "postgresql"
+             else _previous_in_database)(history_model, ids)
+    wanted = {row[HISTORY_ID]: prior.get(row[HISTORY_ID]) for row in rows if row[TYPE] != "+"}
+    found = {}
+    if any(wanted.values()):
+        found = {p[0]: p for p in history_model.objects.filter(
+            among(history_model, "history_id", set(wanted.values()) - {None}))
+            .order_by().values_list("history_id", *plan.attnames)}
+    return rows, {history_id: found.get(prior_id) for history_id, prior_id in wanted.items()}
+
+
+def _actor_names(rows: Iterable[tuple]) -> dict[int, str]:
+    user_model = get_user_model()
+    ids = {row[USER_ID] for row in rows} - {None}
+    if not ids:
+        return {}
+    return dict(user_model._default_manager.filter(among(user_model, "id", ids))
+                .values_list("pk", user_model.USERNAME_FIELD))
+
+
+def _drafts_of_model(history_model, ids: list[int]) -> dict[HistoryKey, dict]:
+    plan = plan_for(history_model)
+    rows, previous = _rows_with_previous(history_model, plan, ids)
+    if not rows:
+        return {}
+    texts, agents = _texts(plan, rows), _agents(plan, history_model, rows)
+    names, model_label = _actor_names(rows), plan.model._meta.label_lower
+    drafts = {}
+    for row, text, agent_id in zip(rows, texts, agents, strict=True):
+        before = previous.get(row[HISTORY_ID])
+        drafts[(plan.label, row[HISTORY_ID])] = {
+            "time": row[DATE], "actor_id": row[USER_ID],
+            "actor_name": names.get(row[USER_ID], ledger.UNRECORDED_ACTOR),
+            "object_model": model_label, "object_pk": str(row[OBJECT_ID]),
+            "object_repr": text, "agent_id": agent_id, "action": ledger.ACTIONS[row[TYPE]],
+            "changes": _changes(plan, row, before), "reason": row[REASON] or "",
+            "history_model": plan.label, "history_id": row[HISTORY_ID]}
+    return drafts
 
 
 def drafts_for(keys: Sequence[HistoryKey]) -> list[dict]:
@@ -164,15 +338,7 @@ def drafts_for(keys: Sequence[HistoryKey]) -> list[dict]:
         by_model[label].append(history_id)
     found: dict[HistoryKey, dict] = {}
     for label, ids in by_model.items():
-        history_model = apps.get_model(label)
-        rows, previous = _rows_with_previous(history_model, ids)
-        if not rows:
-            continue
-        model = history_model.instance_type
-        texts, agents = object_reprs(model, rows), agent_ids(model, rows)
-        for row, text, agent_id in zip(rows, texts, agents, strict=True):
-            prior = previous.get(row.ledger_prior_id) if row.history_type != "+" else None
-            found[(label, row.history_id)] = _draft(row, prior, text, agent_id)
+        found.update(_drafts_of_model(apps.get_model(label), ids))
     return [found[key] for key in keys if key in found]
 
 

@@ -14,6 +14,7 @@ file can be checked line by line without the portal. Everything here is pure: no
 """
 
 import datetime as dt
+import hashlib
 import json
 from decimal import Decimal
 from typing import Any
@@ -117,6 +118,24 @@ ENTRY_COLUMNS = ("seq", "time", "actor_id", "actor_name", "object_model", "objec
                  "history_id", "prev_hash", "hash")
 
 
+# The content's keys on either side of "changes", in the sorted order canonical JSON writes.
+_BEFORE_CHANGES = ("action", "actor", "agent")
+_AFTER_CHANGES = ("object", "prev_hash", "reason", "seq", "source", "time")
+
+
+def content_bytes(**columns) -> bytes:
+    """canonical_json(content(**columns)), without parsing and writing again "changes" when
+    it comes as text: that text is canonical JSON already (changes_text wrote it), so it is
+    spliced between the members around it, as PostgreSQL does (audit.pgsql)."""
+    changes = columns["changes"]
+    if not isinstance(changes, str):
+        return canonical_json(content(**columns))
+    data = content(**{**columns, "changes": []})
+    before = canonical_json({key: data[key] for key in _BEFORE_CHANGES})
+    after = canonical_json({key: data[key] for key in _AFTER_CHANGES})
+    return b"".join((before[:-1], b',"changes":', changes.encode("utf-8"), b",", after[1:]))
+
+
 def chain(drafts: list[dict], *, after_seq: int, after_hash: str) -> list[dict]:
     """The column values (ENTRY_COLUMNS) of ledger entries for these drafts (column values
     without seq and hashes), numbered and chained after the given head."""
@@ -124,7 +143,7 @@ def chain(drafts: list[dict], *, after_seq: int, after_hash: str) -> list[dict]:
     for draft in drafts:
         seq += 1
         row = {**draft, "seq": seq, "prev_hash": prev}
-        row["hash"] = prev = content_hash(content(**row))
+        row["hash"] = prev = hashlib.sha256(content_bytes(**row)).hexdigest()
         rows.append(row)
     return rows
 

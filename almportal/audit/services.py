@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from datetime import date
 
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from ..accounts.models import User
@@ -92,12 +92,12 @@ def _already_in(keys: Iterable[HistoryKey]) -> set[HistoryKey]:
     by_model: dict[str, list[int]] = defaultdict(list)
     for label, history_id in keys:
         by_model[label].append(history_id)
-    if not by_model:
-        return set()
-    query = Q()
+    found = set()
     for label, ids in by_model.items():
-        query |= Q(history_model=label, history_id__in=ids)
-    return set(LedgerEntry.objects.filter(query).values_list("history_model", "history_id"))
+        found.update((label, history_id) for history_id in LedgerEntry.objects.filter(
+            drafting.among(LedgerEntry, "history_id", ids), history_model=label)
+            .values_list("history_id", flat=True))
+    return found
 
 
 def insert_entries(rows: list[dict]) -> None:
