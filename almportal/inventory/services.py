@@ -22,12 +22,11 @@ from .choices import (
     ReleaseState,
     Stage,
 )
-from . import signals
+from . import grants, signals
 from .rules import SERVICE_RIGHTS, grant_refusal
 from .models import (
     COMPONENT_MODELS,
     Agent,
-    AgentUserObjectPermission,
     ComponentVersion,
     Credential,
     Release,
@@ -229,18 +228,15 @@ def _grant(agent: Agent, user: User, *, actor: User, reason: str,
     refusal = grant_refusal(user, codenames)
     if refusal is not None:
         raise refusal
-    held = set(AgentUserObjectPermission.objects.filter(content_object=agent, user=user)
-               .values_list("permission_id", flat=True))
+    held = set(grants.rights_of(agent, user, codenames))
     for permission in _agent_permissions(codenames):
-        if permission.pk not in held:
-            row = AgentUserObjectPermission(content_object=agent, user=user, permission=permission)
-            record(row, actor=actor, reason=reason)
+        if permission.codename not in held:
+            record(grants.unsaved_grant(agent, user, permission), actor=actor, reason=reason)
 
 
 def _ungrant(agent: Agent, user: User, *, actor: User, reason: str,
              codenames: Iterable[str] = OWNER_PERMISSIONS) -> None:
-    for row in AgentUserObjectPermission.objects.filter(
-            content_object=agent, user=user, permission__in=_agent_permissions(codenames)):
+    for row in grants.grants_of(agent, user).filter(permission__codename__in=list(codenames)):
         row._history_user, row._change_reason = actor, reason
         row.delete()
 
@@ -263,9 +259,7 @@ def agent_remove_delegate(*, actor: User, agent: Agent, user: User, reason: str 
 
 
 def service_rights_of(agent: Agent, account: User) -> list[str]:
-    return sorted(AgentUserObjectPermission.objects.filter(
-        content_object=agent, user=account, permission__codename__in=SERVICE_RIGHTS,
-    ).values_list("permission__codename", flat=True))
+    return grants.rights_of(agent, account, SERVICE_RIGHTS)
 
 
 @transaction.atomic

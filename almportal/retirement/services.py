@@ -34,7 +34,7 @@ from ..core.lifecycle import lock, record
 from ..inventory import services as inventory
 from ..inventory.choices import Stage
 from ..inventory.models import Agent
-from ..inventory.selectors import agent_delegates
+from ..inventory.grants import agent_caretakers
 from ..operations import services as operations
 from . import selectors
 from .choices import (
@@ -357,8 +357,7 @@ def _archive_evidence(*, actor: User, plan: DecommissionPlan, agent: Agent) -> d
 
 
 def _audience(plan: DecommissionPlan, agent: Agent) -> list[User]:
-    people = [agent.business_owner, agent.technical_owner, *agent_delegates(agent),
-              *plan.contact_users.all()]
+    people = [agent.technical_owner, *agent_caretakers(agent), *plan.contact_users.all()]
     seen: dict[int, User] = {}
     for person in people:
         if person is not None and person.is_active and not person.is_service_account:

@@ -20,7 +20,7 @@ from ..releases import selectors as releases
 from ..releases.rules import role_label
 from ..retirement import selectors as retirement
 from ..risk import selectors as risk
-from ..risk.services import is_assessor
+from ..risk.rules import is_assessor
 from . import selectors
 
 log = logging.getLogger(__name__)
