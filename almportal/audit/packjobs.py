@@ -14,6 +14,7 @@ import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -79,8 +80,6 @@ def pack_job_start(*, actor: User, kind: str, agent: Agent | None = None,
 
 
 def _enqueue(job_id: int) -> None:
-    from .tasks import pack_build
-
     try:
         pack_build.apply_async(args=[job_id], retry=False)
     except Exception:  # the job stays queued; the periodic sweep asks again
@@ -200,3 +199,20 @@ def pack_job_download(*, actor: User, job: PackJob):
                            filters={**job.filters, "pack_job": job.pk}, last=last)
     return path.open("rb")
 
+
+# --- The worker's tasks (listed in audit.tasks for autodiscovery) ---------------------------
+
+@shared_task(name="almportal.audit.tasks.pack_build", acks_late=True)
+def pack_build(job_id: int) -> str:
+    """Build one evidence pack; a redelivered or repeated run finds it claimed or ready."""
+    job = pack_job_build(job_id)
+    return job.state if job else "nothing to do"
+
+
+@shared_task(name="almportal.audit.tasks.packs_sweep")
+def packs_sweep() -> int:
+    """Queue again the pack jobs whose first request to the worker was lost."""
+    waiting = pack_jobs_waiting()
+    for job_id in waiting:
+        pack_build.delay(job_id)
+    return len(waiting)

@@ -1,5 +1,6 @@
 """What each role's home page gathers: small queries over the lower apps' selectors."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -16,7 +17,6 @@ from ..inventory.selectors import agents_in_care_of, agents_visible_to, releases
 from ..operations.choices import IncidentStatus, RuntimeState
 from ..operations.models import Alert, Incident
 from ..operations.selectors import incidents_visible_to, production, runtime_status
-from ..releases.services import release_gate
 from ..reviews.models import UNFINISHED_STATES
 from ..reviews.selectors import agent_review_status, reviews_visible_to
 from ..risk.selectors import assessment_status, with_latest_assessment
@@ -203,8 +203,10 @@ class AgentSummary:
     review: object
 
 
-def agent_summary(agent: Agent) -> AgentSummary:
-    """The header of the agent page: where the agent stands in each area."""
+def agent_summary(agent: Agent, gate_of: Callable | None = None) -> AgentSummary:
+    """The header of the agent page: where the agent stands in each area; `gate_of(release)` is
+    the releases area's production gate of the release in progress (asked by the caller, so
+    this module reads and never imports a services module)."""
     releases = list(agent.releases.filter(state__in=[ReleaseState.SUBMITTED,
                                                      ReleaseState.APPROVED,
                                                      ReleaseState.DEPLOYED])
@@ -216,7 +218,7 @@ def agent_summary(agent: Agent) -> AgentSummary:
              else RuntimeState.NOT_DEPLOYED)
     return AgentSummary(
         current_release=current,
-        gate=release_gate(current) if current is not None else None,
+        gate=gate_of(current) if current is not None and gate_of else None,
         deployed_release=deployed,
         runtime_state=str(state),
         runtime_label=RuntimeState(state).label,

@@ -1,13 +1,13 @@
-"""Who may do what in operations. Pages use these to decide which buttons to show; the services
-call them again before every change."""
+"""Who may do what in operations, and whether a deployment can be rolled back: pure decisions.
+Pages use these to decide which buttons to show; the services ask them again before every change
+and refuse with `require_that`."""
 
-from ...accounts.models import User
-from ...accounts.permissions import can
-from ...accounts.roles import Role
-from ...core.errors import NotPermitted
-from ...inventory.choices import RiskTier
-from ...inventory.models import Agent
-from ..choices import CanaryState, DeploymentState
+from ..accounts.models import User
+from ..accounts.permissions import can
+from ..accounts.roles import Role
+from ..inventory.choices import RiskTier
+from ..inventory.models import Agent
+from .choices import CanaryState, DeploymentState
 
 # Resuming an agent of these tiers needs a compliance officer.
 COMPLIANCE_RESUME_TIERS = {RiskTier.HIGH, RiskTier.CRITICAL}
@@ -62,11 +62,6 @@ def may_triage_findings(user: User) -> bool:
 def may_map_telemetry(user: User, agent: Agent) -> bool:
     """Name the telemetry that is this agent's: its owner, a delegate or an admin."""
     return can(user, "inventory.change_agent", agent)
-
-
-def require_that(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise NotPermitted(message)
 
 
 def rollback_refusal(deployment) -> str | None:
