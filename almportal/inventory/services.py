@@ -16,14 +16,19 @@ from ..accounts.roles import Role
 from ..core.errors import Conflict, DomainError, NotPermitted, clean_or_refuse
 from ..core.lifecycle import Transitions, lock, record
 from .choices import (
-    CLOSED_STAGES,
     RELEASE_TRANSITIONS,
-    STAGE_TRANSITIONS,
     ReleaseState,
     Stage,
 )
 from . import grants, signals
-from .rules import SERVICE_RIGHTS, grant_refusal
+from .rules import (
+    SERVICE_RIGHTS,
+    agent_stages,
+    change_refusal,
+    closed_refusal,
+    grant_refusal,
+    triage_refusal,
+)
 from .models import (
     COMPONENT_MODELS,
     Agent,
@@ -34,7 +39,6 @@ from .models import (
     manifest_hash,
 )
 
-agent_stages = Transitions(Stage, STAGE_TRANSITIONS)
 release_states = Transitions(ReleaseState, RELEASE_TRANSITIONS)
 
 OWNER_PERMISSIONS = ("view_agent", "change_agent")
@@ -96,14 +100,15 @@ def _unique_slug(name: str) -> str:
 
 
 def _require_open(agent: Agent) -> None:
-    if agent.stage in CLOSED_STAGES:
-        raise Conflict(f"{agent} is {agent.get_stage_display().lower()} and can no longer change.")
+    refusal = closed_refusal(agent)
+    if refusal is not None:
+        raise refusal
 
 
 def require_agent_change(actor: User, agent: Agent) -> None:
-    require(actor, "inventory.change_agent", agent,
-            message="Only the agent's owner, a delegate or an admin may change it.")
-    _require_open(agent)
+    refusal = change_refusal(actor, agent)
+    if refusal is not None:
+        raise refusal
 
 
 @transaction.atomic
@@ -162,9 +167,9 @@ def agent_withdraw_intake(*, actor: User, agent: Agent, reason: str = "") -> Age
 
 
 def _require_triage(actor: User, agent: Agent) -> None:
-    require(actor, "inventory.triage_agent", message="Only compliance officers triage intakes.")
-    if actor.pk in (agent.business_owner_id, agent.created_by_id):
-        raise NotPermitted("You cannot triage an intake you own or filed.")
+    refusal = triage_refusal(actor, agent)
+    if refusal is not None:
+        raise refusal
 
 
 @transaction.atomic

@@ -9,12 +9,13 @@ from django.utils import timezone
 
 from ..accounts.models import User
 from ..accounts.permissions import can
-from ..accounts.roles import GROUP_NAMES, Role
+from ..accounts.roles import GROUP_NAMES
 from ..inventory.choices import Stage
 from ..inventory.models import Agent, Credential, DataSource, Tool
 from ..inventory.selectors import agents_visible_to
 from ..risk.models import TierPolicy
 from .activity import last_activity
+from .rules import is_compliance
 from .models import (
     AccessReview,
     Decision,
@@ -173,11 +174,6 @@ def review_items(review: AccessReview) -> list[ReviewItem]:
                 .order_by("kind", "name", "-version"))
 
 
-def may_certify(user: User, review: AccessReview) -> bool:
-    return (not review.is_finished and not user.roles & {Role.AUDITOR}
-            and can(user, "inventory.change_agent", review.agent))
-
-
 def items_to_certify(user: User) -> QuerySet[ReviewItem]:
     """Undecided grants in unfinished reviews of agents the user owns or is a delegate on."""
     return (ReviewItem.objects.filter(decision=Decision.PENDING,
@@ -195,10 +191,6 @@ def open_revocation_tasks(user: User) -> QuerySet[RevocationTask]:
     if not can(user, "reviews.complete_revocationtask"):
         return RevocationTask.objects.none()
     return revocation_tasks_visible_to(user).filter(state=TaskState.OPEN)
-
-
-def is_compliance(user: User) -> bool:
-    return user.has_role(Role.COMPLIANCE) or user.has_role(Role.ADMIN)
 
 
 def escalated_reviews(user: User) -> QuerySet[AccessReview]:
