@@ -28,7 +28,8 @@ from . import services, signing
 from .exports import bounded
 from .models import ExportKind, ExportRecord, LedgerEntry, PackJob, PackState
 from .pack import build_agent_pack, build_portfolio_pack
-from .selectors import LedgerFilters, audit_agents, can_export, ledger_entries
+from .rules import may_see_job
+from .selectors import LedgerFilters, audit_agents, ledger_entries
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +39,6 @@ PACK_KINDS = (ExportKind.AGENT_PACK, ExportKind.PORTFOLIO_PACK)
 
 def packs_dir() -> Path:
     return Path(settings.MEDIA_ROOT) / "private" / "packs"
-
-
-# --- Rules -----------------------------------------------------------------------------------
-
-def may_see_job(user: User, job: PackJob) -> bool:
-    """A pack is its requester's, while they may still export."""
-    return job.requested_by_id == user.pk and can_export(user)
 
 
 def jobs_visible_to(user: User):

@@ -9,10 +9,8 @@ from typing import Any
 from django.db.models import QuerySet
 
 from ..accounts.models import User
-from ..accounts.permissions import can
 from ..inventory.models import Agent
 from ..inventory.selectors import agents_visible_to
-from . import permissions
 from .drafting import history_models
 from .models import (
     CheckpointKind,
@@ -24,19 +22,8 @@ from .models import (
     VerificationRun,
 )
 from .registry import AsOfSection
+from .rules import can_view_audit
 from .sections import all_as_of_sections
-
-
-def can_view_audit(user: User) -> bool:
-    return can(user, permissions.VIEW)
-
-
-def can_export(user: User) -> bool:
-    return can(user, permissions.EXPORT)
-
-
-def can_manage_retention(user: User) -> bool:
-    return can(user, permissions.MANAGE_RETENTION)
 
 
 def audit_agents(user: User) -> QuerySet[Agent]:

@@ -28,13 +28,11 @@ from .forms import (
 )
 from .ledger import entry_content, hash_of
 from .models import ExportKind, LedgerEntry, PackJob, RetentionHold
+from .rules import can_export, can_manage_retention, can_view_audit
 from .selectors import (
     agent_as_of,
     agent_holds,
     audit_agents,
-    can_export,
-    can_manage_retention,
-    can_view_audit,
     entry_changes,
     ledger_entries,
     ledger_head,

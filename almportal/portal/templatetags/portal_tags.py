@@ -1,6 +1,6 @@
 from django import template
 
-from ...audit.selectors import can_view_audit
+from ...audit.rules import can_view_audit
 from ...releases.services import release_gate
 from .. import selectors, timeline
 
