@@ -131,11 +131,9 @@ def deployment_promote(request, pk):
 @refuse_not_permitted
 def deployment_rollback(request, pk):
     deployment = selectors.deployment_for(request.user, pk)
-    result = {}
-    ran = post_action(request, ReasonForm(request.POST), lambda d: result.update(
-        deployment=services.deployment_rollback(
-            actor=request.user, deployment=deployment, reason=d["reason"])), "Rolled back.")
-    return redirect(result["deployment"] if ran else deployment)
+    done = post_action(request, ReasonForm(request.POST), lambda d: services.deployment_rollback(
+        actor=request.user, deployment=deployment, reason=d["reason"]), "Rolled back.")
+    return redirect(done.result if done else deployment)
 
 
 # --- Kill switch --------------------------------------------------------------------------
@@ -227,11 +225,10 @@ def alert_detail(request, pk):
 def alert_open_incident(request, pk):
     alert = selectors.alert_for(request.user, pk)
     form = IncidentForm(request.POST, agent=alert.agent)
-    result = {}
-    ran = post_action(request, form, lambda d: result.update(incident=services.incident_open(
+    done = post_action(request, form, lambda d: services.incident_open(
         actor=request.user, agent=alert.agent, title=d["title"], severity=d["severity"],
-        description=d["description"], alert=alert)), "Incident opened.")
-    return redirect(result["incident"] if ran else alert)
+        description=d["description"], alert=alert), "Incident opened.")
+    return redirect(done.result if done else alert)
 
 
 # --- Incidents ----------------------------------------------------------------------------

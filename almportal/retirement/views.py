@@ -9,9 +9,7 @@ from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from ..core.errors import DomainError
 from ..core.views import (
-    error_messages,
     post_action,
     refusals_on,
     refuse_not_permitted,
@@ -126,12 +124,12 @@ def plan_retire(request, pk):
 
 
 @login_required
+@refuse_not_permitted
 def archive_download(request, pk):
     archive = selectors.archive_for(request.user, pk)
-    try:
+    with refusals_on(request=request) as outcome:
         handle = services.archive_download(actor=request.user, archive=archive)
-    except DomainError as error:
-        error_messages(request, error)
+    if not outcome.ok:
         return redirect(archive.plan or archive.agent)
     return FileResponse(handle, as_attachment=True, filename=archive.file_name,
                         content_type="application/zip",
