@@ -20,7 +20,7 @@ from ..risk.choices import AssessmentState
 from ..risk.models import Assessment, TierPolicy
 from ..operations import selectors as operations
 from ..retirement import selectors as retirement
-from . import activity, reminders, selectors
+from . import reminders, selectors
 from .models import AccessReview, ReviewState, UNFINISHED_STATES
 from .reminders import Reminder
 
@@ -201,5 +201,3 @@ def register_all() -> None:
     reminders.register("signoff-waiting", signoffs_waiting, cadence="weekly")
     reminders.register("incident-deadline", incident_deadlines, cadence="once")
     reminders.register("decommission-task-late", decommission_tasks_late, cadence="weekly")
-    activity.register_activity_source(operations.last_metric_sample)
-    activity.register_activity_source(operations.last_runtime_poll)
