@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import Notification, User
+from .outbox import wake_the_outbox
 
 log = logging.getLogger(__name__)
 
@@ -71,18 +72,6 @@ def _insert_ignoring_duplicates(rows: Sequence[tuple]) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(sql, [value for row in rows for value in row])
         return [pk for (pk,) in cursor.fetchall()]
-
-
-def wake_the_outbox() -> None:
-    """Ask the worker to e-mail now rather than at its next periodic run. A broker that is down
-    loses nothing: the rows wait in the outbox and the periodic run sends them."""
-    from .tasks import outbox_send
-
-    try:
-        outbox_send.apply_async(retry=False)
-    except Exception:
-        log.warning("Could not wake the e-mail outbox; its periodic run will send the e-mail.",
-                    exc_info=True)
 
 
 def unread_count(user: User) -> int:

@@ -14,9 +14,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from celery import shared_task
 from django.conf import settings
 from django.core import mail
-from django.db import connection, models, transaction
+from django.db import OperationalError, connection, models, transaction
 from django.db.models import F, Min, Q
 from django.utils import timezone
 
@@ -52,8 +53,6 @@ class OutboxRun:
 def email_queue(*, to: list[str], subject: str, body: str) -> OutgoingEmail | None:
     """Queue an e-mail to addresses outside the portal; it leaves when the transaction
     commits."""
-    from .notifications import wake_the_outbox
-
     to = sorted({address.strip() for address in to if address and address.strip()})
     if not to:
         return None
@@ -199,3 +198,28 @@ def outbox_status() -> OutboxStatus:
         waiting, failing = waiting + row["waiting"], failing + row["failing"]
         oldest += [row["oldest"]] if row["oldest"] else []
     return OutboxStatus(waiting, failing, min(oldest) if oldest else None)
+
+
+# --- The worker's side: the task that sends, and how a change wakes it ----------------------
+
+@shared_task(name="almportal.accounts.tasks.outbox_send", bind=True, acks_late=True,
+             autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def outbox_send_task(self) -> int:
+    """Send one batch; go on at once when more waits, or after the backoff when some failed.
+    Safe to redeliver: rows are claimed, and marked e-mailed only once sent."""
+    run = outbox_send()
+    if run.more_waiting:
+        self.apply_async()
+    elif run.next_retry is not None:
+        self.apply_async(countdown=run.next_retry)
+    return run.sent
+
+
+def wake_the_outbox() -> None:
+    """Ask the worker to e-mail now rather than at its next periodic run. A broker that is down
+    loses nothing: the rows wait in the outbox and the periodic run sends them."""
+    try:
+        outbox_send_task.apply_async(retry=False)
+    except Exception:
+        log.warning("Could not wake the e-mail outbox; its periodic run will send the e-mail.",
+                    exc_info=True)

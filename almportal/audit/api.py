@@ -18,7 +18,8 @@ from .exports import bounded, csv_stream, jsonl_stream
 from .forms import HistoryFilterForm
 from .ledger import entry_content
 from .models import ExportKind, LedgerEntry, PackJob, PackState, SignedCheckpoint
-from .selectors import audit_agents, can_export, can_view_audit, ledger_entries
+from .rules import can_export, can_view_audit
+from .selectors import audit_agents, ledger_entries
 
 
 class CanReadLedger(permissions.BasePermission):

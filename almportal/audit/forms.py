@@ -79,7 +79,8 @@ class RetentionHoldForm(forms.Form):
 
 
 class ReleaseHoldForm(forms.Form):
-    reason = forms.CharField(max_length=2000)
+    reason = forms.CharField(max_length=2000,
+                             error_messages={"required": "Say why the hold is released."})
 
 
 class VerifyFileForm(forms.Form):

@@ -14,6 +14,7 @@ import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -27,7 +28,8 @@ from . import services, signing
 from .exports import bounded
 from .models import ExportKind, ExportRecord, LedgerEntry, PackJob, PackState
 from .pack import build_agent_pack, build_portfolio_pack
-from .selectors import LedgerFilters, audit_agents, can_export, ledger_entries
+from .rules import may_see_job
+from .selectors import LedgerFilters, audit_agents, ledger_entries
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +39,6 @@ PACK_KINDS = (ExportKind.AGENT_PACK, ExportKind.PORTFOLIO_PACK)
 
 def packs_dir() -> Path:
     return Path(settings.MEDIA_ROOT) / "private" / "packs"
-
-
-# --- Rules -----------------------------------------------------------------------------------
-
-def may_see_job(user: User, job: PackJob) -> bool:
-    """A pack is its requester's, while they may still export."""
-    return job.requested_by_id == user.pk and can_export(user)
 
 
 def jobs_visible_to(user: User):
@@ -79,8 +74,6 @@ def pack_job_start(*, actor: User, kind: str, agent: Agent | None = None,
 
 
 def _enqueue(job_id: int) -> None:
-    from .tasks import pack_build
-
     try:
         pack_build.apply_async(args=[job_id], retry=False)
     except Exception:  # the job stays queued; the periodic sweep asks again
@@ -200,3 +193,20 @@ def pack_job_download(*, actor: User, job: PackJob):
                            filters={**job.filters, "pack_job": job.pk}, last=last)
     return path.open("rb")
 
+
+# --- The worker's tasks (listed in audit.tasks for autodiscovery) ---------------------------
+
+@shared_task(name="almportal.audit.tasks.pack_build", acks_late=True)
+def pack_build(job_id: int) -> str:
+    """Build one evidence pack; a redelivered or repeated run finds it claimed or ready."""
+    job = pack_job_build(job_id)
+    return job.state if job else "nothing to do"
+
+
+@shared_task(name="almportal.audit.tasks.packs_sweep")
+def packs_sweep() -> int:
+    """Queue again the pack jobs whose first request to the worker was lost."""
+    waiting = pack_jobs_waiting()
+    for job_id in waiting:
+        pack_build.delay(job_id)
+    return len(waiting)

@@ -1,6 +1,7 @@
-"""Pure decisions about internal audits, management reviews, findings and corrective actions:
-no writes, no imports of services. Pages and the API ask these what to show; the services in
-audit.findings ask them again before every change.
+"""Pure decisions of the audit area, no writes and no imports of services: who reads the audit
+trail, exports it, manages retention holds and fetches a pack; and who plans internal audits and
+management reviews, records findings and owns, records and verifies corrective actions. Pages,
+the API and template tags ask these what to show; the services ask them again before a change.
 
 Segregation of duties: auditors record findings (their one kind of write) and verify closure;
 the person who records a corrective action never verifies it, and an auditor never owns one."""
@@ -10,7 +11,26 @@ from ..accounts.permissions import can
 from ..accounts.roles import is_read_only
 from ..core.errors import Conflict, DomainError, NotPermitted
 from ..core.lifecycle import Transitions
-from .models import ActionState, AuditState
+from . import permissions
+from .models import ActionState, AuditState, PackJob
+
+
+def can_view_audit(user: User) -> bool:
+    return can(user, permissions.VIEW)
+
+
+def can_export(user: User) -> bool:
+    return can(user, permissions.EXPORT)
+
+
+def can_manage_retention(user: User) -> bool:
+    return can(user, permissions.MANAGE_RETENTION)
+
+
+def may_see_job(user: User, job: PackJob) -> bool:
+    """A pack is its requester's, while they may still export."""
+    return job.requested_by_id == user.pk and can_export(user)
+
 
 AUDIT_STATES = Transitions(AuditState, {
     AuditState.PLANNED: {AuditState.IN_PROGRESS},

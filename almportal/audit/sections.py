@@ -12,12 +12,8 @@ from django.apps import apps
 from django.db import models
 
 from ..core.hashing import canonical_json
-from ..inventory.models import (
-    COMPONENT_MODELS,
-    Agent,
-    AgentUserObjectPermission,
-    Release,
-)
+from ..inventory import grants
+from ..inventory.models import COMPONENT_MODELS, Agent, Release
 from . import evidence, signing
 from .ledger import jsonable
 from .models import RetentionHold
@@ -154,8 +150,7 @@ def bulk_releases(agents: list[Agent]) -> dict[int, list[PackFile]]:
 
 
 def pack_grants(agent: Agent) -> Iterable[PackFile]:
-    rows = (AgentUserObjectPermission.objects.filter(content_object=agent)
-            .select_related("user", "permission").order_by("user__username"))
+    rows = grants.grants_of(agent).order_by("user__username")
     yield PackFile("grants.json", as_json([
         {"user": r.user.get_username(), "user_id": r.user_id,
          "permission": r.permission.codename} for r in rows]))
@@ -214,7 +209,7 @@ def as_of_releases(agent: Agent, at: datetime) -> AsOfSection:
 
 
 def as_of_grants(agent: Agent, at: datetime) -> AsOfSection:
-    rows = as_of(AgentUserObjectPermission, at, content_object_id=agent.pk)
+    rows = grants.grants_as_of(agent.pk, at)
     items = [AsOfItem(str(r.user), [("permission", r.permission.codename)]) for r in rows]
     return AsOfSection("Access grants", items)
 
@@ -260,12 +255,12 @@ def register_builtin() -> None:
     register_pack_section("releases", pack_releases, models=["inventory.release"], order=30,
                           bulk=bulk_releases)
     register_pack_section("grants", pack_grants,
-                          models=["inventory.agentuserobjectpermission"], order=40)
+                          models=[grants.USER_GRANT_LABEL], order=40)
     register_as_of_section("agent", as_of_agent, models=["inventory.agent"], order=10)
     register_as_of_section("components", as_of_components, models=components, order=20)
     register_as_of_section("releases", as_of_releases, models=["inventory.release"], order=30)
     register_as_of_section("grants", as_of_grants,
-                           models=["inventory.agentuserobjectpermission"], order=40)
+                           models=[grants.USER_GRANT_LABEL], order=40)
     register_pack_section("retention", pack_retention, models=["audit.retentionhold"], order=90,
                           bulk=bulk_retention)
     register_pack_section("ledger", pack_ledger, order=95, per_pack=True)

@@ -14,7 +14,6 @@ from ..accounts.permissions import can
 from ..accounts.roles import GROUP_NAMES, READ_ONLY_ROLES
 from ..inventory.models import Agent
 from ..inventory.selectors import agents_visible_to
-from . import permissions
 from .drafting import history_models
 from .models import (
     CheckpointKind,
@@ -29,19 +28,8 @@ from .models import (
     VerificationRun,
 )
 from .registry import AsOfSection
+from .rules import can_view_audit
 from .sections import all_as_of_sections
-
-
-def can_view_audit(user: User) -> bool:
-    return can(user, permissions.VIEW)
-
-
-def can_export(user: User) -> bool:
-    return can(user, permissions.EXPORT)
-
-
-def can_manage_retention(user: User) -> bool:
-    return can(user, permissions.MANAGE_RETENTION)
 
 
 def audit_agents(user: User) -> QuerySet[Agent]:

@@ -38,10 +38,11 @@ from django.utils import timezone
 
 from ..accounts.models import User
 from ..accounts.permissions import require
-from ..core.errors import Conflict, DomainError
+from ..core.errors import Conflict, DomainError, require_that
 from ..core.lifecycle import lock, record
 from ..inventory.models import Agent
 from . import drafting, ledger, permissions, signing
+from .rules import can_export
 from .drafting import history_models
 from .models import (
     CheckpointKind,
@@ -200,7 +201,7 @@ def ledger_catch_up(limit: int = CATCH_UP_LIMIT) -> int:
 # --- Exports and verification runs ---------------------------------------------------------------
 
 def require_export(actor: User) -> None:
-    require(actor, permissions.EXPORT, message="Your role may not export audit history.")
+    require_that(can_export(actor), "Your role may not export audit history.")
 
 
 @transaction.atomic

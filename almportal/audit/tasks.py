@@ -8,6 +8,7 @@ from celery import shared_task
 from ..accounts.services import system_user
 from . import services, signing
 from .assurance import verify_all
+from .packjobs import pack_build, packs_sweep  # noqa: F401 (defined beside the pack jobs)
 from .selectors import latest_checkpoint
 
 log = logging.getLogger(__name__)
@@ -34,25 +35,6 @@ def ledger_verify() -> bool:
 def retention_expire() -> int:
     return services.retention_expire(actor=system_user())
 
-
-@shared_task(acks_late=True)
-def pack_build(job_id: int) -> str:
-    """Build one evidence pack; a redelivered or repeated run finds it claimed or ready."""
-    from .packjobs import pack_job_build
-
-    job = pack_job_build(job_id)
-    return job.state if job else "nothing to do"
-
-
-@shared_task
-def packs_sweep() -> int:
-    """Queue again the pack jobs whose first request to the worker was lost."""
-    from .packjobs import pack_jobs_waiting
-
-    waiting = pack_jobs_waiting()
-    for job_id in waiting:
-        pack_build.delay(job_id)
-    return len(waiting)
 
 @shared_task
 def ledger_sign() -> int | None:

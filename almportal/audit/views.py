@@ -12,8 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from ..core.errors import DomainError, add_to_form
-from ..core.views import refusals_on, refuse_not_permitted
+from ..core.views import post_action, refusals_on, refuse_not_permitted
 from . import packjobs, services, signing
 from .assurance import verify_all
 from .content import history_findings
@@ -28,13 +27,11 @@ from .forms import (
 )
 from .ledger import entry_content, hash_of
 from .models import ExportKind, LedgerEntry, PackJob, RetentionHold
+from .rules import can_export, can_manage_retention, can_view_audit
 from .selectors import (
     agent_as_of,
     agent_holds,
     audit_agents,
-    can_export,
-    can_manage_retention,
-    can_view_audit,
     entry_changes,
     ledger_entries,
     ledger_head,
@@ -216,11 +213,9 @@ def retention(request, slug: str):
         if not manage:
             raise PermissionDenied("Your role may not place retention holds.")
         if form.is_valid():
-            try:
+            with refusals_on(form) as outcome:
                 services.retention_hold_place(actor=request.user, agent=agent, **form.cleaned_data)
-            except DomainError as error:
-                add_to_form(form, error)
-            else:
+            if outcome.ok:
                 messages.success(request, "The hold is recorded.")
                 return redirect("audit:retention", slug=agent.slug)
     return render(request, "audit/retention.html", {
@@ -230,21 +225,14 @@ def retention(request, slug: str):
 
 @login_required
 @require_POST
+@refuse_not_permitted
 def retention_release(request, slug: str, pk: int):
     agent = _agent_for(request, slug)
     hold = get_object_or_404(RetentionHold, pk=pk, agent=agent)
-    form = ReleaseHoldForm(request.POST)
     if not can_manage_retention(request.user):
         raise PermissionDenied("Your role may not release retention holds.")
-    if form.is_valid():
-        try:
-            services.retention_hold_release(actor=request.user, hold=hold,
-                                            reason=form.cleaned_data["reason"])
-            messages.success(request, "The hold is released.")
-        except DomainError as error:
-            messages.error(request, error.message)
-    else:
-        messages.error(request, "Say why the hold is released.")
+    post_action(request, ReleaseHoldForm(request.POST), lambda d: services.retention_hold_release(
+        actor=request.user, hold=hold, reason=d["reason"]), "The hold is released.")
     return redirect("audit:retention", slug=agent.slug)
 
 

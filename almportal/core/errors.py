@@ -30,6 +30,12 @@ class Conflict(DomainError):
     status_code = 409
 
 
+def require_that(allowed: bool, message: str) -> None:
+    """A service's permission check: `require_that(rules.may_x(actor, ...), "Only ...")`."""
+    if not allowed:
+        raise NotPermitted(message)
+
+
 def add_to_form(form, error: DomainError) -> None:
     """Show a service's error on the form's fields where they exist, else above the form."""
     for field, messages in error.errors.items():

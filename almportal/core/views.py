@@ -1,6 +1,8 @@
 """What every page shares when it calls a service."""
 
+from dataclasses import dataclass
 from functools import wraps
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -32,9 +34,9 @@ def refuse_not_permitted(view):
 
 
 class refusals_on:
-    """Show a service's refusal on the form (or, with `request=`, as messages) and carry on to
-    draw the page again; `.ok` tells whether the service ran. NotPermitted is not caught: it
-    reaches refuse_not_permitted, the 403 page.
+    """Show a service's refusal on the form (or, with `request=`, as messages; with neither,
+    only keep it in `.error`) and carry on to draw the page again; `.ok` tells whether the
+    service ran. NotPermitted is not caught: it reaches refuse_not_permitted, the 403 page.
 
         with refusals_on(form) as outcome:
             agent = services.agent_update(actor=request.user, agent=agent, data=...)
@@ -44,6 +46,7 @@ class refusals_on:
 
     def __init__(self, form=None, *, request=None) -> None:
         self.form, self.request, self.ok = form, request, True
+        self.error: DomainError | None = None
 
     def __enter__(self) -> "refusals_on":
         return self
@@ -51,10 +54,10 @@ class refusals_on:
     def __exit__(self, exc_type, error, traceback) -> bool:
         if not isinstance(error, DomainError) or isinstance(error, NotPermitted):
             return False
-        self.ok = False
+        self.ok, self.error = False, error
         if self.form is not None:
             add_to_form(self.form, error)
-        else:
+        elif self.request is not None:
             error_messages(self.request, error)
         return True
 
@@ -66,17 +69,33 @@ def error_messages(request, error: DomainError) -> None:
             messages.error(request, message)
 
 
-def post_action(request, form, call, done: str) -> bool:
+@dataclass
+class Outcome:
+    """What post_action did: `ok` when the service ran, and what it returned. True when ok."""
+
+    ok: bool
+    result: Any = None
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def post_action(request, form, call, done: str) -> Outcome:
     """Run one service for a small POST form (`call(form.cleaned_data)`); bad input and the
     service's refusals become messages, NotPermitted the 403 page (with refuse_not_permitted).
-    True when the service ran."""
+
+        outcome = post_action(request, ReasonForm(request.POST), lambda d: services.x(...),
+                              "Done.")
+        return redirect(outcome.result if outcome else fallback)
+    """
     if not form.is_valid():
         for field, errors in form.errors.items():
             for error in errors:
                 messages.error(request, error if field == "__all__" else f"{field}: {error}")
-        return False
+        return Outcome(False)
+    result = None
     with refusals_on(request=request) as outcome:
-        call(form.cleaned_data)
+        result = call(form.cleaned_data)
     if outcome.ok:
         messages.success(request, done)
-    return outcome.ok
+    return Outcome(outcome.ok, result)

@@ -17,6 +17,7 @@ from guardian.admin import (
 
 from ..core.admin import AuditedAdmin, ServiceAdmin, adopt, reason_field, report
 from ..core.errors import DomainError
+from .choices import CLOSED_STAGES
 from . import services
 from .models import (
     COMPONENT_MODELS,
@@ -120,7 +121,7 @@ class AgentAdmin(GuardedModelAdminMixin, ServiceAdmin):
         return _ordered(self, request, agents_visible_to(request.user))
 
     def has_change_permission(self, request, obj=None) -> bool:
-        if obj is not None and obj.stage in services.CLOSED_STAGES:
+        if obj is not None and obj.stage in CLOSED_STAGES:
             return False
         return super().has_change_permission(request, obj)
 

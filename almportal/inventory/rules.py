@@ -1,4 +1,7 @@
-"""Who may hold which grant on an agent: one decision, asked by the delegate and ownership
+"""Who may change or triage an agent, and where its stage may move: asked by the pages for their
+buttons and by the services before they write.
+
+Who may hold which grant on an agent: one decision, asked by the delegate and ownership
 services, the service-account grants, and the admin's object-permission page.
 
 A read-only role (auditors) reads every agent and is never a delegate nor holds any write
@@ -7,8 +10,13 @@ never the owner's `change_agent`."""
 
 from collections.abc import Iterable
 
+from ..accounts.permissions import can
 from ..accounts.roles import GROUP_NAMES, READ_ONLY_ROLES, is_read_only
-from ..core.errors import DomainError
+from ..core.errors import Conflict, DomainError, NotPermitted
+from ..core.lifecycle import Transitions
+from .choices import CLOSED_STAGES, STAGE_TRANSITIONS, Stage
+
+agent_stages = Transitions(Stage, STAGE_TRANSITIONS)
 
 READ_GRANTS = {"view_agent"}
 READ_ONLY_GROUP_NAMES = {GROUP_NAMES[role] for role in READ_ONLY_ROLES}
@@ -20,6 +28,35 @@ SERVICE_RIGHTS = {
     "poll_runtime": "Poll the runtime status (gateway)",
     "ingest_metrics": "Send monitoring samples (gateway)",
 }
+
+
+def change_refusal(user, agent) -> DomainError | None:
+    """Why `user` may not change the agent now, or None: its owner, a delegate or an admin,
+    while the agent is not closed."""
+    if not can(user, "inventory.change_agent", agent):
+        return NotPermitted("Only the agent's owner, a delegate or an admin may change it.")
+    return closed_refusal(agent)
+
+
+def closed_refusal(agent) -> Conflict | None:
+    """A retired or declined-and-closed agent no longer changes."""
+    if agent.stage in CLOSED_STAGES:
+        return Conflict(f"{agent} is {agent.get_stage_display().lower()} and can no longer "
+                        "change.")
+    return None
+
+
+def may_change(user, agent) -> bool:
+    return change_refusal(user, agent) is None
+
+
+def triage_refusal(user, agent) -> NotPermitted | None:
+    """Compliance triages intakes, never one they own or filed."""
+    if not can(user, "inventory.triage_agent"):
+        return NotPermitted("Only compliance officers triage intakes.")
+    if user.pk in (agent.business_owner_id, agent.created_by_id):
+        return NotPermitted("You cannot triage an intake you own or filed.")
+    return None
 
 
 def grant_refusal(user, codenames: Iterable[str]) -> DomainError | None:

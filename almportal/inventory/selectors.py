@@ -4,17 +4,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from ..accounts.models import User
 from ..accounts.permissions import can
-from .models import (
-    COMPONENT_MODELS,
-    Agent,
-    AgentGroupObjectPermission,
-    AgentUserObjectPermission,
-    Release,
-)
+from . import grants
+from .grants import agent_delegates  # noqa: F401 (pages and API read it with the others)
+from .models import COMPONENT_MODELS, Agent, Release
+from .rules import SERVICE_RIGHTS
 
 
 def agents_visible_to(user: User, perm: str = "view_agent") -> QuerySet[Agent]:
@@ -23,13 +20,12 @@ def agents_visible_to(user: User, perm: str = "view_agent") -> QuerySet[Agent]:
         return agents
     if not (user.is_authenticated and user.is_active):
         return agents.none()
-    # Start from the user's own permission rows (indexed by user) rather than testing every
-    # agent: the cost follows the user's grants, not the size of the inventory.
-    direct = AgentUserObjectPermission.objects.filter(
-        user=user, permission__codename=perm).values("content_object_id")
-    via_group = AgentGroupObjectPermission.objects.filter(
-        group__in=user.groups.all(), permission__codename=perm).values("content_object_id")
-    return agents.filter(Q(pk__in=direct) | Q(pk__in=via_group))
+    return agents.filter(grants.agents_granted(user, perm))
+
+
+def agents_in_care_of(user: User) -> QuerySet[Agent]:
+    """Agents the user owns, is a delegate on, or cares for through a group grant."""
+    return Agent.objects.select_related("business_owner").filter(grants.in_care_of(user))
 
 
 def agents_for_gateway(user: User, right: str) -> QuerySet[Agent]:
@@ -57,26 +53,9 @@ def agent_components(agent: Agent) -> dict[str, list]:
             for kind, model in COMPONENT_MODELS.items()}
 
 
-def agent_delegates(agent: Agent) -> list[User]:
-    ids = (AgentUserObjectPermission.objects.filter(content_object=agent,
-                                                    permission__codename="change_agent")
-           .exclude(user_id=agent.business_owner_id).values_list("user_id", flat=True))
-    return list(User.objects.filter(pk__in=ids).order_by("username"))
-
-
 def agent_service_accounts(agent: Agent) -> list[tuple[User, list[str]]]:
     """The service accounts holding narrow rights on the agent, each with its rights."""
-    from .rules import SERVICE_RIGHTS
-
-    rows = (AgentUserObjectPermission.objects.filter(
-                content_object=agent, permission__codename__in=SERVICE_RIGHTS,
-                user__is_service_account=True)
-            .select_related("user", "permission").order_by("user__username",
-                                                           "permission__codename"))
-    found: dict[int, tuple[User, list[str]]] = {}
-    for row in rows:
-        found.setdefault(row.user_id, (row.user, []))[1].append(row.permission.codename)
-    return list(found.values())
+    return grants.service_accounts_holding(agent, SERVICE_RIGHTS)
 
 
 # --- History: who changed which field, from what to what, when and why --------------------
@@ -152,8 +131,7 @@ def agent_history(agent: Agent, limit: int | None = None) -> list[HistoryEntry]:
         (Agent.history.filter(id=agent.pk), lambda r: "Agent record"),
         (Release.history.filter(agent_id=agent.pk),
          lambda r: f"Release {r.label or '#' + str(r.number)}"),
-        (AgentUserObjectPermission.history.filter(content_object_id=agent.pk)
-         .select_related("permission"),
+        (grants.grant_history(agent.pk),
          lambda r: f"Access: {r.permission.codename.replace('_', ' ')}"),
     ] + [
         (model.history.filter(agent_id=agent.pk),

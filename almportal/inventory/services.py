@@ -16,18 +16,22 @@ from ..accounts.roles import Role
 from ..core.errors import Conflict, DomainError, NotPermitted, clean_or_refuse
 from ..core.lifecycle import Transitions, lock, record
 from .choices import (
-    CLOSED_STAGES,
     RELEASE_TRANSITIONS,
-    STAGE_TRANSITIONS,
     ReleaseState,
     Stage,
 )
-from . import signals
-from .rules import SERVICE_RIGHTS, grant_refusal
+from . import grants, signals
+from .rules import (
+    SERVICE_RIGHTS,
+    agent_stages,
+    change_refusal,
+    closed_refusal,
+    grant_refusal,
+    triage_refusal,
+)
 from .models import (
     COMPONENT_MODELS,
     Agent,
-    AgentUserObjectPermission,
     ComponentVersion,
     Credential,
     Release,
@@ -35,7 +39,6 @@ from .models import (
     manifest_hash,
 )
 
-agent_stages = Transitions(Stage, STAGE_TRANSITIONS)
 release_states = Transitions(ReleaseState, RELEASE_TRANSITIONS)
 
 OWNER_PERMISSIONS = ("view_agent", "change_agent")
@@ -97,14 +100,15 @@ def _unique_slug(name: str) -> str:
 
 
 def _require_open(agent: Agent) -> None:
-    if agent.stage in CLOSED_STAGES:
-        raise Conflict(f"{agent} is {agent.get_stage_display().lower()} and can no longer change.")
+    refusal = closed_refusal(agent)
+    if refusal is not None:
+        raise refusal
 
 
 def require_agent_change(actor: User, agent: Agent) -> None:
-    require(actor, "inventory.change_agent", agent,
-            message="Only the agent's owner, a delegate or an admin may change it.")
-    _require_open(agent)
+    refusal = change_refusal(actor, agent)
+    if refusal is not None:
+        raise refusal
 
 
 @transaction.atomic
@@ -163,9 +167,9 @@ def agent_withdraw_intake(*, actor: User, agent: Agent, reason: str = "") -> Age
 
 
 def _require_triage(actor: User, agent: Agent) -> None:
-    require(actor, "inventory.triage_agent", message="Only compliance officers triage intakes.")
-    if actor.pk in (agent.business_owner_id, agent.created_by_id):
-        raise NotPermitted("You cannot triage an intake you own or filed.")
+    refusal = triage_refusal(actor, agent)
+    if refusal is not None:
+        raise refusal
 
 
 @transaction.atomic
@@ -229,18 +233,15 @@ def _grant(agent: Agent, user: User, *, actor: User, reason: str,
     refusal = grant_refusal(user, codenames)
     if refusal is not None:
         raise refusal
-    held = set(AgentUserObjectPermission.objects.filter(content_object=agent, user=user)
-               .values_list("permission_id", flat=True))
+    held = set(grants.rights_of(agent, user, codenames))
     for permission in _agent_permissions(codenames):
-        if permission.pk not in held:
-            row = AgentUserObjectPermission(content_object=agent, user=user, permission=permission)
-            record(row, actor=actor, reason=reason)
+        if permission.codename not in held:
+            record(grants.unsaved_grant(agent, user, permission), actor=actor, reason=reason)
 
 
 def _ungrant(agent: Agent, user: User, *, actor: User, reason: str,
              codenames: Iterable[str] = OWNER_PERMISSIONS) -> None:
-    for row in AgentUserObjectPermission.objects.filter(
-            content_object=agent, user=user, permission__in=_agent_permissions(codenames)):
+    for row in grants.grants_of(agent, user).filter(permission__codename__in=list(codenames)):
         row._history_user, row._change_reason = actor, reason
         row.delete()
 
@@ -263,9 +264,7 @@ def agent_remove_delegate(*, actor: User, agent: Agent, user: User, reason: str 
 
 
 def service_rights_of(agent: Agent, account: User) -> list[str]:
-    return sorted(AgentUserObjectPermission.objects.filter(
-        content_object=agent, user=account, permission__codename__in=SERVICE_RIGHTS,
-    ).values_list("permission__codename", flat=True))
+    return grants.rights_of(agent, account, SERVICE_RIGHTS)
 
 
 @transaction.atomic

@@ -18,8 +18,8 @@ from ..accounts.models import User
 from ..accounts.permissions import can
 from ..accounts.roles import Role
 from ..core.views import refusals_on, refuse_not_permitted
-from . import services
-from .choices import CLOSED_STAGES, Stage
+from . import rules, services
+from .choices import Stage
 from .filters import AgentFilter
 from .diff import release_diff
 from .forms import (
@@ -74,12 +74,11 @@ class AgentActions:
 
     @classmethod
     def of(cls, user: User, agent: Agent) -> "AgentActions":
-        change = can(user, "inventory.change_agent", agent) and agent.stage not in CLOSED_STAGES
-        triage = (can(user, "inventory.triage_agent") and agent.stage == Stage.PROPOSED
-                  and user.pk not in (agent.business_owner_id, agent.created_by_id))
+        change = rules.may_change(user, agent)
+        triage = agent.stage == Stage.PROPOSED and rules.triage_refusal(user, agent) is None
         return cls(
             change=change,
-            submit=change and services.agent_stages.allows(agent.stage, Stage.PROPOSED),
+            submit=change and rules.agent_stages.allows(agent.stage, Stage.PROPOSED),
             withdraw=change and agent.stage in (Stage.PROPOSED, Stage.DECLINED),
             triage=triage,
             release=change and agent.stage in (Stage.IN_DEVELOPMENT, Stage.LIVE,

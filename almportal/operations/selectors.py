@@ -17,6 +17,7 @@ from ..inventory.models import Agent
 from ..inventory.selectors import agents_for_gateway, agents_visible_to, releases_visible_to
 from . import rules
 from .choices import DeploymentState, RuntimeState
+from .rules import may_triage_findings
 from .models import (
     Alert,
     Deployment,
@@ -32,6 +33,13 @@ from .models import (
     RuntimePoll,
     Suspension,
 )
+
+
+def active_deployment(agent: Agent, environment: Environment) -> Deployment | None:
+    return (Deployment.objects.filter(agent=agent, environment=environment,
+                                      state=DeploymentState.ACTIVE)
+            .prefetch_related("routes__release").first())
+
 
 
 def environments() -> list[Environment]:
@@ -256,8 +264,6 @@ def last_runtime_poll(agent_ids: list[int]) -> dict[int, datetime]:
 
 def findings_visible_to(user: User) -> QuerySet[DiscoveryFinding]:
     """The discovery queue is compliance's (and admins'); nobody else sees it."""
-    from .services.rights import may_triage_findings
-
     if not may_triage_findings(user):
         return DiscoveryFinding.objects.none()
     return DiscoveryFinding.objects.select_related("agent", "decided_by")

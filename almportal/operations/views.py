@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from ..core.errors import Conflict
 from ..core.views import post_action, refusals_on, refuse_not_permitted
-from . import selectors, services
+from . import rules, selectors, services
 from .charts import dashboard_charts
 from .choices import CANARY_STEPS, IncidentStatus
 from .contract import collector_yaml, has_contract
@@ -42,7 +42,7 @@ def dashboard(request, slug):
     production = selectors.production()
     if production is None:
         raise Http404("No production environment is configured.")
-    deployment = services.active_deployment(agent, production)
+    deployment = selectors.active_deployment(agent, production)
     settings = getattr(agent, "monitoring", None)
     return render(request, "operations/dashboard.html", {
         "agent": agent, "deployment": deployment,
@@ -52,7 +52,7 @@ def dashboard(request, slug):
         "open_alerts": selectors.alerts_visible_to(request.user).filter(
             agent=agent, cleared_at__isnull=True),
         "telemetry_names": agent.telemetry_names.all(),
-        "may_map_telemetry": services.may_map_telemetry(request.user, agent),
+        "may_map_telemetry": rules.may_map_telemetry(request.user, agent),
         "before_registration": selectors.samples_before_registration(agent)[:50],
     })
 
@@ -73,7 +73,7 @@ def telemetry_name_add(request, slug):
 @refuse_not_permitted
 def deployments(request, slug):
     agent = selectors.agent_for(request.user, slug)
-    may_deploy = services.may_deploy(request.user, agent)
+    may_deploy = rules.may_deploy(request.user, agent)
     form = DeployForm(request.POST or None, agent=agent)
     if request.method == "POST":
         if not may_deploy:
@@ -108,8 +108,8 @@ def deployment_detail(request, pk):
     deployment = selectors.deployment_for(request.user, pk)
     return render(request, "operations/deployment_detail.html", {
         "deployment": deployment, "agent": deployment.agent,
-        "may_deploy": services.may_deploy(request.user, deployment.agent),
-        "rollback_refusal": services.rollback_refusal(deployment),
+        "may_deploy": rules.may_deploy(request.user, deployment.agent),
+        "rollback_refusal": rules.rollback_refusal(deployment),
         "steps": [w for w in CANARY_STEPS if w > (deployment.canary_weight or 0)],
         "history": selectors.deployment_history(deployment),
     })
@@ -131,11 +131,9 @@ def deployment_promote(request, pk):
 @refuse_not_permitted
 def deployment_rollback(request, pk):
     deployment = selectors.deployment_for(request.user, pk)
-    result = {}
-    ran = post_action(request, ReasonForm(request.POST), lambda d: result.update(
-        deployment=services.deployment_rollback(
-            actor=request.user, deployment=deployment, reason=d["reason"])), "Rolled back.")
-    return redirect(result["deployment"] if ran else deployment)
+    done = post_action(request, ReasonForm(request.POST), lambda d: services.deployment_rollback(
+        actor=request.user, deployment=deployment, reason=d["reason"]), "Rolled back.")
+    return redirect(done.result if done else deployment)
 
 
 # --- Kill switch --------------------------------------------------------------------------
@@ -145,9 +143,9 @@ def kill_switch(request, slug):
     agent = selectors.agent_for(request.user, slug)
     return render(request, "operations/kill_switch.html", {
         "agent": agent,
-        "may_suspend": services.may_suspend(request.user, agent),
-        "may_resume": services.may_resume(request.user, agent),
-        "needs_compliance": services.resume_needs_compliance(agent),
+        "may_suspend": rules.may_suspend(request.user, agent),
+        "may_resume": rules.may_resume(request.user, agent),
+        "needs_compliance": rules.resume_needs_compliance(agent),
         "suspensions": selectors.suspensions(agent)[:50],
         "polls": selectors.runtime_polls(agent)[:50],
     })
@@ -182,7 +180,7 @@ def monitoring(request, slug):
     agent = selectors.agent_for(request.user, slug)
     settings = getattr(agent, "monitoring", None)
     form = MonitoringForm(request.POST or None, initial=MonitoringForm.initial_from(settings))
-    may_tune = services.may_tune_monitoring(request.user, agent)
+    may_tune = rules.may_tune_monitoring(request.user, agent)
     if request.method == "POST" and form.is_valid():
         with refusals_on(form) as outcome:
             services.monitoring_settings_update(actor=request.user, agent=agent,
@@ -216,7 +214,7 @@ def alert_detail(request, pk):
     alert = selectors.alert_for(request.user, pk)
     return render(request, "operations/alert_detail.html", {
         "alert": alert, "agent": alert.agent,
-        "may_open": services.may_open_incident(request.user, alert.agent),
+        "may_open": rules.may_open_incident(request.user, alert.agent),
         "history": alert.history.select_related("history_user").order_by("history_date"),
     })
 
@@ -227,11 +225,10 @@ def alert_detail(request, pk):
 def alert_open_incident(request, pk):
     alert = selectors.alert_for(request.user, pk)
     form = IncidentForm(request.POST, agent=alert.agent)
-    result = {}
-    ran = post_action(request, form, lambda d: result.update(incident=services.incident_open(
+    done = post_action(request, form, lambda d: services.incident_open(
         actor=request.user, agent=alert.agent, title=d["title"], severity=d["severity"],
-        description=d["description"], alert=alert)), "Incident opened.")
-    return redirect(result["incident"] if ran else alert)
+        description=d["description"], alert=alert), "Incident opened.")
+    return redirect(done.result if done else alert)
 
 
 # --- Incidents ----------------------------------------------------------------------------
@@ -251,7 +248,7 @@ def incident_list(request):
 @refuse_not_permitted
 def incident_create(request, slug):
     agent = selectors.agent_for(request.user, slug)
-    if not services.may_open_incident(request.user, agent):
+    if not rules.may_open_incident(request.user, agent):
         raise PermissionDenied("Only compliance, the agent's owner or a delegate open incidents.")
     form = IncidentForm(request.POST or None, agent=agent)
     if request.method == "POST" and form.is_valid():
@@ -269,8 +266,8 @@ def incident_detail(request, pk):
     user = request.user
     return render(request, "operations/incident_detail.html", {
         "incident": incident, "agent": incident.agent,
-        "may_work": services.may_work_incident(user, incident.agent),
-        "may_manage": services.may_manage_incidents(user),
+        "may_work": rules.may_work_incident(user, incident.agent),
+        "may_manage": rules.may_manage_incidents(user),
         "moves": sorted(services.incident_states.moves.get(incident.status, ())),
         "note_form": NoteForm(), "serious_form": SeriousForm(),
         "review_form": ReviewForm(agent=incident.agent, initial={
@@ -310,7 +307,7 @@ incident_reported = _incident_action(ReasonForm, lambda u, i, d: services.incide
 
 @login_required
 def finding_list(request):
-    if not services.may_triage_findings(request.user):
+    if not rules.may_triage_findings(request.user):
         raise PermissionDenied("The discovery queue is compliance's.")
     findings = selectors.findings_visible_to(request.user)
     status = request.GET.get("status", "open")

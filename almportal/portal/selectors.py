@@ -1,9 +1,10 @@
 """What each role's home page gathers: small queries over the lower apps' selectors."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from ..accounts.models import ApiToken, User
@@ -11,31 +12,21 @@ from ..audit.models import LedgerEntry
 from ..audit.selectors import ledger_head, recent_exports, recent_verifications
 from ..core.lists import Shortlist
 from ..inventory.choices import CLOSED_STAGES, GrantMode, ReleaseState, Stage
-from ..inventory.models import Agent, AgentUserObjectPermission, Credential, Release
-from ..inventory.selectors import agents_visible_to, releases_visible_to
+from ..inventory.models import Agent, Credential, Release
+from ..inventory.selectors import agents_in_care_of, agents_visible_to, releases_visible_to
 from ..operations.choices import IncidentStatus, RuntimeState
 from ..operations.models import Alert, Incident
 from ..operations.selectors import incidents_visible_to, production, runtime_status
-from ..releases.services import release_gate
 from ..reviews.models import UNFINISHED_STATES
 from ..reviews.selectors import agent_review_status, reviews_visible_to
-from ..risk.selectors import with_latest_assessment
-from ..risk.services import assessment_status
+from ..risk.selectors import assessment_status, with_latest_assessment
 
 EXPIRY_WINDOW = timedelta(days=30)
 
 
-def agents_in_my_care(user: User) -> QuerySet[Agent]:
-    """Agents the user owns or is a delegate on."""
-    delegated = AgentUserObjectPermission.objects.filter(
-        content_object=OuterRef("pk"), user=user, permission__codename="change_agent")
-    return (Agent.objects.select_related("business_owner")
-            .filter(Q(business_owner=user) | Q(Exists(delegated))))
-
-
 def waiting_for_owner(user: User) -> QuerySet[Agent]:
     """Intakes the owner has to act on: drafts to submit, declined intakes to revise."""
-    return agents_in_my_care(user).filter(stage__in=[Stage.DRAFT, Stage.DECLINED])
+    return agents_in_care_of(user).filter(stage__in=[Stage.DRAFT, Stage.DECLINED])
 
 
 def intakes_to_triage(user: User) -> QuerySet[Agent]:
@@ -138,7 +129,7 @@ def assessments_due(user: User, now=None, limit: int | None = None) -> Shortlist
 
 
 def owner_home(user: User) -> dict:
-    mine = agents_in_my_care(user)
+    mine = agents_in_care_of(user)
     return {
         "agents": Shortlist.of(mine.order_by("name")),
         "waiting": Shortlist.of(waiting_for_owner(user).order_by("name")),
@@ -212,8 +203,10 @@ class AgentSummary:
     review: object
 
 
-def agent_summary(agent: Agent) -> AgentSummary:
-    """The header of the agent page: where the agent stands in each area."""
+def agent_summary(agent: Agent, gate_of: Callable | None = None) -> AgentSummary:
+    """The header of the agent page: where the agent stands in each area; `gate_of(release)` is
+    the releases area's production gate of the release in progress (asked by the caller, so
+    this module reads and never imports a services module)."""
     releases = list(agent.releases.filter(state__in=[ReleaseState.SUBMITTED,
                                                      ReleaseState.APPROVED,
                                                      ReleaseState.DEPLOYED])
@@ -225,7 +218,7 @@ def agent_summary(agent: Agent) -> AgentSummary:
              else RuntimeState.NOT_DEPLOYED)
     return AgentSummary(
         current_release=current,
-        gate=release_gate(current) if current is not None else None,
+        gate=gate_of(current) if current is not None and gate_of else None,
         deployed_release=deployed,
         runtime_state=str(state),
         runtime_label=RuntimeState(state).label,

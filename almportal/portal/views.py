@@ -4,8 +4,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from ..accounts.roles import Role
-from ..core.errors import DomainError, NotPermitted
-from ..core.views import refuse_not_permitted
+from ..core.views import refusals_on, refuse_not_permitted
 from ..inventory import services as inventory_services
 from . import selectors
 from .health import system_health
@@ -66,13 +65,9 @@ def intake_accept(request, slug):
     """Accept an intake from the home page's triage list: inline with htmx (the row is
     replaced), or a plain form post that comes back to the home page."""
     agent = get_object_or_404(selectors.intakes_to_triage(request.user), slug=slug)
-    error = ""
-    try:
+    with refusals_on() as outcome:  # shown in the row (htmx) or as a message
         agent = inventory_services.agent_accept(actor=request.user, agent=agent)
-    except NotPermitted:
-        raise
-    except DomainError as exc:  # shown in the row (htmx) or as a message
-        error = exc.message
+    error = outcome.error.message if outcome.error else ""
     if request.headers.get("HX-Request"):
         return render(request, "portal/_intake_row.html",
                       {"agent": agent, "done": not error, "error": error})

@@ -20,31 +20,11 @@ from ..operations import selectors as operations
 from ..operations.choices import DeploymentState
 from ..operations.models import Deployment
 from .choices import PlanState, SignOffRole, TaskStatus
+from .rules import may_sign
 from .models import Archive, DecommissionPlan, DecommissionTask, DecommissionTemplate, \
     RetirementSignOff
 
-MANAGE = "retirement.manage_decommission"
 DOWNLOAD = "retirement.download_archive"
-
-
-# --- Rights (display and services share them) ------------------------------------------------
-
-def may_manage(user: User, agent: Agent) -> bool:
-    """Start the sunsetting, work the tasks and retire: the owner, a delegate, compliance or
-    an admin."""
-    return can(user, "inventory.change_agent", agent) or can(user, MANAGE)
-
-
-def may_sign(user: User, plan: DecommissionPlan, role: str) -> bool:
-    """The owner signs as owner only; a compliance officer who does not own the agent signs
-    as compliance."""
-    if not (user and user.is_authenticated and user.is_active):
-        return False
-    if role == SignOffRole.OWNER:
-        return user.pk == plan.agent.business_owner_id
-    if role == SignOffRole.COMPLIANCE:
-        return user.has_role(Role.COMPLIANCE) and user.pk != plan.agent.business_owner_id
-    return False
 
 
 # --- Templates and plans ---------------------------------------------------------------------

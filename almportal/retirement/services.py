@@ -34,9 +34,10 @@ from ..core.lifecycle import lock, record
 from ..inventory import services as inventory
 from ..inventory.choices import Stage
 from ..inventory.models import Agent
-from ..inventory.selectors import agent_delegates
+from ..inventory.grants import agent_caretakers
 from ..operations import services as operations
-from . import selectors
+from ..inventory.rules import agent_stages
+from . import rules, selectors
 from .choices import (
     AUTOMATIC_ACTIONS,
     REQUIRED_TASKS,
@@ -65,7 +66,7 @@ def _text(value: Any, field: str, *, required: bool = True, limit: int = 2000) -
 
 
 def _require_manage(actor: User, agent: Agent) -> None:
-    if not selectors.may_manage(actor, agent):
+    if not rules.may_manage(actor, agent):
         raise NotPermitted("Only the agent's owner, a delegate, a compliance officer or an admin "
                            "may decommission it.")
 
@@ -194,7 +195,7 @@ def plan_start(*, actor: User, agent: Agent, reason: str, planned_date: date,
     users, emails = _clean_contacts(contact_users, contact_emails)
     if selectors.open_plan(agent) is not None:
         raise Conflict(f"{agent} is already being decommissioned.")
-    if not inventory.agent_stages.allows(agent.stage, Stage.SUNSETTING):
+    if not agent_stages.allows(agent.stage, Stage.SUNSETTING):
         raise Conflict(f"{agent} is {agent.get_stage_display().lower()}: only an agent in "
                        "development, live or suspended is sunset.")
     template = selectors.current_template()
@@ -229,10 +230,6 @@ def _lock_task(task: DecommissionTask) -> DecommissionTask:
     return task
 
 
-def _may_work(actor: User, task: DecommissionTask) -> bool:
-    return actor.pk == task.assignee_id or selectors.may_manage(actor, task.plan.agent)
-
-
 def _finish(task: DecommissionTask, *, actor: User, reason: str) -> DecommissionTask:
     task.status = TaskStatus.DONE
     task.completed_by, task.completed_at = actor, timezone.now()
@@ -259,7 +256,7 @@ def task_complete(*, actor: User, task: DecommissionTask, comment: str = "",
                   evidence_url: str = "", evidence_sha256: str = "") -> DecommissionTask:
     """Mark a manual task done; it needs a comment or evidence. Automatic tasks are run."""
     task = _lock_task(task)
-    if not _may_work(actor, task):
+    if not rules.may_work(actor, task):
         raise NotPermitted("Only the task's assignee, the agent's owner, a delegate, compliance "
                            "or an admin may complete it.")
     if task.is_automatic:
@@ -284,7 +281,7 @@ def task_complete(*, actor: User, task: DecommissionTask, comment: str = "",
 def task_run(*, actor: User, task: DecommissionTask) -> DecommissionTask:
     """Do an automatic task and mark it done with the proof of what was done."""
     task = _lock_task(task)
-    if not _may_work(actor, task):
+    if not rules.may_work(actor, task):
         raise NotPermitted("Only the task's assignee, the agent's owner, a delegate, compliance "
                            "or an admin may run it.")
     if not task.is_automatic:
@@ -357,8 +354,7 @@ def _archive_evidence(*, actor: User, plan: DecommissionPlan, agent: Agent) -> d
 
 
 def _audience(plan: DecommissionPlan, agent: Agent) -> list[User]:
-    people = [agent.business_owner, agent.technical_owner, *agent_delegates(agent),
-              *plan.contact_users.all()]
+    people = [agent.technical_owner, *agent_caretakers(agent), *plan.contact_users.all()]
     seen: dict[int, User] = {}
     for person in people:
         if person is not None and person.is_active and not person.is_service_account:
@@ -400,7 +396,7 @@ def signoff_record(*, actor: User, plan: DecommissionPlan, role: str,
     _require_open(plan)
     if role not in SignOffRole.values:
         raise DomainError("Choose owner or compliance.", field="role")
-    if not selectors.may_sign(actor, plan, role):
+    if not rules.may_sign(actor, plan, role):
         raise NotPermitted("The agent's business owner signs as owner; a compliance officer who "
                            "does not own the agent signs as compliance.")
     open_tasks = [t.title for t in plan.tasks.all() if t.status != TaskStatus.DONE]

@@ -9,16 +9,14 @@ from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from ..core.errors import DomainError
 from ..core.views import (
-    error_messages,
     post_action,
     refusals_on,
     refuse_not_permitted,
 )
 from ..inventory.choices import CLOSED_STAGES
 from ..operations import selectors as operations
-from . import selectors, services
+from . import rules, selectors, services
 from .choices import PlanState, SignOffRole
 from .forms import (
     AssignForm,
@@ -37,7 +35,7 @@ PAGE_SIZE = 25
 @refuse_not_permitted
 def plan_start(request, slug):
     agent = operations.agent_for(request.user, slug)
-    if not selectors.may_manage(request.user, agent):
+    if not rules.may_manage(request.user, agent):
         raise PermissionDenied("Only the agent's owner, a delegate, a compliance officer or an "
                                "admin may decommission it.")
     if agent.stage in CLOSED_STAGES:
@@ -68,14 +66,14 @@ def plan_detail(request, pk):
     plan = selectors.plan_for(request.user, pk)
     user, agent = request.user, plan.agent
     tasks = list(plan.tasks.all())
-    manage = selectors.may_manage(user, agent)
+    manage = rules.may_manage(user, agent)
     return render(request, "retirement/plan_detail.html", {
         "plan": plan, "agent": agent, "tasks": tasks,
         "signoffs": list(plan.signoffs.all()),
         "missing": selectors.missing_for_retirement(plan) if plan.state == PlanState.OPEN else [],
         "may_manage": manage,
-        "may_work": {t.pk for t in tasks if manage or t.assignee_id == user.pk},
-        "sign_roles": [r for r in SignOffRole if selectors.may_sign(user, plan, r)],
+        "may_work": {t.pk for t in tasks if rules.may_work(user, t, manages=manage)},
+        "sign_roles": [r for r in SignOffRole if rules.may_sign(user, plan, r)],
         "archives": selectors.archives_visible_to(user).filter(plan=plan),
         "people": selectors.assignable_people() if manage and plan.state == PlanState.OPEN
         else [],
@@ -126,12 +124,12 @@ def plan_retire(request, pk):
 
 
 @login_required
+@refuse_not_permitted
 def archive_download(request, pk):
     archive = selectors.archive_for(request.user, pk)
-    try:
+    with refusals_on(request=request) as outcome:
         handle = services.archive_download(actor=request.user, archive=archive)
-    except DomainError as error:
-        error_messages(request, error)
+    if not outcome.ok:
         return redirect(archive.plan or archive.agent)
     return FileResponse(handle, as_attachment=True, filename=archive.file_name,
                         content_type="application/zip",

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from ..accounts.roles import Role
 from ..inventory.choices import ReleaseState, Stage
+from ..inventory.grants import caretakers
 from ..inventory.models import Agent, Credential, Release
 from ..releases.rules import role_label, short_roles
 from ..releases.selectors import signers_waiting
@@ -19,7 +20,7 @@ from ..risk.choices import AssessmentState
 from ..risk.models import Assessment, TierPolicy
 from ..operations import selectors as operations
 from ..retirement import selectors as retirement
-from . import activity, reminders, selectors
+from . import reminders, selectors
 from .models import AccessReview, ReviewState, UNFINISHED_STATES
 from .reminders import Reminder
 
@@ -46,7 +47,7 @@ def _review_url(pk: int) -> str:
 
 def reviews_due(now: datetime) -> Iterator[Reminder]:
     reviews = _reviews(state=ReviewState.OPEN, due_at__gt=now)
-    people = selectors.caretakers(agent_id for _, agent_id, _, _ in reviews)
+    people = caretakers(agent_id for _, agent_id, _, _ in reviews)
     for pk, agent_id, agent, due_at in reviews:
         yield Reminder(people[agent_id], f"Access review due: {agent}",
                        f"Certify keep or revoke for each grant of {agent} by "
@@ -55,7 +56,7 @@ def reviews_due(now: datetime) -> Iterator[Reminder]:
 
 def reviews_overdue(now: datetime) -> Iterator[Reminder]:
     reviews = _reviews(state__in=UNFINISHED_STATES, due_at__lte=now)
-    people = selectors.caretakers(agent_id for _, agent_id, _, _ in reviews)
+    people = caretakers(agent_id for _, agent_id, _, _ in reviews)
     for pk, agent_id, agent, due_at in reviews:
         yield Reminder(people[agent_id], f"Access review overdue: {agent}",
                        f"The access review of {agent} was due by "
@@ -70,7 +71,7 @@ def _live_credentials():
 
 def _credential_reminders(credentials, subject: str, body: str) -> Iterator[Reminder]:
     credentials = list(credentials)
-    people = selectors.caretakers(c.agent_id for c in credentials)
+    people = caretakers(c.agent_id for c in credentials)
     security = selectors.people_with_role(Role.SECURITY)
     for c in credentials:
         yield Reminder(people[c.agent_id] + security, subject.format(c=c), body.format(c=c),
@@ -108,7 +109,7 @@ def reassessments_due(now: datetime) -> Iterator[Reminder]:
             due_at = agent.assessed_at + timedelta(days=days[agent.assessed_tier])
             if due_at <= now + REASSESSMENT_WINDOW:
                 due.append((agent, due_at))
-    people = selectors.caretakers(agent.pk for agent, _ in due)
+    people = caretakers(agent.pk for agent, _ in due)
     for agent, due_at in due:
         yield Reminder(people[agent.pk], f"Risk reassessment due: {agent}",
                        f"The risk assessment of {agent} must be redone by {due_at:%Y-%m-%d}.",
@@ -118,7 +119,7 @@ def reassessments_due(now: datetime) -> Iterator[Reminder]:
 
 def dormant(now: datetime) -> Iterator[Reminder]:
     found = selectors.dormant_agents(now=now)
-    people = selectors.caretakers(d.agent.pk for d in found)
+    people = caretakers(d.agent.pk for d in found)
     compliance = selectors.people_with_role(Role.COMPLIANCE)
     for d in found:
         seen = f"{d.last_activity:%Y-%m-%d}" if d.last_activity else "never"
@@ -200,5 +201,3 @@ def register_all() -> None:
     reminders.register("signoff-waiting", signoffs_waiting, cadence="weekly")
     reminders.register("incident-deadline", incident_deadlines, cadence="once")
     reminders.register("decommission-task-late", decommission_tasks_late, cadence="weekly")
-    activity.register_activity_source(operations.last_metric_sample)
-    activity.register_activity_source(operations.last_runtime_poll)

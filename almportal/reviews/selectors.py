@@ -9,12 +9,13 @@ from django.utils import timezone
 
 from ..accounts.models import User
 from ..accounts.permissions import can
-from ..accounts.roles import GROUP_NAMES, Role
+from ..accounts.roles import GROUP_NAMES
 from ..inventory.choices import Stage
-from ..inventory.models import Agent, AgentUserObjectPermission, Credential, DataSource, Tool
+from ..inventory.models import Agent, Credential, DataSource, Tool
 from ..inventory.selectors import agents_visible_to
 from ..risk.models import TierPolicy
 from .activity import last_activity
+from .rules import is_compliance
 from .models import (
     AccessReview,
     Decision,
@@ -173,11 +174,6 @@ def review_items(review: AccessReview) -> list[ReviewItem]:
                 .order_by("kind", "name", "-version"))
 
 
-def may_certify(user: User, review: AccessReview) -> bool:
-    return (not review.is_finished and not user.roles & {Role.AUDITOR}
-            and can(user, "inventory.change_agent", review.agent))
-
-
 def items_to_certify(user: User) -> QuerySet[ReviewItem]:
     """Undecided grants in unfinished reviews of agents the user owns or is a delegate on."""
     return (ReviewItem.objects.filter(decision=Decision.PENDING,
@@ -195,10 +191,6 @@ def open_revocation_tasks(user: User) -> QuerySet[RevocationTask]:
     if not can(user, "reviews.complete_revocationtask"):
         return RevocationTask.objects.none()
     return revocation_tasks_visible_to(user).filter(state=TaskState.OPEN)
-
-
-def is_compliance(user: User) -> bool:
-    return user.has_role(Role.COMPLIANCE) or user.has_role(Role.ADMIN)
 
 
 def escalated_reviews(user: User) -> QuerySet[AccessReview]:
@@ -261,22 +253,6 @@ def dormant_agents(*, now: datetime | None = None, agents: QuerySet[Agent] | Non
 
 
 # --- Who to tell -----------------------------------------------------------------------------
-
-def caretakers(agent_ids) -> dict[int, list[User]]:
-    """The active owner and delegates of each agent. Three queries; each person is loaded once
-    however many agents they care for (a reminder scan passes thousands)."""
-    ids = list(agent_ids)
-    owners = list(Agent.objects.filter(pk__in=ids, business_owner__is_active=True)
-                  .values_list("pk", "business_owner_id"))
-    delegates = list(AgentUserObjectPermission.objects.filter(
-        content_object_id__in=ids, permission__codename="change_agent", user__is_active=True)
-        .values_list("content_object_id", "user_id"))
-    users = User.objects.in_bulk({user_id for _, user_id in owners + delegates})
-    people: dict[int, dict[int, User]] = {pk: {} for pk in ids}
-    for agent_id, user_id in owners + delegates:
-        people[agent_id][user_id] = users[user_id]
-    return {pk: list(found.values()) for pk, found in people.items()}
-
 
 def people_with_role(role: str) -> list[User]:
     return list(User.objects.filter(groups__name=GROUP_NAMES[role], is_active=True,

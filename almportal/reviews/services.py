@@ -12,13 +12,13 @@ from simple_history.utils import bulk_create_with_history
 
 from ..accounts.models import User
 from ..accounts.notifications import notify
-from ..accounts.permissions import can, require
+from ..accounts.permissions import can
 from ..accounts.roles import READ_ONLY_ROLES, Role
 from ..core.errors import Conflict, DomainError, NotPermitted
 from ..core.lifecycle import Transitions, lock, record
 from ..inventory import services as inventory
 from ..inventory.models import Agent
-from . import selectors
+from . import rules, selectors
 from .models import (
     DECISION_TRANSITIONS,
     REVIEW_TRANSITIONS,
@@ -121,10 +121,9 @@ def _open_batch(actor: User, now: datetime, agent_ids: list[int]) -> list[Access
 # --- Certifying -------------------------------------------------------------------------------
 
 def require_certifier(actor: User, review: AccessReview) -> None:
-    if actor.roles & READ_ONLY_ROLES:
-        raise NotPermitted("Auditors read reviews; they do not certify them.")
-    require(actor, "inventory.change_agent", review.agent,
-            message="Only the agent's owner, a delegate or an admin certifies its grants.")
+    refusal = rules.certify_refusal(actor, review)
+    if refusal is not None:
+        raise refusal
 
 
 def _clean_decisions(review: AccessReview, items: dict[int, ReviewItem],

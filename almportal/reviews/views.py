@@ -13,7 +13,7 @@ from ..accounts.models import User
 from ..accounts.roles import Role
 from ..core.views import refusals_on, refuse_not_permitted
 from ..inventory.models import Agent
-from . import selectors, services, work
+from . import rules, selectors, services, work
 from .forms import CertifyForm, ReassignForm, TaskCompleteForm
 from .models import AccessReview, ReviewState, RevocationTask, TaskState
 
@@ -29,7 +29,7 @@ def _task_for(user: User, pk: int) -> RevocationTask:
 
 
 def _require_queue_reader(user: User) -> None:
-    if not (selectors.is_compliance(user) or user.has_role(Role.AUDITOR)):
+    if not rules.may_read_queue(user):
         raise PermissionDenied("The ownerless queue is for compliance officers.")
 
 
@@ -52,7 +52,7 @@ def review_list(request):
 
 def _detail(request, review: AccessReview, form: CertifyForm | None = None, status: int = 200):
     items = selectors.review_items(review)
-    may_certify = selectors.may_certify(request.user, review)
+    may_certify = rules.may_certify(request.user, review)
     if may_certify and form is None:
         form = CertifyForm(items=items)
     return render(request, "reviews/review_detail.html", {
@@ -128,7 +128,7 @@ def _queue(request, form: ReassignForm, failed: Agent | None = None, status: int
     return render(request, "reviews/ownerless.html", {
         "agents": selectors.ownerless_agents(), "form": form, "failed": failed,
         "owners": list(form.fields["new_owner"].queryset),
-        "may_reassign": selectors.is_compliance(request.user)}, status=status)
+        "may_reassign": rules.is_compliance(request.user)}, status=status)
 
 
 @login_required

@@ -20,8 +20,8 @@ from ..releases import selectors as releases
 from ..releases.rules import role_label
 from ..retirement import selectors as retirement
 from ..risk import selectors as risk
-from ..risk.services import is_assessor
-from . import selectors
+from ..risk.rules import is_assessor
+from . import rules, selectors
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def escalated(user: User) -> WorkSection:
 
 
 def ownerless(user: User) -> WorkSection | None:
-    if not selectors.is_compliance(user):
+    if not rules.is_compliance(user):
         return None
     return WorkSection("Ownerless agents to reassign", [
         WorkItem(str(agent), agent.get_absolute_url(),
@@ -104,7 +104,7 @@ def ownerless(user: User) -> WorkSection | None:
 
 
 def dormant(user: User) -> WorkSection:
-    scope = (agents_visible_to(user) if selectors.is_compliance(user)
+    scope = (agents_visible_to(user) if rules.is_compliance(user)
              else agents_visible_to(user, "change_agent"))
     return WorkSection("Dormant agents (consider sunsetting)", [
         WorkItem(str(d.agent), d.agent.get_absolute_url(),

@@ -138,7 +138,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(AssessmentStatusSerializer(allow_null=True))
     def get_freshness(self, assessment: Assessment):
-        status_ = services.assessment_freshness(assessment)
+        status_ = selectors.assessment_freshness(assessment)
         if status_ is None:
             return None
         return {"state": status_.state, "reasons": status_.reasons, "due_at": status_.due_at}

@@ -1,14 +1,219 @@
-"""Pure risk decisions: no writes, no imports of services. Pages, API and services ask here."""
+"""Risk decisions, with no writes and no queries of their own: how answers score to a tier,
+whether an assessment still holds, who may draft or complete one; and the risk register and
+impact assessment — how a risk is rated, who may accept a residual risk or sign an impact
+assessment. Services ask these before they write; pages, API, templates and other apps ask them
+what to show."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from ..accounts.models import User
 from ..accounts.permissions import can
 from ..accounts.roles import Role, is_read_only
 from ..core.errors import Conflict, DomainError, NotPermitted
 from ..core.hashing import content_hash
 from ..core.lifecycle import Transitions
-from ..inventory.choices import CLOSED_STAGES
-from .choices import RiskRating, RiskStatus, TreatmentStatus
+from ..inventory.choices import CLOSED_STAGES, DataClassification, RiskTier
+from ..inventory.models import Agent
+from .choices import RiskRating, RiskStatus, TreatmentStatus, highest_tier, tier_rank
+from .models import Assessment, Questionnaire, TierPolicy
+
+AGENT_RISK_FIELDS = ("autonomy_level", "action_reach", "data_classification", "audience",
+                     "regulated_domain")
+
+
+def tier_label(tier: str) -> str:
+    return RiskTier(tier).label if tier in RiskTier.values else tier
+
+
+# --- Scoring ------------------------------------------------------------------------------
+
+@dataclass
+class Result:
+    score: int
+    computed_tier: str
+    drivers: list[dict]
+
+
+def tier_for_score(score: int, thresholds: Mapping[str, int]) -> str:
+    tier = RiskTier.LOW
+    for candidate in (RiskTier.MEDIUM, RiskTier.HIGH, RiskTier.CRITICAL):
+        if candidate in thresholds and score >= thresholds[candidate]:
+            tier = candidate
+    return tier
+
+
+def _rule_applies(rule: Mapping, answers: Mapping[str, str]) -> bool:
+    return all(answers.get(key) in options for key, options in rule["when"].items())
+
+
+def compute_result(questionnaire: Questionnaire, answers: Mapping[str, str]) -> Result:
+    """Score is the sum of the chosen answers' weights; the tier is the highest of the score's
+    tier, each answer's minimum tier and each rule that applies; a prohibited practice makes it
+    unacceptable. The drivers say which answers and rules did it."""
+    score, minimums, drivers = 0, [], []
+    for question in questionnaire.questions.all():
+        option = next((o for o in question.options.all() if o.key == answers.get(question.key)),
+                      None)
+        if option is None:
+            continue
+        score += option.weight
+        forced = RiskTier.UNACCEPTABLE if option.prohibited else option.minimum_tier
+        minimums.append(forced)
+        if option.weight or forced:
+            drivers.append({"kind": "answer", "question": question.key,
+                            "question_text": question.text, "option": option.key,
+                            "answer": option.label, "weight": option.weight,
+                            "minimum_tier": forced, "prohibited": option.prohibited})
+    for rule in questionnaire.rules:
+        if _rule_applies(rule, answers):
+            minimums.append(rule["minimum_tier"])
+            drivers.append({"kind": "rule", "explanation": rule.get("explanation", ""),
+                            "minimum_tier": rule["minimum_tier"], "weight": 0})
+    score_tier = tier_for_score(score, questionnaire.tier_thresholds)
+    computed = highest_tier(score_tier, *minimums)
+    for driver in drivers:
+        driver["decisive"] = bool(driver["minimum_tier"]) and driver["minimum_tier"] == computed
+    drivers.insert(0, {"kind": "score", "score": score, "minimum_tier": score_tier, "weight": 0,
+                       "decisive": score_tier == computed,
+                       "explanation": f"Score {score} gives {tier_label(score_tier)}"})
+    drivers.sort(key=lambda d: (not d["decisive"], -tier_rank(d["minimum_tier"]), -d["weight"]))
+    return Result(score, computed, drivers)
+
+
+# --- Staleness ----------------------------------------------------------------------------
+
+def fingerprint(attributes: Mapping) -> str:
+    return content_hash(dict(attributes))
+
+
+def _choice_label(field_name: str, value) -> str:
+    field_ = Agent._meta.get_field(field_name)
+    return str(dict(field_.flatchoices).get(value, value or "none"))
+
+
+def material_changes(before: Mapping, now: Mapping) -> list[str]:
+    """What changed since the assessment that widens the agent's risk. Narrowing (a write tool
+    gone, a scope dropped) leaves the assessment conservative, so it stays current."""
+    reasons = []
+    for name in AGENT_RISK_FIELDS:
+        if before.get(name) != now.get(name):
+            label = str(Agent._meta.get_field(name).verbose_name).capitalize()
+            reasons.append(f"{label} changed from {_choice_label(name, before.get(name))} "
+                           f"to {_choice_label(name, now.get(name))}.")
+    added = sorted(set(now["write_tools"]) - set(before.get("write_tools", [])))
+    if added:
+        reasons.append(f"Write tool added: {', '.join(added)}.")
+    was, is_ = before.get("highest_data_source_classification"), \
+        now["highest_data_source_classification"]
+    if is_ and (was is None or DataClassification.rank(is_) > DataClassification.rank(was)):
+        reasons.append(f"A data source of higher classification: "
+                       f"{_choice_label('data_classification', is_)} "
+                       f"(was {_choice_label('data_classification', was)}).")
+    scopes = sorted(set(now["credential_scopes"]) - set(before.get("credential_scopes", [])))
+    if scopes:
+        reasons.append(f"Credential scope broadened: {', '.join(scopes)}.")
+    return reasons
+
+
+@dataclass
+class AssessmentStatus:
+    agent: Agent
+    state: str  # current, stale or missing
+    assessment: Assessment | None = None
+    draft: Assessment | None = None
+    due_at: datetime | None = None
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def is_current(self) -> bool:
+        return self.state == "current"
+
+    @property
+    def is_stale(self) -> bool:
+        return self.state == "stale"
+
+    @property
+    def is_missing(self) -> bool:
+        return self.state == "missing"
+
+    @property
+    def tier(self) -> str:
+        return self.assessment.tier if self.assessment else RiskTier.UNASSESSED
+
+
+def judge_assessment(agent: Agent, *, latest: Assessment | None, draft: Assessment | None,
+                     attributes: Mapping, policy: TierPolicy | None,
+                     now: datetime) -> AssessmentStatus:
+    """Whether the agent's latest completed assessment still holds: made on today's
+    risk-relevant `attributes` and within its tier's reassessment period (`policy`)."""
+    if latest is None:
+        return AssessmentStatus(agent, "missing", draft=draft,
+                                reasons=["The agent has no completed risk assessment."])
+    reasons = []
+    if fingerprint(attributes) != latest.fingerprint:
+        reasons += material_changes(latest.attributes, attributes)
+    due_at = latest.completed_at + timedelta(days=policy.reassessment_days) if policy else None
+    if due_at and now >= due_at:
+        reasons.append(f"Older than the {tier_label(latest.tier).lower()} tier's reassessment "
+                       f"period of {policy.reassessment_days} days (due {due_at:%Y-%m-%d}).")
+    return AssessmentStatus(agent, "stale" if reasons else "current", latest, draft, due_at,
+                            reasons)
+
+
+# --- Who may draft and complete --------------------------------------------------------------
+
+def is_assessor(user: User) -> bool:
+    return bool(user and user.is_authenticated and user.is_active
+                and (user.has_role(Role.COMPLIANCE) or user.has_role(Role.ADMIN)))
+
+
+def may_draft(user: User, agent: Agent) -> bool:
+    return is_assessor(user) or can(user, "inventory.change_agent", agent)
+
+
+# Higher layers name who may not complete an agent's assessment without risk importing them:
+# releases registers its independence rule (people involved in the agent or its releases).
+# Each check takes (user, agent) and returns the refusal, or None.
+completion_vetoes: list[Callable[[User, Agent], DomainError | None]] = []
+
+
+def register_completion_veto(check: Callable[[User, Agent], DomainError | None]) -> None:
+    if check not in completion_vetoes:
+        completion_vetoes.append(check)
+
+
+def completion_refusal(user: User, agent: Agent) -> DomainError | None:
+    for check in completion_vetoes:
+        refusal = check(user, agent)
+        if refusal is not None:
+            return refusal
+    return None
+
+
+def may_complete(user: User, agent: Agent) -> bool:
+    return is_assessor(user) and completion_refusal(user, agent) is None
+
+
+def draft_refusal(user: User, agent: Agent) -> DomainError | None:
+    if not may_draft(user, agent):
+        return NotPermitted("Only the agent's owner, a delegate, a compliance officer or an "
+                            "admin may draft its risk assessment.")
+    return closed_refusal(agent)
+
+
+def complete_refusal(user: User, agent: Agent) -> DomainError | None:
+    if not is_assessor(user):
+        return NotPermitted("Only compliance officers and admins complete risk assessments.")
+    return completion_refusal(user, agent) or closed_refusal(agent)
+
+
+def closed_refusal(agent: Agent) -> Conflict | None:
+    if agent.stage in CLOSED_STAGES:
+        return Conflict(f"{agent} is {agent.get_stage_display().lower()} and is not assessed.")
+    return None
+
 
 # --- Risk register and impact assessment -----------------------------------------------------
 #

@@ -3,7 +3,7 @@
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import (
     Case,
@@ -37,6 +37,7 @@ from .models import (
     TierPolicy,
     Treatment,
 )
+from .rules import AssessmentStatus, judge_assessment
 
 # --- Questionnaire and policy --------------------------------------------------------------
 
@@ -163,6 +164,29 @@ def prefill_answers(agent: Agent, questionnaire: Questionnaire) -> dict[str, str
 
 # --- Work waiting --------------------------------------------------------------------------
 
+_LOOK_UP = object()
+
+
+def assessment_status(agent: Agent, *, now: datetime | None = None, latest=_LOOK_UP,
+                      draft=_LOOK_UP, policy_for=None) -> AssessmentStatus:
+    """The facts rules.judge_assessment decides on, looked up. A caller checking many agents
+    passes what it fetched for all of them at once (`latest`, `draft`, `policy_for`)."""
+    latest = latest_completed(agent) if latest is _LOOK_UP else latest
+    draft = open_draft(agent) if draft is _LOOK_UP else draft
+    attributes = risk_attributes(agent) if latest is not None else {}
+    policy = (policy_for or tier_policy)(latest.tier) if latest is not None else None
+    return judge_assessment(agent, latest=latest, draft=draft, attributes=attributes,
+                            policy=policy, now=now or timezone.now())
+
+
+def assessment_freshness(assessment: Assessment) -> AssessmentStatus | None:
+    """The status of one assessment: None for a draft or one superseded by a later one."""
+    if not assessment.is_completed:
+        return None
+    status = assessment_status(assessment.agent)
+    return status if status.assessment and status.assessment.pk == assessment.pk else None
+
+
 def with_latest_assessment(agents: QuerySet[Agent]) -> QuerySet[Agent]:
     """Annotate each agent with its latest completed assessment: `assessed_at`,
     `assessed_tier`, `attributes_changed` and `due_at` (its tier's reassessment date), all
@@ -180,11 +204,9 @@ def with_latest_assessment(agents: QuerySet[Agent]) -> QuerySet[Agent]:
 
 def assessments_needing_attention(user: User, limit: int | None = None) -> Shortlist:
     """For an owner's pending work: the agents they may change whose assessment is stale, or
-    missing once the intake is past draft. Selected in the database (services.assessment_status
-    decides the same from the derived columns); statuses are built for the rows shown only.
-    Returns services.AssessmentStatus objects."""
-    from .services import assessment_status
-
+    missing once the intake is past draft. Selected in the database (assessment_status decides the
+    same from the derived columns); statuses are built for the rows shown only.
+    Returns rules.AssessmentStatus objects."""
     now = timezone.now()
     agents = (with_latest_assessment(
         agents_visible_to(user, "change_agent")
@@ -240,8 +262,6 @@ def register_evidence_source(source: EvidenceSource) -> None:
 def assessment_evidence(agents: list[Agent]) -> Iterable[tuple[int, Evidence]]:
     """A completed, current assessment evidences the clauses of the questions it answered
     (and of the answers it chose)."""
-    from .services import assessment_status
-
     questionnaires: dict[int, Questionnaire] = {}
     for agent in agents:
         status = assessment_status(agent)

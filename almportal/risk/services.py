@@ -1,9 +1,7 @@
 """Risk rules and every change to risk rows: scoring, tiers, staleness, the questionnaire's
 versions and the tier policies. Pages, API and admin call these functions."""
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
@@ -11,43 +9,36 @@ from django.db.models import Case, Max, Value, When
 from django.utils import timezone
 
 from ..accounts.models import User
-from ..accounts.permissions import can, require
+from ..accounts.permissions import require
 from ..accounts.roles import Role
-from ..core.errors import Conflict, DomainError, NotPermitted, clean_or_refuse
-from ..core.hashing import content_hash
+from ..core.errors import Conflict, DomainError, clean_or_refuse
 from ..core.lifecycle import lock, record
 from ..inventory import services as inventory
-from ..inventory.choices import CLOSED_STAGES, DataClassification, RiskTier
+from ..inventory.choices import RiskTier
 from ..inventory.models import Agent, Release
 from . import selectors
+from .rules import (  # noqa: F401 (register_completion_veto: releases registers through here)
+    compute_result,
+    complete_refusal,
+    draft_refusal,
+    fingerprint,
+    register_completion_veto,
+    tier_label,
+)
+from .selectors import assessment_status  # noqa: F401 (releases still reads it from here)
 from .choices import (
     ASSESSED_TIERS,
     RESERVED_QUESTION_KEYS,
     AssessmentState,
     Pillar,
-    highest_tier,
     tier_rank,
 )
 from .models import AnswerOption, Assessment, FrameworkClause, Question, Questionnaire, TierPolicy
 
-# Agent fields whose change makes an assessment stale, whatever the direction.
-AGENT_RISK_FIELDS = ("autonomy_level", "action_reach", "data_classification", "audience",
-                     "regulated_domain")
 SIGNOFF_ROLES = (Role.BUSINESS_OWNER, Role.COMPLIANCE, Role.SECURITY, Role.ADMIN)
 
 
-def _tier_label(tier: str) -> str:
-    return RiskTier(tier).label if tier in RiskTier.values else tier
-
-
 # --- Scoring -------------------------------------------------------------------------------
-
-@dataclass
-class Result:
-    score: int
-    computed_tier: str
-    drivers: list[dict]
-
 
 def validate_answers(questionnaire: Questionnaire, answers: Any, *,
                      complete: bool) -> dict[str, str]:
@@ -76,140 +67,7 @@ def validate_answers(questionnaire: Questionnaire, answers: Any, *,
     return cleaned
 
 
-def tier_for_score(score: int, thresholds: Mapping[str, int]) -> str:
-    tier = RiskTier.LOW
-    for candidate in (RiskTier.MEDIUM, RiskTier.HIGH, RiskTier.CRITICAL):
-        if candidate in thresholds and score >= thresholds[candidate]:
-            tier = candidate
-    return tier
-
-
-def _rule_applies(rule: Mapping, answers: Mapping[str, str]) -> bool:
-    return all(answers.get(key) in options for key, options in rule["when"].items())
-
-
-def compute_result(questionnaire: Questionnaire, answers: Mapping[str, str]) -> Result:
-    """Score is the sum of the chosen answers' weights; the tier is the highest of the score's
-    tier, each answer's minimum tier and each rule that applies; a prohibited practice makes it
-    unacceptable. The drivers say which answers and rules did it."""
-    score, minimums, drivers = 0, [], []
-    for question in questionnaire.questions.all():
-        option = next((o for o in question.options.all() if o.key == answers.get(question.key)),
-                      None)
-        if option is None:
-            continue
-        score += option.weight
-        forced = RiskTier.UNACCEPTABLE if option.prohibited else option.minimum_tier
-        minimums.append(forced)
-        if option.weight or forced:
-            drivers.append({"kind": "answer", "question": question.key,
-                            "question_text": question.text, "option": option.key,
-                            "answer": option.label, "weight": option.weight,
-                            "minimum_tier": forced, "prohibited": option.prohibited})
-    for rule in questionnaire.rules:
-        if _rule_applies(rule, answers):
-            minimums.append(rule["minimum_tier"])
-            drivers.append({"kind": "rule", "explanation": rule.get("explanation", ""),
-                            "minimum_tier": rule["minimum_tier"], "weight": 0})
-    score_tier = tier_for_score(score, questionnaire.tier_thresholds)
-    computed = highest_tier(score_tier, *minimums)
-    for driver in drivers:
-        driver["decisive"] = bool(driver["minimum_tier"]) and driver["minimum_tier"] == computed
-    drivers.insert(0, {"kind": "score", "score": score, "minimum_tier": score_tier, "weight": 0,
-                       "decisive": score_tier == computed,
-                       "explanation": f"Score {score} gives {_tier_label(score_tier)}"})
-    drivers.sort(key=lambda d: (not d["decisive"], -tier_rank(d["minimum_tier"]), -d["weight"]))
-    return Result(score, computed, drivers)
-
-
 # --- Staleness -----------------------------------------------------------------------------
-
-def fingerprint(attributes: Mapping) -> str:
-    return content_hash(dict(attributes))
-
-
-def _choice_label(field_name: str, value) -> str:
-    field_ = Agent._meta.get_field(field_name)
-    return str(dict(field_.flatchoices).get(value, value or "none"))
-
-
-def material_changes(before: Mapping, now: Mapping) -> list[str]:
-    """What changed since the assessment that widens the agent's risk. Narrowing (a write tool
-    gone, a scope dropped) leaves the assessment conservative, so it stays current."""
-    reasons = []
-    for name in AGENT_RISK_FIELDS:
-        if before.get(name) != now.get(name):
-            label = str(Agent._meta.get_field(name).verbose_name).capitalize()
-            reasons.append(f"{label} changed from {_choice_label(name, before.get(name))} "
-                           f"to {_choice_label(name, now.get(name))}.")
-    added = sorted(set(now["write_tools"]) - set(before.get("write_tools", [])))
-    if added:
-        reasons.append(f"Write tool added: {', '.join(added)}.")
-    was, is_ = before.get("highest_data_source_classification"), \
-        now["highest_data_source_classification"]
-    if is_ and (was is None or DataClassification.rank(is_) > DataClassification.rank(was)):
-        reasons.append(f"A data source of higher classification: "
-                       f"{_choice_label('data_classification', is_)} "
-                       f"(was {_choice_label('data_classification', was)}).")
-    scopes = sorted(set(now["credential_scopes"]) - set(before.get("credential_scopes", [])))
-    if scopes:
-        reasons.append(f"Credential scope broadened: {', '.join(scopes)}.")
-    return reasons
-
-
-@dataclass
-class AssessmentStatus:
-    agent: Agent
-    state: str  # current, stale or missing
-    assessment: Assessment | None = None
-    draft: Assessment | None = None
-    due_at: datetime | None = None
-    reasons: list[str] = field(default_factory=list)
-
-    @property
-    def is_current(self) -> bool:
-        return self.state == "current"
-
-    @property
-    def is_stale(self) -> bool:
-        return self.state == "stale"
-
-    @property
-    def is_missing(self) -> bool:
-        return self.state == "missing"
-
-    @property
-    def tier(self) -> str:
-        return self.assessment.tier if self.assessment else RiskTier.UNASSESSED
-
-
-_LOOK_UP = object()
-
-
-def assessment_status(agent: Agent, *, now: datetime | None = None, latest=_LOOK_UP,
-                      draft=_LOOK_UP, policy_for=None) -> AssessmentStatus:
-    """Whether the agent's latest completed assessment still holds: made on today's
-    risk-relevant attributes and within its tier's reassessment period. A caller checking many
-    agents passes what it fetched for all of them at once (`latest`, `draft`, `policy_for`)."""
-    if latest is _LOOK_UP:
-        latest = selectors.latest_completed(agent)
-    if draft is _LOOK_UP:
-        draft = selectors.open_draft(agent)
-    if latest is None:
-        return AssessmentStatus(agent, "missing", draft=draft,
-                                reasons=["The agent has no completed risk assessment."])
-    attributes = selectors.risk_attributes(agent)
-    reasons = []
-    if fingerprint(attributes) != latest.fingerprint:
-        reasons += material_changes(latest.attributes, attributes)
-    policy = (policy_for or selectors.tier_policy)(latest.tier)
-    due_at = latest.completed_at + timedelta(days=policy.reassessment_days) if policy else None
-    if due_at and (now or timezone.now()) >= due_at:
-        reasons.append(f"Older than the {_tier_label(latest.tier).lower()} tier's reassessment "
-                       f"period of {policy.reassessment_days} days (due {due_at:%Y-%m-%d}).")
-    return AssessmentStatus(agent, "stale" if reasons else "current", latest, draft, due_at,
-                            reasons)
-
 
 def assessments_mark_changed(agent_id: int) -> None:
     """Keep Assessment.attributes_changed true of the agent's completed assessments whose
@@ -221,14 +79,6 @@ def assessments_mark_changed(agent_id: int) -> None:
     now = fingerprint(selectors.risk_attributes(agent))
     Assessment.objects.filter(agent_id=agent_id, state=AssessmentState.COMPLETED).update(
         attributes_changed=Case(When(fingerprint=now, then=Value(False)), default=Value(True)))
-
-
-def assessment_freshness(assessment: Assessment) -> AssessmentStatus | None:
-    """The status of one assessment: None for a draft or one superseded by a later one."""
-    if not assessment.is_completed:
-        return None
-    status = assessment_status(assessment.agent)
-    return status if status.assessment and status.assessment.pk == assessment.pk else None
 
 
 # --- Guards registered on inventory --------------------------------------------------------
@@ -246,54 +96,16 @@ def refuse_unacceptable_release(release: Release) -> None:
 
 # --- Assessments ---------------------------------------------------------------------------
 
-def is_assessor(user: User) -> bool:
-    return bool(user and user.is_authenticated and user.is_active
-                and (user.has_role(Role.COMPLIANCE) or user.has_role(Role.ADMIN)))
-
-
-def may_draft(user: User, agent: Agent) -> bool:
-    return is_assessor(user) or can(user, "inventory.change_agent", agent)
-
-
-# Higher layers name who may not complete an agent's assessment without risk importing them:
-# releases registers its independence rule (people involved in the agent or its releases).
-# Each check takes (user, agent) and returns the refusal, or None.
-completion_vetoes: list[Callable[[User, Agent], DomainError | None]] = []
-
-
-def register_completion_veto(check: Callable[[User, Agent], DomainError | None]) -> None:
-    if check not in completion_vetoes:
-        completion_vetoes.append(check)
-
-
-def completion_refusal(user: User, agent: Agent) -> DomainError | None:
-    for check in completion_vetoes:
-        refusal = check(user, agent)
-        if refusal is not None:
-            return refusal
-    return None
-
-
-def may_complete(user: User, agent: Agent) -> bool:
-    return is_assessor(user) and completion_refusal(user, agent) is None
-
-
 def _require_draft_rights(actor: User, agent: Agent) -> None:
-    if not may_draft(actor, agent):
-        raise NotPermitted("Only the agent's owner, a delegate, a compliance officer or an admin "
-                           "may draft its risk assessment.")
-    if agent.stage in CLOSED_STAGES:
-        raise Conflict(f"{agent} is {agent.get_stage_display().lower()} and is not assessed.")
+    refusal = draft_refusal(actor, agent)
+    if refusal is not None:
+        raise refusal
 
 
 def _require_complete_rights(actor: User, agent: Agent) -> None:
-    if not is_assessor(actor):
-        raise NotPermitted("Only compliance officers and admins complete risk assessments.")
-    refusal = completion_refusal(actor, agent)
+    refusal = complete_refusal(actor, agent)
     if refusal is not None:
         raise refusal
-    if agent.stage in CLOSED_STAGES:
-        raise Conflict(f"{agent} is {agent.get_stage_display().lower()} and is not assessed.")
 
 
 def _check_tier(computed: str, tier: str, justification: str) -> tuple[str, str]:
@@ -302,7 +114,7 @@ def _check_tier(computed: str, tier: str, justification: str) -> tuple[str, str]
         raise DomainError("Choose a tier.", field="tier")
     if tier_rank(tier) < tier_rank(computed):
         raise DomainError(f"The tier cannot be lower than the computed "
-                          f"{_tier_label(computed).lower()}.", field="tier")
+                          f"{tier_label(computed).lower()}.", field="tier")
     justification = (justification or "").strip()
     if tier != computed and not justification:
         raise DomainError("Say why the tier is above the computed one.", field="justification")
@@ -374,13 +186,13 @@ def assessment_complete(*, actor: User, assessment: Assessment, answers: Mapping
     assessment.attributes_changed = False
     assessment.state = AssessmentState.COMPLETED
     assessment.completed_by, assessment.completed_at = actor, timezone.now()
-    summary = f"Risk assessment completed: {_tier_label(final_tier)}"
+    summary = f"Risk assessment completed: {tier_label(final_tier)}"
     if final_tier != result.computed_tier:
-        summary += f" (raised from {_tier_label(result.computed_tier)}: {justification})"
+        summary += f" (raised from {tier_label(result.computed_tier)}: {justification})"
     record(assessment, actor=actor, reason=reason or summary)
     inventory.agent_set_risk_tier(actor=actor, agent=agent, tier=final_tier,
                                   reason=f"Risk assessment #{assessment.pk}: "
-                                         f"{_tier_label(final_tier)}")
+                                         f"{tier_label(final_tier)}")
     return assessment
 
 
@@ -399,10 +211,10 @@ def assessment_set_tier(*, actor: User, assessment: Assessment, tier: str,
         raise Conflict("A later assessment supersedes this one.")
     tier, justification = _check_tier(assessment.computed_tier, tier, justification)
     if tier == assessment.tier:
-        raise DomainError(f"The tier is already {_tier_label(tier).lower()}.", field="tier")
+        raise DomainError(f"The tier is already {tier_label(tier).lower()}.", field="tier")
     previous = assessment.tier
     assessment.tier, assessment.justification = tier, justification
-    reason = f"Tier changed from {_tier_label(previous)} to {_tier_label(tier)}"
+    reason = f"Tier changed from {tier_label(previous)} to {tier_label(tier)}"
     record(assessment, actor=actor, reason=f"{reason}: {justification}" if justification
            else f"{reason} (the computed tier)")
     inventory.agent_set_risk_tier(actor=actor, agent=agent, tier=tier,

@@ -16,7 +16,7 @@ from ..core.views import refusals_on, refuse_not_permitted
 from ..inventory.choices import CLOSED_STAGES
 from ..inventory.models import Agent
 from ..inventory.selectors import agents_visible_to
-from . import selectors, services
+from . import rules, selectors, services
 from .forms import AssessmentForm, TierForm
 from .models import Assessment
 
@@ -34,7 +34,7 @@ def index(request):
     return render(request, "risk/index.html", {
         "attention": selectors.assessments_needing_attention(request.user),
         "drafts": (selectors.drafts_awaiting_completion(request.user)
-                   if services.is_assessor(request.user) else []),
+                   if rules.is_assessor(request.user) else []),
     })
 
 
@@ -72,7 +72,7 @@ def _assessment_form_page(request, *, agent: Agent, assessment: Assessment | Non
     if questionnaire is None:
         messages.error(request, "No risk questionnaire is published yet.")
         return redirect("risk:agent-assessments", slug=agent.slug)
-    can_complete = services.may_complete(request.user, agent)
+    can_complete = rules.may_complete(request.user, agent)
     initial = assessment.answers if assessment else selectors.prefill_answers(agent,
                                                                               questionnaire)
     form = AssessmentForm(request.POST or None, initial=initial, questionnaire=questionnaire,
@@ -87,10 +87,10 @@ def _assessment_form_page(request, *, agent: Agent, assessment: Assessment | Non
     answers = form.answers() if form.is_bound and form.is_valid() else initial
     return render(request, "risk/assessment_form.html", {
         "agent": agent, "assessment": assessment, "form": form, "can_complete": can_complete,
-        "completion_refusal": (services.completion_refusal(request.user, agent)
-                               if services.is_assessor(request.user) else None),
+        "completion_refusal": (rules.completion_refusal(request.user, agent)
+                               if rules.is_assessor(request.user) else None),
         "questionnaire": questionnaire,
-        "preview": services.compute_result(questionnaire, answers),
+        "preview": rules.compute_result(questionnaire, answers),
     })
 
 
@@ -101,7 +101,7 @@ def assessment_start(request, slug):
     draft = selectors.open_draft(agent)
     if draft is not None:
         return redirect("risk:assessment-edit", pk=draft.pk)
-    if not services.may_draft(request.user, agent) or agent.stage in CLOSED_STAGES:
+    if not rules.may_draft(request.user, agent) or agent.stage in CLOSED_STAGES:
         raise PermissionDenied("Only the agent's owner, a delegate, a compliance officer or an "
                                "admin may assess it.")
     return _assessment_form_page(request, agent=agent, assessment=None)
@@ -113,7 +113,7 @@ def assessment_edit(request, pk):
     assessment = _assessment_for(request.user, pk)
     if assessment.is_completed:
         return redirect(assessment)
-    if not services.may_draft(request.user, assessment.agent):
+    if not rules.may_draft(request.user, assessment.agent):
         raise PermissionDenied("Only the agent's owner, a delegate, a compliance officer or an "
                                "admin may edit its assessment.")
     return _assessment_form_page(request, agent=assessment.agent, assessment=assessment)
@@ -123,8 +123,8 @@ def assessment_edit(request, pk):
 def assessment_detail(request, pk):
     assessment = _assessment_for(request.user, pk)
     questionnaire = selectors.questionnaire_with_questions(assessment.questionnaire_id)
-    status = services.assessment_freshness(assessment)
-    may_set_tier = (status is not None and services.may_complete(request.user, assessment.agent)
+    status = selectors.assessment_freshness(assessment)
+    may_set_tier = (status is not None and rules.may_complete(request.user, assessment.agent)
                     and assessment.tier != "unacceptable")
     return render(request, "risk/assessment_detail.html", {
         "assessment": assessment, "agent": assessment.agent, "status": status,
@@ -132,11 +132,11 @@ def assessment_detail(request, pk):
                               if o.key == assessment.answers.get(q.key)), None))
                     for q in questionnaire.questions.all()],
         "preview": (None if assessment.is_completed
-                    else services.compute_result(questionnaire, assessment.answers)),
+                    else rules.compute_result(questionnaire, assessment.answers)),
         "history": selectors.assessment_history(assessment),
         "tier_form": TierForm(initial={"tier": assessment.tier}) if may_set_tier else None,
         "may_edit": (not assessment.is_completed
-                     and services.may_draft(request.user, assessment.agent)),
+                     and rules.may_draft(request.user, assessment.agent)),
     })
 
 

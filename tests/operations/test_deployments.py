@@ -3,7 +3,7 @@ import pytest
 from almportal.core.errors import Conflict, DomainError, NotPermitted
 from almportal.inventory import services as inventory
 from almportal.inventory.choices import ReleaseState, Stage
-from almportal.operations import services
+from almportal.operations import selectors, services
 from almportal.operations.models import Deployment
 from almportal.operations.selectors import runtime_status
 
@@ -19,7 +19,7 @@ def weights(agent, environment="production"):
 
 
 def serving(agent, environment="production"):
-    return services.active_deployment(agent, env(environment))
+    return selectors.active_deployment(agent, env(environment))
 
 
 def state_of(release):

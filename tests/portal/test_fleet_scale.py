@@ -16,7 +16,7 @@ from almportal.inventory import choices
 from almportal.inventory import selectors as inventory_selectors
 from almportal.inventory import services as inventory
 from almportal.inventory.models import Agent, AgentUserObjectPermission, Credential, Release
-from almportal.risk import services as risk
+from almportal.risk import selectors as risk
 
 from ..factories import make_agent
 

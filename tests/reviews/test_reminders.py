@@ -12,7 +12,7 @@ from almportal.accounts.outbox import outbox_send
 from almportal.accounts.services import user_deactivate
 from almportal.inventory.models import Credential
 from almportal.reviews import reminders
-from almportal.reviews.activity import register_activity_source, unregister_activity_source
+from almportal.reviews import activity
 from almportal.reviews.models import AccessReview
 from almportal.risk.choices import AssessmentState
 from almportal.risk.models import Assessment, Questionnaire
@@ -101,18 +101,15 @@ def test_dormant_agents(live, owner, compliance, django_capture_on_commit_callba
     assert "sunsetting" in Notification.objects.filter(kind="agent-dormant").first().body
 
 
-def test_registered_activity_sources_replace_the_fallback(live):
+def test_recent_activity_keeps_an_agent_from_dormancy(live, monkeypatch):
     from almportal.reviews.selectors import dormant_agents
 
     def metrics(agent_ids):
         return {agent_id: later(95) for agent_id in agent_ids}
 
     assert [d.agent for d in dormant_agents(now=later(100))] == [live]
-    register_activity_source(metrics)
-    try:
-        assert dormant_agents(now=later(100)) == []
-    finally:
-        unregister_activity_source(metrics)
+    monkeypatch.setattr(activity, "SOURCES", (metrics, *activity.SOURCES))
+    assert dormant_agents(now=later(100)) == []
 
 
 def test_ownerless_agents(live, owner, compliance, admin_user, django_capture_on_commit_callbacks):

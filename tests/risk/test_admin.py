@@ -36,7 +36,7 @@ def test_an_admin_changes_a_policy_in_django_admin(client, admin_user, owner, co
     assessment = assessed(owner, compliance)  # low: reassess within 365 days
     Assessment.objects.filter(pk=assessment.pk).update(
         completed_at=timezone.now() - timedelta(days=45))
-    assert services.assessment_status(assessment.agent).is_current
+    assert selectors.assessment_status(assessment.agent).is_current
     policy = TierPolicy.objects.get(tier="low")
     client_for(client, admin_user)
     response = client.post(f"/admin/risk/tierpolicy/{policy.pk}/change/", _policy_form(
@@ -50,7 +50,7 @@ def test_an_admin_changes_a_policy_in_django_admin(client, admin_user, owner, co
     assert row.history_user == admin_user
     assert row.history_change_reason == "Audit finding: reassess low-tier agents monthly"
     assert policy.history.count() == 3  # seeded, aligned with release readiness, changed
-    status = services.assessment_status(assessment.agent)
+    status = selectors.assessment_status(assessment.agent)
     assert status.is_stale and "30 days" in status.reasons[0]
 
 

@@ -2,7 +2,7 @@ import pytest
 
 from almportal.core.errors import DomainError
 from almportal.inventory.choices import RiskTier
-from almportal.risk import selectors, services
+from almportal.risk import rules, selectors, services
 from almportal.risk.models import Assessment
 
 from ..factories import make_agent
@@ -45,7 +45,7 @@ def test_a_combination_forces_a_minimum_tier_whatever_the_score(owner, complianc
     answers = {**FAQ_ANSWERS, "action_reach": "moves_money_or_access",
                "autonomy": "within_limits"}
     questionnaire = selectors.current_questionnaire()
-    result = services.compute_result(questionnaire, answers)
+    result = rules.compute_result(questionnaire, answers)
     assert result.score < questionnaire.tier_thresholds["high"]
     assert result.computed_tier == RiskTier.HIGH
 

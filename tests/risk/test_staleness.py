@@ -11,7 +11,7 @@ from almportal.inventory.choices import (
     Stage,
     ToolKind,
 )
-from almportal.risk import services
+from almportal.risk import selectors
 from almportal.risk.models import Assessment
 
 from ..factories import make_agent
@@ -46,13 +46,13 @@ def _credential(agent, scopes, name="svc"):
 
 def test_a_fresh_assessment_is_current(owner, compliance):
     assessment = assessed(owner, compliance, agent=_agent(owner))
-    status = services.assessment_status(assessment.agent)
+    status = selectors.assessment_status(assessment.agent)
     assert status.is_current and status.reasons == []
     assert status.assessment == assessment
 
 
 def test_no_completed_assessment_is_missing(owner):
-    status = services.assessment_status(make_agent(owner))
+    status = selectors.assessment_status(make_agent(owner))
     assert status.is_missing
 
 
@@ -66,7 +66,7 @@ def test_no_completed_assessment_is_missing(owner):
 def test_a_material_change_to_the_agent_makes_it_stale(owner, compliance, field, value):
     agent = assessed(owner, compliance, agent=_agent(owner)).agent
     agent = inventory.agent_update(actor=owner, agent=agent, data={field: value})
-    status = services.assessment_status(agent)
+    status = selectors.assessment_status(agent)
     assert status.is_stale
     assert len(status.reasons) == 1
 
@@ -76,7 +76,7 @@ def test_a_description_edit_leaves_it_current(owner, compliance):
     inventory.agent_update(actor=owner, agent=agent,
                            data={"purpose": "Answers questions, now with citations.",
                                  "name": "FAQ assistant", "tags": ["faq"]})
-    assert services.assessment_status(agent).is_current
+    assert selectors.assessment_status(agent).is_current
 
 
 def test_adding_a_write_tool_makes_it_stale(owner, compliance):
@@ -84,9 +84,9 @@ def test_adding_a_write_tool_makes_it_stale(owner, compliance):
     _tool(agent, "search", writes=False)
     assessed(owner, compliance, agent=agent)
     _tool(agent, "search-v2-readonly", writes=False)
-    assert services.assessment_status(agent).is_current
+    assert selectors.assessment_status(agent).is_current
     _tool(agent, "crm", writes=True)
-    status = services.assessment_status(agent)
+    status = selectors.assessment_status(agent)
     assert status.is_stale
     assert "crm" in status.reasons[0]
 
@@ -96,9 +96,9 @@ def test_a_data_source_of_higher_classification_makes_it_stale(owner, compliance
     _source(agent, DataClassification.INTERNAL)
     assessed(owner, compliance, agent=agent)
     _source(agent, DataClassification.PUBLIC, name="website")
-    assert services.assessment_status(agent).is_current
+    assert selectors.assessment_status(agent).is_current
     _source(agent, DataClassification.RESTRICTED, name="payroll")
-    assert services.assessment_status(agent).is_stale
+    assert selectors.assessment_status(agent).is_stale
 
 
 def test_a_credential_with_broader_scope_makes_it_stale(owner, compliance):
@@ -106,9 +106,9 @@ def test_a_credential_with_broader_scope_makes_it_stale(owner, compliance):
     _credential(agent, ["wiki.read"])
     assessed(owner, compliance, agent=agent)
     _credential(agent, ["wiki.read"], name="svc2")
-    assert services.assessment_status(agent).is_current
+    assert selectors.assessment_status(agent).is_current
     _credential(agent, ["wiki.read", "hr.write"])
-    status = services.assessment_status(agent)
+    status = selectors.assessment_status(agent)
     assert status.is_stale
     assert "hr.write" in status.reasons[0]
 
@@ -117,19 +117,19 @@ def test_a_revoked_credential_does_not_count(owner, compliance):
     agent = _agent(owner)
     assessed(owner, compliance, agent=agent)
     credential = _credential(agent, ["payments.write"])
-    assert services.assessment_status(agent).is_stale
+    assert selectors.assessment_status(agent).is_stale
     inventory.credential_revoke(actor=owner, credential=credential, reason="Not needed")
-    assert services.assessment_status(agent).is_current
+    assert selectors.assessment_status(agent).is_current
 
 
 def test_an_assessment_past_its_period_is_stale(owner, compliance):
     assessment = assessed(owner, compliance, agent=_agent(owner))  # low: 365 days
     Assessment.objects.filter(pk=assessment.pk).update(
         completed_at=timezone.now() - timedelta(days=364))
-    assert services.assessment_status(assessment.agent).is_current
+    assert selectors.assessment_status(assessment.agent).is_current
     Assessment.objects.filter(pk=assessment.pk).update(
         completed_at=timezone.now() - timedelta(days=366))
-    status = services.assessment_status(assessment.agent)
+    status = selectors.assessment_status(assessment.agent)
     assert status.is_stale
     assert "365 days" in status.reasons[0]
 
@@ -137,9 +137,9 @@ def test_an_assessment_past_its_period_is_stale(owner, compliance):
 def test_a_new_assessment_makes_it_current_again(owner, compliance):
     agent = assessed(owner, compliance, agent=_agent(owner)).agent
     agent = inventory.agent_update(actor=owner, agent=agent, data={"audience": "customers"})
-    assert services.assessment_status(agent).is_stale
+    assert selectors.assessment_status(agent).is_stale
     newer = assessed(owner, compliance, agent=agent)
-    status = services.assessment_status(agent)
+    status = selectors.assessment_status(agent)
     assert status.is_current and status.assessment == newer
 
 

@@ -3,7 +3,6 @@ else writes them."""
 
 from .deployments import (
     RouteSpec,
-    active_deployment,
     canary_promote,
     canary_rollback,
     deployment_end,
@@ -27,19 +26,6 @@ from .ingest import MAX_BATCH, IngestResult, samples_ingest
 from .killswitch import agent_resume, agent_suspend, open_suspension, suspension_record_halt
 from .oversight import overseer_assign, overseer_end, overseer_update_training
 from .otlp import OtlpResult, otlp_ingest, telemetry_name_add
-from .rights import (
-    may_deploy,
-    may_manage_incidents,
-    may_map_telemetry,
-    may_open_incident,
-    may_resume,
-    may_suspend,
-    may_triage_findings,
-    may_tune_monitoring,
-    may_work_incident,
-    resume_needs_compliance,
-    rollback_refusal,
-)
 from .rollups import rollups_build, rollups_refresh, samples_expire
 from .runtime import (
     runtime_forget,
@@ -56,19 +42,16 @@ from .thresholds import (
 )
 
 __all__ = [
-    "MAX_BATCH", "IngestResult", "OtlpResult", "RouteSpec", "active_deployment", "agent_resume",
+    "MAX_BATCH", "IngestResult", "OtlpResult", "RouteSpec", "agent_resume",
     "agent_suspend", "agents_to_watch", "canary_promote", "canary_rollback", "deployment_end",
     "deployment_rollback", "deployment_start", "discovery_record", "effective_thresholds",
     "finding_claim", "finding_dismiss", "incident_add_note", "incident_mark_reported",
     "incident_mark_serious", "incident_open", "incident_set_status", "incident_states",
-    "incident_update_review", "may_deploy", "may_manage_incidents", "may_map_telemetry",
-    "may_open_incident", "may_resume", "may_suspend", "may_triage_findings", "may_tune_monitoring",
-    "may_work_incident", "monitoring_settings_update", "open_suspension", "otlp_ingest",
-    "report_deadline", "resume_needs_compliance", "rollback_refusal", "rollups_build",
-    "rollups_refresh",
-    "runtime_forget", "runtime_forget_environment", "runtime_poll_due", "runtime_poll_record",
-    "runtime_refresh", "samples_expire", "samples_ingest", "serving_releases",
-    "suspension_record_halt", "telemetry_name_add", "thresholds_evaluate",
+    "incident_update_review", "monitoring_settings_update", "open_suspension", "otlp_ingest",
+    "report_deadline", "rollups_build", "rollups_refresh", "runtime_forget",
+    "runtime_forget_environment", "runtime_poll_due", "runtime_poll_record", "runtime_refresh",
+    "samples_expire", "samples_ingest", "serving_releases", "suspension_record_halt",
+    "telemetry_name_add", "thresholds_evaluate",
     "event_log_record", "event_logs_expire", "usage_summarise",
     "overseer_assign", "overseer_end", "overseer_update_training",
 ]

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ...accounts.models import User
-from ...core.errors import Conflict, DomainError
+from ...core.errors import Conflict, DomainError, require_that
 from ...core.lifecycle import lock, record
 from ...inventory import services as inventory
 from ...inventory.choices import ReleaseState, Stage
@@ -18,8 +18,9 @@ from ...inventory.models import Agent, Release
 from ...releases.services import release_gate
 from ..choices import CanaryState, DeploymentState, EventLogKind, Strategy
 from ..models import Deployment, Environment, Route
+from ..rules import may_deploy, may_suspend, rollback_refusal
+from ..selectors import active_deployment
 from .eventlog import event_log_record
-from .rights import may_deploy, may_suspend, require_that, rollback_refusal
 
 DEPLOYABLE_STAGES = {Stage.IN_DEVELOPMENT, Stage.LIVE, Stage.SUSPENDED}
 # A frozen release may run outside production; production needs the gate as well.
@@ -40,12 +41,6 @@ def _reason(reason: str) -> str:
     if not reason:
         raise DomainError("Say why.", field="reason")
     return reason[:1000]
-
-
-def active_deployment(agent: Agent, environment: Environment) -> Deployment | None:
-    return (Deployment.objects.filter(agent=agent, environment=environment,
-                                      state=DeploymentState.ACTIVE)
-            .prefetch_related("routes__release").first())
 
 
 def serving_releases(deployment: Deployment | None) -> list[Release]:

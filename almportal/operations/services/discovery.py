@@ -11,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from ...accounts.models import User
-from ...core.errors import Conflict, DomainError
+from ...core.errors import Conflict, DomainError, require_that
 from ...core.lifecycle import lock, record
 from ...inventory import services as inventory
 from ...inventory.choices import (
@@ -26,7 +26,7 @@ from ...inventory.models import Agent
 from .. import otlp
 from ..choices import SAMPLE_METRICS, FindingStatus
 from ..models import DiscoveredSample, DiscoveryFinding, TelemetryName
-from .rights import may_triage_findings, require_that
+from ..rules import may_triage_findings
 
 SEEN_LIMIT = 50  # models or tools listed per finding
 POLL_NOTED = timedelta(minutes=1)  # a polling gateway refreshes its finding this often

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from ...accounts.models import User
 from ...accounts.notifications import notify
-from ...core.errors import Conflict, DomainError
+from ...core.errors import Conflict, DomainError, require_that
 from ...core.lifecycle import Transitions, lock, record
 from ...inventory.models import Agent, Release
 from ..choices import (
@@ -22,7 +22,7 @@ from ..choices import (
     Severity,
 )
 from ..models import Alert, Incident, IncidentEvent
-from .rights import may_manage_incidents, may_open_incident, may_work_incident, require_that
+from ..rules import may_manage_incidents, may_open_incident, may_work_incident
 
 incident_states = Transitions(IncidentStatus, INCIDENT_TRANSITIONS)
 

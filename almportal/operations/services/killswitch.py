@@ -10,15 +10,15 @@ from django.utils import timezone
 
 from ...accounts.models import User
 from ...accounts.notifications import notify
-from ...core.errors import Conflict, DomainError
+from ...core.errors import Conflict, DomainError, require_that
 from ...core.lifecycle import lock, record
 from ...inventory import services as inventory
 from ...inventory.choices import Stage
 from ...inventory.models import Agent
 from ..choices import EventLogKind
 from ..models import Suspension
+from ..rules import may_resume, may_suspend, resume_needs_compliance
 from .eventlog import event_log_record
-from .rights import may_resume, may_suspend, require_that, resume_needs_compliance
 
 
 def _reason(reason: str, what: str) -> str:

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ...accounts.models import ApiToken, User
-from ...core.errors import DomainError
+from ...core.errors import DomainError, require_that
 from ...core.hashing import sha256_hex
 from ...core.lifecycle import record
 from ...inventory.models import Agent, Release
@@ -21,7 +21,7 @@ from .. import otlp
 from ..models import Environment, IngestBatch, TelemetryName
 from .discovery import discovery_record
 from .ingest import IngestResult, Row, batch_store, check_time, check_value
-from .rights import may_map_telemetry, require_that
+from ..rules import may_map_telemetry
 
 DEFAULT_ENVIRONMENT = "production"
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from ...accounts.models import User
 from ...accounts.notifications import notify
 from ...accounts.services import system_user
-from ...core.errors import Conflict, DomainError
+from ...core.errors import Conflict, DomainError, require_that
 from ...core.lifecycle import lock, record
 from ...inventory.choices import Stage
 from ...inventory.models import Agent
@@ -28,7 +28,7 @@ from ..models import Alert, Deployment, Environment, MetricSample, MonitoringSet
 from ..readings import Span, daily_figures
 from .deployments import canary_rollback
 from .killswitch import agent_suspend
-from .rights import may_tune_monitoring, require_that
+from ..rules import may_tune_monitoring
 
 log = logging.getLogger(__name__)
 

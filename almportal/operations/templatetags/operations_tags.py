@@ -1,6 +1,6 @@
 from django import template
 
-from .. import selectors, services
+from .. import rules, selectors
 from ..choices import IncidentStatus
 
 register = template.Library()
@@ -17,10 +17,10 @@ def operations_panel(context, agent) -> dict:
                 "may_open_incident": False}
     return {
         "runtime": selectors.runtime_status(agent, production),
-        "deployment": services.active_deployment(agent, production),
+        "deployment": selectors.active_deployment(agent, production),
         "open_alerts": agent.alerts.filter(cleared_at__isnull=True).count(),
         "open_incidents": agent.incidents.exclude(status=IncidentStatus.RESOLVED).count(),
-        "may_open_incident": bool(user) and services.may_open_incident(user, agent),
+        "may_open_incident": bool(user) and rules.may_open_incident(user, agent),
     }
 
 

@@ -1,6 +1,7 @@
 from django import template
 
-from ...audit.selectors import can_view_audit
+from ...audit.rules import can_view_audit
+from ...releases.services import release_gate
 from .. import selectors, timeline
 
 register = template.Library()
@@ -13,7 +14,7 @@ def agent_overview(context, agent) -> dict:
     page = request.GET.get("timeline") if request is not None else None
     user = getattr(request, "user", None)
     return {
-        "summary": selectors.agent_summary(agent),
+        "summary": selectors.agent_summary(agent, gate_of=release_gate),
         "timeline": timeline.agent_timeline(agent, page or 1),
         "audit": bool(user) and can_view_audit(user),
     }

@@ -1,8 +1,8 @@
 from django import template
 
-from ...inventory import services as inventory
+from ...inventory.rules import agent_stages
 from ...inventory.choices import Stage
-from .. import selectors
+from .. import rules, selectors
 
 register = template.Library()
 
@@ -14,6 +14,6 @@ def retirement_panel(context, agent) -> dict:
     user = getattr(request, "user", None)
     plan = selectors.latest_plan(agent)
     may_start = (plan is None or plan.state != "open") and bool(user) \
-        and inventory.agent_stages.allows(agent.stage, Stage.SUNSETTING) \
-        and selectors.may_manage(user, agent)
+        and agent_stages.allows(agent.stage, Stage.SUNSETTING) \
+        and rules.may_manage(user, agent)
     return {"plan": plan, "may_start": may_start}

@@ -2,7 +2,7 @@ from django import template
 
 from ...core.lists import Shortlist
 from ...inventory.choices import CLOSED_STAGES, RiskTier
-from .. import selectors, services
+from .. import rules, selectors
 
 register = template.Library()
 
@@ -12,12 +12,12 @@ def risk_panel(context, agent) -> dict:
     """What the agent page's risk panel shows this user."""
     request = context.get("request")
     user = getattr(request, "user", None)
-    status = services.assessment_status(agent)
+    status = selectors.assessment_status(agent)
     return {
         "status": status,
         "may_assess": bool(user) and agent.stage not in CLOSED_STAGES
-        and services.may_draft(user, agent),
-        "may_complete": bool(user) and services.may_complete(user, agent),
+        and rules.may_draft(user, agent),
+        "may_complete": bool(user) and rules.may_complete(user, agent),
     }
 
 
@@ -28,7 +28,7 @@ def pending_risk_work(user) -> dict:
     return {
         "attention": selectors.assessments_needing_attention(user),
         "drafts": (Shortlist.of(selectors.drafts_awaiting_completion(user))
-                   if services.is_assessor(user) else []),
+                   if rules.is_assessor(user) else []),
     }
 
 
