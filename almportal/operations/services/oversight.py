@@ -14,7 +14,7 @@ from ...inventory.models import Agent
 from ..choices import OversightRole
 from ..models import Overseer
 from ..rules import may_assign_overseers, overseer_refusal
-from .rights import require_that
+from ...core.errors import require_that
 
 REFUSED = "Only the agent's owner, a delegate or an admin name its overseers."
 TRAINING_FIELDS = ("training", "trained_on", "training_expires_on", "evidence_url")
