@@ -285,7 +285,8 @@ def retention_hold_place(*, actor: User, agent: Agent, reason: str,
 
 @transaction.atomic
 def retention_hold_release(*, actor: User, hold: RetentionHold, reason: str) -> RetentionHold:
-    require(actor, permissions.MANAGE_RETENTION, message="Your role may not release retention holds.")
+    require(actor, permissions.MANAGE_RETENTION,
+            message="Your role may not release retention holds.")
     if not reason or not reason.strip():
         raise DomainError("Say why the hold is released.", field="reason")
     hold = lock(RetentionHold, hold.pk)

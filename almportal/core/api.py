@@ -36,7 +36,8 @@ class PayloadTooLarge(exceptions.APIException):
 
 
 def exception_handler(exc, context):
-    """Every error is JSON: {"detail": summary, "errors": {field: [messages]}} where fields apply."""
+    """Every error is JSON: {"detail": summary, "errors": {field: [messages]}} where fields
+    apply."""
     if isinstance(exc, DomainError):
         errors = {("non_field_errors" if k == NON_FIELD else k): v for k, v in exc.errors.items()}
         return Response({"detail": exc.message, "errors": errors}, status=exc.status_code)

@@ -2,6 +2,7 @@
 change saved with its actor and reason so that history tells who moved it and why."""
 
 from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from django.db import models
 
@@ -23,14 +24,18 @@ class Transitions:
             )
 
 
-def record(instance: models.Model, *, actor, reason: str = "") -> None:
+ModelT = TypeVar("ModelT", bound=models.Model)
+
+
+def record(instance: models.Model, *, actor: Any, reason: str = "") -> None:
     """Save with the acting user and the reason, so the history row carries both."""
-    instance._history_user = actor
-    instance._change_reason = reason or ""
+    # simple-history reads these two attributes when it writes the history row.
+    instance._history_user = actor  # type: ignore[attr-defined]
+    instance._change_reason = reason or ""  # type: ignore[attr-defined]
     instance.save()
 
 
-def lock(model: type[models.Model], pk) -> models.Model:
+def lock(model: type[ModelT], pk: Any) -> ModelT:
     """The row, locked for the rest of the transaction (a no-op lock on SQLite, whose
     IMMEDIATE transactions already serialise writers)."""
     return model._default_manager.select_for_update().get(pk=pk)

@@ -17,6 +17,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from ..accounts.models import User
 from ..core.api import (
     ReasonSerializer,
     RequiredReasonSerializer,
@@ -25,7 +26,6 @@ from ..core.api import (
     username_field,
     validated,
 )
-from ..accounts.models import User
 from . import services
 from .choices import ReleaseState
 from .filters import AgentFilter

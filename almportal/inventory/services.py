@@ -4,17 +4,18 @@ call these functions and nothing else writes inventory rows."""
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
-from django.contrib.auth.models import Permission
 
 from ..accounts.models import User
 from ..accounts.permissions import can, require
 from ..accounts.roles import Role
 from ..core.errors import Conflict, DomainError, NotPermitted, clean_or_refuse
 from ..core.lifecycle import Transitions, lock, record
+from . import signals
 from .choices import (
     CLOSED_STAGES,
     RELEASE_TRANSITIONS,
@@ -22,8 +23,6 @@ from .choices import (
     ReleaseState,
     Stage,
 )
-from . import signals
-from .rules import SERVICE_RIGHTS, grant_refusal
 from .models import (
     COMPONENT_MODELS,
     Agent,
@@ -34,6 +33,7 @@ from .models import (
     build_manifest,
     manifest_hash,
 )
+from .rules import SERVICE_RIGHTS, grant_refusal
 
 agent_stages = Transitions(Stage, STAGE_TRANSITIONS)
 release_states = Transitions(ReleaseState, RELEASE_TRANSITIONS)

@@ -12,8 +12,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..core.api import StrictSerializer, username_field, validated
 from ..accounts.models import User
+from ..core.api import StrictSerializer, username_field, validated
 from ..core.parsers import JSONParser
 from ..inventory.api import VisibleAgentField
 from ..inventory.models import Release

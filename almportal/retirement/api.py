@@ -11,8 +11,8 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from ..core.api import StrictSerializer, username_field, validated
 from ..accounts.models import User
+from ..core.api import StrictSerializer, username_field, validated
 from ..inventory.api import VisibleAgentField
 from . import selectors, services
 from .choices import PlanState, SignOffRole, TaskAction, TaskStatus

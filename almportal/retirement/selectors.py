@@ -20,8 +20,13 @@ from ..operations import selectors as operations
 from ..operations.choices import DeploymentState
 from ..operations.models import Deployment
 from .choices import PlanState, SignOffRole, TaskStatus
-from .models import Archive, DecommissionPlan, DecommissionTask, DecommissionTemplate, \
-    RetirementSignOff
+from .models import (
+    Archive,
+    DecommissionPlan,
+    DecommissionTask,
+    DecommissionTemplate,
+    RetirementSignOff,
+)
 
 MANAGE = "retirement.manage_decommission"
 DOWNLOAD = "retirement.download_archive"

@@ -46,8 +46,13 @@ from .choices import (
     TaskAction,
     TaskStatus,
 )
-from .models import Archive, DecommissionPlan, DecommissionTask, DecommissionTemplate, \
-    RetirementSignOff
+from .models import (
+    Archive,
+    DecommissionPlan,
+    DecommissionTask,
+    DecommissionTemplate,
+    RetirementSignOff,
+)
 
 MAX_ITEMS = 40
 MAX_OFFSET_DAYS = 3650

@@ -16,6 +16,7 @@ from ..inventory.selectors import agents_visible_to
 from ..risk.models import TierPolicy
 from .activity import last_activity
 from .models import (
+    UNFINISHED_STATES,
     AccessReview,
     Decision,
     GrantKind,
@@ -23,7 +24,6 @@ from .models import (
     ReviewState,
     RevocationTask,
     TaskState,
-    UNFINISHED_STATES,
 )
 
 # A review opens this long before it falls due, so the owner has time to certify.

@@ -98,7 +98,7 @@ def csv_rows(lines: Iterable[str]) -> Iterator[dict]:
     if header != CSV_COLUMNS:
         raise ValueError("the header is not that of an ALM Portal ledger CSV export")
     for cells in reader:
-        row = dict(zip(CSV_COLUMNS, (unescape_cell(c) for c in cells)))
+        row = dict(zip(CSV_COLUMNS, (unescape_cell(c) for c in cells), strict=False))
         if row["type"] == "end":
             meta = json.loads(row["reason"] or "{}")
             yield {"type": "end", "count": meta.get("count"), "export": meta.get("export"),

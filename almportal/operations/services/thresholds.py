@@ -182,8 +182,8 @@ def _react(alert: Alert, *, settings: MonitoringSettings | None, deployment: Dep
             if (settings.auto_rollback and alert.release_id and deployment is not None
                     and any(r.is_canary and r.release_id == alert.release_id
                             for r in deployment.routes.all())
-                    and Deployment.objects.filter(pk=deployment.pk, canary_state=CanaryState.IN_PROGRESS)
-                    .exists()):
+                    and Deployment.objects.filter(pk=deployment.pk,
+                                                  canary_state=CanaryState.IN_PROGRESS).exists()):
                 canary_rollback(actor=actor, deployment=deployment, reason=why,
                                 check_rights=False)
             if (settings.suspend_on_budget and alert.metric in BUDGET_METRICS
