@@ -1,18 +1,23 @@
 """Lifecycle moves: one table of allowed transitions per model, checked under a row lock, and the
 change saved with its actor and reason so that history tells who moved it and why."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from typing import Any, TypeVar
 
 from django.db import models
 
 from .errors import Conflict
 
+ModelT = TypeVar("ModelT", bound=models.Model)
+StateT = TypeVar("StateT", bound=str)
+
 
 class Transitions:
-    def __init__(self, choices: type[models.TextChoices], moves: Mapping[str, set[str]]) -> None:
+    def __init__(self, choices: type[models.TextChoices],
+                 moves: Mapping[StateT, Set[StateT]]) -> None:
         self.choices = choices
-        self.moves = {source: frozenset(targets) for source, targets in moves.items()}
+        self.moves: dict[str, frozenset[str]] = {
+            source: frozenset(targets) for source, targets in moves.items()}
 
     def allows(self, source: str, target: str) -> bool:
         return target in self.moves.get(source, ())
@@ -22,9 +27,6 @@ class Transitions:
             raise Conflict(
                 f"Cannot move from {self.choices(source).label} to {self.choices(target).label}."
             )
-
-
-ModelT = TypeVar("ModelT", bound=models.Model)
 
 
 def record(instance: models.Model, *, actor: Any, reason: str = "") -> None:

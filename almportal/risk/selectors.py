@@ -4,6 +4,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TypeVar
 
 from django.db.models import (
     Case,
@@ -25,6 +26,8 @@ from ..inventory.models import Agent, ComponentVersion
 from ..inventory.selectors import agents_visible_to
 from .choices import AssessmentState, PrefillSource, tier_rank
 from .models import AnswerOption, Assessment, FrameworkClause, Question, Questionnaire, TierPolicy
+
+ComponentT = TypeVar("ComponentT", bound=ComponentVersion)
 
 # --- Questionnaire and policy --------------------------------------------------------------
 
@@ -82,9 +85,9 @@ def assessment_history(assessment: Assessment) -> list:
 
 # --- What an assessment is made on ---------------------------------------------------------
 
-def _latest_versions(components) -> list[ComponentVersion]:
+def _latest_versions(components: Iterable[ComponentT]) -> list[ComponentT]:
     """The newest version of each name (sorted here, so prefetched components cost nothing)."""
-    latest: dict[str, ComponentVersion] = {}
+    latest: dict[str, ComponentT] = {}
     for component in sorted(components, key=lambda c: (c.name, -c.version)):
         latest.setdefault(component.name, component)
     return list(latest.values())
