@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate demo bench check clean
+.PHONY: run test lint typecheck install migrate demo bench check clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)."; exit 1; }
@@ -26,8 +26,17 @@ run: install
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
 
+# Lint first, so a finding fails fast.
+lint: install
+	$(BIN)/ruff check .
+
+# mypy imports the settings (django-stubs).
+typecheck: export SECRET_KEY ?= test-only-secret-key-never-used-outside-the-test-suite-0123456789
+typecheck: install
+	$(BIN)/mypy
+
 test: export SECRET_KEY ?= test-only-secret-key-never-used-outside-the-test-suite-0123456789
-test: install
+test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 check: install

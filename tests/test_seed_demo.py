@@ -14,8 +14,8 @@ from almportal.operations.choices import CanaryState, DeploymentState
 from almportal.operations.models import (
     Alert,
     Deployment,
-    IngestBatch,
     Incident,
+    IngestBatch,
     MetricSample,
     Suspension,
 )

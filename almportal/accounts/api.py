@@ -9,10 +9,11 @@ from rest_framework import generics, mixins, permissions, serializers, status, v
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from ..core.api import ReasonSerializer, StrictSerializer, validated
+from ..core.api import ReasonSerializer, StrictSerializer, username_field, validated
 from .identity import role_mapping_save, sign_in_unlock
 from .models import ApiToken, GroupRoleMapping, Notification, TokenScope, User
 from .notifications import notification_mark_read, notifications_mark_all_read
+from .permissions import signed_in
 from .roles import Role
 from .rules import may_manage_identity
 from .services import token_create, token_revoke, tokens_visible_to
@@ -38,10 +39,10 @@ class NoTokenMinting(permissions.BasePermission):
 
 
 class ApiTokenSerializer(serializers.ModelSerializer):
-    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    user = username_field(read_only=True)
     scopes = serializers.ListField(child=serializers.ChoiceField(choices=TokenScope.choices),
                                    read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = username_field(read_only=True)
     status = serializers.ChoiceField(choices=["active", "expired", "revoked"], read_only=True)
 
     class Meta:
@@ -83,7 +84,7 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return ApiToken.objects.none()
-        return tokens_visible_to(self.request.user)
+        return tokens_visible_to(signed_in(self.request.user))
 
     @extend_schema(summary="Create a token", request=ApiTokenCreateSerializer,
                    responses={201: ApiTokenCreatedSerializer})
@@ -141,7 +142,7 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Notification.objects.none()
-        return Notification.objects.filter(user=self.request.user)
+        return Notification.objects.filter(user=signed_in(self.request.user))
 
     @extend_schema(summary="Mark one notification read", request=None,
                    responses=NotificationSerializer)

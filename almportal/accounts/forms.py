@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.utils import timezone
 
+from ..core.forms import model_choice_field
 from .models import TokenScope, User
 
 
@@ -38,7 +39,7 @@ class TokenForm(forms.Form):
     def __init__(self, *args, for_service_accounts: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         if for_service_accounts:
-            self.fields["user"].queryset = User.objects.filter(
+            model_choice_field(self, "user").queryset = User.objects.filter(
                 is_service_account=True, is_active=True).order_by("username")
         else:
             del self.fields["user"]

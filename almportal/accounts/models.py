@@ -119,7 +119,8 @@ class Notification(Outboxed):
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "dedupe_key"], condition=~models.Q(dedupe_key=""),
+            models.UniqueConstraint(fields=["user", "dedupe_key"],
+                                    condition=~models.Q(dedupe_key=""),
                                     name="notification_once_per_key"),
         ]
         indexes = [models.Index(fields=["user", "read_at"], name="notification_unread"),

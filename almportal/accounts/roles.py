@@ -21,7 +21,7 @@ class Role(models.TextChoices):
 
 
 # Group names are the roles' labels: what an admin sees in Django admin.
-GROUP_NAMES = {role: role.label for role in Role}
+GROUP_NAMES: dict[str, str] = {role: role.label for role in Role}
 ROLE_BY_GROUP_NAME = {name: role for role, name in GROUP_NAMES.items()}
 
 # Patterns are "app_label.codename" with shell wildcards.

@@ -11,7 +11,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
-from ..core.api import StrictInput, validated
+from ..accounts.permissions import signed_in
+from ..core.api import StrictInput, slug_field, validated
 from . import packjobs, services, signing
 from .assurance import verify_all
 from .exports import bounded, csv_stream, jsonl_stream
@@ -51,7 +52,7 @@ class LedgerEntryViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "seq"
 
     def _filters(self):
-        form = HistoryFilterForm(self.request.query_params, user=self.request.user)
+        form = HistoryFilterForm(self.request.query_params, user=signed_in(self.request.user))
         if not form.is_valid():
             raise serializers.ValidationError(form.errors)
         return form.filters()
@@ -94,7 +95,7 @@ class LedgerEntryViewSet(viewsets.ReadOnlyModelViewSet):
 # --- Evidence packs built in the background ---------------------------------------------------
 
 class PackJobSerializer(serializers.ModelSerializer):
-    agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    agent = slug_field(read_only=True)
     percent = serializers.IntegerField(read_only=True)
     download = serializers.SerializerMethodField()
 
@@ -136,7 +137,7 @@ class PackJobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     filter_backends: list = []
 
     def get_queryset(self):
-        return packjobs.jobs_visible_to(self.request.user)
+        return packjobs.jobs_visible_to(signed_in(self.request.user))
 
     @extend_schema(request=PackJobInputSerializer, responses={202: PackJobSerializer})
     def create(self, request):

@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from ..accounts.models import User
+from ..core.forms import choice_field, model_choice_field
 from .models import Action
 from .selectors import LedgerFilters, audit_agents, ledger_record_types
 
@@ -36,8 +37,8 @@ class HistoryFilterForm(forms.Form):
 
     def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["agent"].queryset = audit_agents(user)
-        self.fields["record_type"].choices = [("", "any")] + [
+        model_choice_field(self, "agent").queryset = audit_agents(user)
+        choice_field(self, "record_type").choices = [("", "any")] + [
             (label, label) for label in ledger_record_types()]
 
     def clean(self):
@@ -58,8 +59,9 @@ class HistoryFilterForm(forms.Form):
 
 class AsOfForm(forms.Form):
     at = forms.DateTimeField(label="As of", widget=DateTimeInput,
-                             input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f",
-                                            "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"])
+                             input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S",
+                                            "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d %H:%M:%S",
+                                            "%Y-%m-%d %H:%M"])
 
 
 class PeriodForm(forms.Form):

@@ -188,8 +188,9 @@ class LedgerCheckpoint(models.Model):
     entry_hash = models.CharField(max_length=64)
     kind = models.CharField(max_length=10, choices=CheckpointKind.choices)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    signature = models.TextField(null=True, blank=True)
-    key_id = models.CharField(max_length=100, null=True, blank=True)
+    # NULL, not "", marks a checkpoint that was never signed (signature and key go together).
+    signature = models.TextField(null=True, blank=True)  # noqa: DJ001
+    key_id = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
     history = HistoricalRecords()
 
     class Meta:

@@ -195,7 +195,7 @@ def as_of_agent(agent: Agent, at: datetime) -> AsOfSection:
 
 def as_of_components(agent: Agent, at: datetime) -> AsOfSection:
     items = []
-    for kind, model in COMPONENT_MODELS.items():
+    for model in COMPONENT_MODELS.values():
         for c in as_of(model, at, agent_id=agent.pk).order_by("name", "version"):
             items.append(AsOfItem(f"{model._meta.verbose_name.capitalize()} {c}",
                                   display_fields(c, skip={"agent"})))

@@ -42,7 +42,6 @@ from ..core.errors import Conflict, DomainError, require_that
 from ..core.lifecycle import lock, record
 from ..inventory.models import Agent
 from . import drafting, ledger, permissions, signing
-from .rules import can_export
 from .drafting import history_models
 from .models import (
     CheckpointKind,
@@ -54,6 +53,7 @@ from .models import (
     RetentionHold,
     VerificationRun,
 )
+from .rules import can_export
 
 log = logging.getLogger(__name__)
 
@@ -286,7 +286,8 @@ def retention_hold_place(*, actor: User, agent: Agent, reason: str,
 
 @transaction.atomic
 def retention_hold_release(*, actor: User, hold: RetentionHold, reason: str) -> RetentionHold:
-    require(actor, permissions.MANAGE_RETENTION, message="Your role may not release retention holds.")
+    require(actor, permissions.MANAGE_RETENTION,
+            message="Your role may not release retention holds.")
     if not reason or not reason.strip():
         raise DomainError("Say why the hold is released.", field="reason")
     hold = lock(RetentionHold, hold.pk)

@@ -14,8 +14,8 @@ by the database, one query per history model. A check can start from a verified 
 (LedgerCheckpoint): it confirms that entry is unchanged and reads only what came after, so a
 nightly check costs what is new; a full check from the first entry stays available."""
 
-import io
 import hashlib
+import io
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field

@@ -6,6 +6,8 @@ back with the service's message on it, with nothing saved. Nothing audited is ha
 audited models have a history page and no delete.
 """
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
@@ -13,6 +15,23 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .errors import DomainError, add_to_form
 from .models import Heartbeat
+
+# Mixins for a form class the admin builds at run time; the type checker sees their real base.
+if TYPE_CHECKING:
+    FormMixinBase = forms.ModelForm
+else:
+    FormMixinBase = object
+
+
+class ShowsServiceError(FormMixinBase):
+    """The form again, with the service's objection to the same input attached."""
+
+    service_error: DomainError
+
+    def clean(self):
+        cleaned_data = super().clean()
+        add_to_form(self, self.service_error)
+        return cleaned_data
 
 
 class AuditedAdmin(SimpleHistoryAdmin):
@@ -49,13 +68,7 @@ class ServiceAdmin(AuditedAdmin):
         if error is None:
             return form_class
 
-        class RefusedForm(form_class):
-            def clean(self):
-                cleaned_data = super().clean()
-                add_to_form(self, error)
-                return cleaned_data
-
-        return RefusedForm
+        return type("RefusedForm", (ShowsServiceError, form_class), {"service_error": error})
 
     def save_related(self, request, form, formsets, change) -> None:
         """The service saved the relations it manages; the form saves none behind its back."""

@@ -1,6 +1,7 @@
 """What every API module shares: pagination, the error format, and mapping domain errors."""
 
 import logging
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
@@ -18,9 +19,14 @@ DATABASE_REFUSED = ("A value is out of the range the database accepts (too long,
                     "or holding a character it cannot store).")
 
 
-def username_field(**kwargs) -> serializers.SlugRelatedField:
+def username_field(**kwargs: Any) -> serializers.SlugRelatedField:
     """A user shown, and chosen, by username."""
     return serializers.SlugRelatedField(slug_field="username", **kwargs)
+
+
+def slug_field(**kwargs: Any) -> serializers.SlugRelatedField:
+    """An agent, environment or other slugged object shown, and chosen, by its slug."""
+    return serializers.SlugRelatedField(slug_field="slug", **kwargs)
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -36,7 +42,8 @@ class PayloadTooLarge(exceptions.APIException):
 
 
 def exception_handler(exc, context):
-    """Every error is JSON: {"detail": summary, "errors": {field: [messages]}} where fields apply."""
+    """Every error is JSON: {"detail": summary, "errors": {field: [messages]}} where fields
+    apply."""
     if isinstance(exc, DomainError):
         errors = {("non_field_errors" if k == NON_FIELD else k): v for k, v in exc.errors.items()}
         return Response({"detail": exc.message, "errors": errors}, status=exc.status_code)
@@ -71,7 +78,13 @@ def database_refused(exc: DataError) -> Response:
 
 # --- Input: strict serializers and one way to parse a request body ----------------------------
 
-class StrictInput:
+if TYPE_CHECKING:
+    SerializerMixinBase = serializers.Serializer
+else:
+    SerializerMixinBase = object
+
+
+class StrictInput(SerializerMixinBase):
     """Refuses keys it does not know, or cannot set, instead of silently dropping them: a
     client that believes it changed something must hear that it did not."""
 

@@ -30,6 +30,7 @@ def database_unreachable(exc: BaseException | None) -> bool:
 
 def unavailable(request: HttpRequest) -> HttpResponse:
     """Drawn without the database: no template context, no session, no user."""
+    response: HttpResponse
     if is_api(request):
         response = JsonResponse({"detail": UNAVAILABLE}, status=503)
     else:

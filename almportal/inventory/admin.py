@@ -17,8 +17,8 @@ from guardian.admin import (
 
 from ..core.admin import AuditedAdmin, ServiceAdmin, adopt, reason_field, report
 from ..core.errors import DomainError
-from .choices import CLOSED_STAGES
 from . import services
+from .choices import CLOSED_STAGES
 from .models import (
     COMPONENT_MODELS,
     Agent,

@@ -17,15 +17,17 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from ..accounts.models import User
+from ..accounts.permissions import signed_in
 from ..core.api import (
     ReasonSerializer,
     RequiredReasonSerializer,
     StrictModelSerializer,
     StrictSerializer,
+    slug_field,
     username_field,
     validated,
 )
-from ..accounts.models import User
 from . import services
 from .choices import ReleaseState
 from .filters import AgentFilter
@@ -147,7 +149,7 @@ class AgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Agent.objects.none()
-        return agents_visible_to(self.request.user).select_related("created_by")
+        return agents_visible_to(signed_in(self.request.user)).select_related("created_by")
 
     def _render(self, agent: Agent, status_code: int = status.HTTP_200_OK) -> Response:
         return Response(AgentSerializer(agent, context=self.get_serializer_context()).data,
@@ -324,7 +326,8 @@ class ComponentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         model = COMPONENT_MODELS[self.kind]
         if getattr(self, "swagger_fake_view", False):
             return model.objects.none()
-        return components_visible_to(self.request.user, self.kind).select_related(*self.related)
+        return (components_visible_to(signed_in(self.request.user), self.kind)
+                .select_related(*self.related))
 
     def create(self, request):
         data, reason = _with_reason(validated(self.get_serializer_class(), request))
@@ -414,7 +417,7 @@ class ReleaseComponentsSerializer(StrictSerializer):
 
 
 class ReleaseSerializer(serializers.ModelSerializer):
-    agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    agent = slug_field(read_only=True)
     components = serializers.SerializerMethodField()
     created_by = username_field(read_only=True)
     submitted_by = username_field(read_only=True)
@@ -487,7 +490,7 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Release.objects.none()
-        return releases_visible_to(self.request.user)
+        return releases_visible_to(signed_in(self.request.user))
 
     @extend_schema(summary="Draft a release of an accepted agent",
                    request=ReleaseCreateSerializer, responses={201: ReleaseSerializer})

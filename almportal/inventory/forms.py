@@ -5,6 +5,7 @@ import json
 from django import forms
 
 from ..accounts.models import User
+from ..core.forms import choice_field, model_choice_field
 from .models import COMPONENT_MODELS, Agent, Credential, DataSource, ModelComponent, Prompt, Tool
 from .services import AGENT_EDITABLE_FIELDS
 
@@ -87,7 +88,7 @@ class AgentForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["technical_owner"].queryset = people()
+        model_choice_field(self, "technical_owner").queryset = people()
 
     def service_data(self) -> dict:
         return {name: self.cleaned_data[name] for name in AGENT_EDITABLE_FIELDS}
@@ -110,7 +111,7 @@ class DelegateForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = people()
+        model_choice_field(self, "user").queryset = people()
 
 
 # --- Components: one form per kind, each creating the next version ----------------------
@@ -238,7 +239,7 @@ class ReleaseCompareForm(forms.Form):
         self.releases = {release.number: release for release in releases}
         choices = [(r.number, f"{r.display_version} ({r.get_state_display().lower()})")
                    for r in releases]
-        self.fields["old"].choices = self.fields["new"].choices = choices
+        choice_field(self, "old").choices = choice_field(self, "new").choices = choices
 
     def clean(self):
         data = super().clean()
@@ -261,6 +262,6 @@ class ServiceRightsForm(forms.Form):
         from .rules import SERVICE_RIGHTS
 
         super().__init__(*args, **kwargs)
-        self.fields["account"].queryset = User.objects.filter(
+        model_choice_field(self, "account").queryset = User.objects.filter(
             is_active=True, is_service_account=True).order_by("username")
-        self.fields["rights"].choices = list(SERVICE_RIGHTS.items())
+        choice_field(self, "rights").choices = list(SERVICE_RIGHTS.items())

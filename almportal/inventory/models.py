@@ -261,13 +261,13 @@ class Release(models.Model):
     def __str__(self) -> str:
         return f"{self.agent} release {self.display_version}"
 
-    @property
-    def display_version(self) -> str:
-        return self.label or f"#{self.number}"
-
     def get_absolute_url(self) -> str:
         return reverse("inventory:release-detail",
                        kwargs={"slug": self.agent.slug, "number": self.number})
+
+    @property
+    def display_version(self) -> str:
+        return self.label or f"#{self.number}"
 
     @property
     def is_frozen(self) -> bool:

@@ -146,5 +146,5 @@ def agent_history(agent: Agent, limit: int | None = None) -> list[HistoryEntry]:
     users = {u.pk: u for u in User.objects.filter(pk__in=user_ids - {None})}
     entries = chain.from_iterable(
         _entries_for(r, subject_of, users)[1 if len(r) > limit else 0:]
-        for r, (_, subject_of) in zip(rows, sources))
+        for r, (_, subject_of) in zip(rows, sources, strict=True))
     return sorted(entries, key=lambda e: e.when, reverse=True)[:limit]

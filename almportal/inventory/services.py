@@ -4,30 +4,22 @@ call these functions and nothing else writes inventory rows."""
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
-from django.contrib.auth.models import Permission
 
 from ..accounts.models import User
 from ..accounts.permissions import can, require
 from ..accounts.roles import Role
 from ..core.errors import Conflict, DomainError, NotPermitted, clean_or_refuse
 from ..core.lifecycle import Transitions, lock, record
+from . import grants, signals
 from .choices import (
     RELEASE_TRANSITIONS,
     ReleaseState,
     Stage,
-)
-from . import grants, signals
-from .rules import (
-    SERVICE_RIGHTS,
-    agent_stages,
-    change_refusal,
-    closed_refusal,
-    grant_refusal,
-    triage_refusal,
 )
 from .models import (
     COMPONENT_MODELS,
@@ -37,6 +29,14 @@ from .models import (
     Release,
     build_manifest,
     manifest_hash,
+)
+from .rules import (
+    SERVICE_RIGHTS,
+    agent_stages,
+    change_refusal,
+    closed_refusal,
+    grant_refusal,
+    triage_refusal,
 )
 
 release_states = Transitions(ReleaseState, RELEASE_TRANSITIONS)

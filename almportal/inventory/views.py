@@ -20,8 +20,8 @@ from ..accounts.roles import Role
 from ..core.views import refusals_on, refuse_not_permitted
 from . import rules, services
 from .choices import Stage
-from .filters import AgentFilter
 from .diff import release_diff
+from .filters import AgentFilter
 from .forms import (
     COMPONENT_FORMS,
     KIND_LABELS,

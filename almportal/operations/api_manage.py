@@ -12,7 +12,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..accounts.models import User
-from ..core.api import RequiredReasonSerializer, StrictSerializer, username_field, validated
+from ..accounts.permissions import signed_in
+from ..core.api import (
+    RequiredReasonSerializer,
+    StrictSerializer,
+    slug_field,
+    username_field,
+    validated,
+)
 from ..core.errors import Conflict
 from ..inventory.selectors import agents_visible_to, releases_visible_to
 from . import selectors, services
@@ -33,8 +40,8 @@ class RouteSerializer(serializers.ModelSerializer):
 
 
 class DeploymentSerializer(serializers.ModelSerializer):
-    agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    environment = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    agent = slug_field(read_only=True)
+    environment = slug_field(read_only=True)
     started_by = username_field(read_only=True)
     ended_by = username_field(read_only=True)
     routes = RouteSerializer(many=True, read_only=True)
@@ -86,10 +93,10 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     queryset = Deployment.objects.none()
 
     def get_queryset(self):
-        return selectors.deployments_visible_to(self.request.user)
+        return selectors.deployments_visible_to(signed_in(self.request.user))
 
     def _answer(self, deployment: Deployment, code=status.HTTP_200_OK) -> Response:
-        fresh = selectors.deployment_for(self.request.user, deployment.pk)
+        fresh = selectors.deployment_for(signed_in(self.request.user), deployment.pk)
         return Response(DeploymentSerializer(fresh).data, status=code)
 
     @extend_schema(request=DeployInputSerializer, responses={201: DeploymentSerializer})
@@ -134,7 +141,7 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
 
 class SuspensionSerializer(serializers.ModelSerializer):
-    agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    agent = slug_field(read_only=True)
     suspended_by = username_field(read_only=True)
     resumed_by = username_field(read_only=True)
 
@@ -176,8 +183,8 @@ class AgentResumeView(APIView):
 
 
 class AlertSerializer(serializers.ModelSerializer):
-    agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    environment = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    agent = slug_field(read_only=True)
+    environment = slug_field(read_only=True)
 
     class Meta:
         model = Alert
@@ -201,11 +208,11 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     queryset = Alert.objects.none()
 
     def get_queryset(self):
-        return selectors.alerts_visible_to(self.request.user)
+        return selectors.alerts_visible_to(signed_in(self.request.user))
 
 
 class IncidentSerializer(serializers.ModelSerializer):
-    agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    agent = slug_field(read_only=True)
     owner = username_field(read_only=True)
     opened_by = username_field(read_only=True)
 
@@ -251,7 +258,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     queryset = Incident.objects.none()
 
     def get_queryset(self):
-        return selectors.incidents_visible_to(self.request.user)
+        return selectors.incidents_visible_to(signed_in(self.request.user))
 
     @extend_schema(request=IncidentInputSerializer, responses={201: IncidentSerializer})
     def create(self, request):
@@ -283,7 +290,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
 
 class FindingSerializer(serializers.ModelSerializer):
-    agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    agent = slug_field(read_only=True)
     decided_by = username_field(read_only=True)
 
     class Meta:
@@ -308,7 +315,7 @@ class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     queryset = DiscoveryFinding.objects.none()
 
     def get_queryset(self):
-        return selectors.findings_visible_to(self.request.user)
+        return selectors.findings_visible_to(signed_in(self.request.user))
 
     @extend_schema(request=ClaimInputSerializer, responses=FindingSerializer)
     @action(detail=True, methods=["post"])

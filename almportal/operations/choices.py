@@ -101,7 +101,8 @@ class SeriousKind(models.TextChoices):
     OTHER = "other", "Serious incident (other)"
     DEATH = "death", "Death of a person"
     WIDESPREAD = "widespread", "Widespread infringement"
-    CRITICAL_INFRASTRUCTURE = "critical_infrastructure", "Serious disruption of critical infrastructure"
+    CRITICAL_INFRASTRUCTURE = ("critical_infrastructure",
+                               "Serious disruption of critical infrastructure")
 
 
 # Days from becoming aware of the incident to the report falling due.

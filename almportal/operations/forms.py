@@ -1,5 +1,6 @@
 from django import forms
 
+from ..core.forms import model_choice_field
 from ..inventory.choices import ReleaseState
 from ..inventory.models import Agent, Release
 from .choices import (
@@ -52,7 +53,7 @@ class DeployForm(ReasonForm):
     def __init__(self, *args, agent: Agent, **kwargs):
         super().__init__(*args, **kwargs)
         releases = _releases(agent)
-        self.fields["release"].queryset = releases
+        model_choice_field(self, "release").queryset = releases
         for n in range(1, RAINBOW_ROWS + 1):
             self.fields[f"audience_{n}"] = forms.CharField(
                 max_length=80, required=False, label=f"Audience {n}",
@@ -133,7 +134,7 @@ class IncidentForm(forms.Form):
 
     def __init__(self, *args, agent: Agent, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["affected_release"].queryset = _releases(agent)
+        model_choice_field(self, "affected_release").queryset = _releases(agent)
 
 
 class StatusForm(ReasonForm):
@@ -151,7 +152,7 @@ class ReviewForm(forms.Form):
 
     def __init__(self, *args, agent: Agent, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["corrective_release"].queryset = agent.releases.order_by("-number")
+        model_choice_field(self, "corrective_release").queryset = agent.releases.order_by("-number")
 
 
 class SeriousForm(ReasonForm):
@@ -167,7 +168,7 @@ class ClaimForm(forms.Form):
 
     def __init__(self, *args, owners, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = owners
+        model_choice_field(self, "owner").queryset = owners
 
 
 class TelemetryNameForm(forms.Form):

@@ -41,7 +41,8 @@ class Environment(models.Model):
     class Meta:
         ordering = ["order", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["is_production"], condition=models.Q(is_production=True),
+            models.UniqueConstraint(fields=["is_production"],
+                                    condition=models.Q(is_production=True),
                                     name="environment_one_production"),
         ]
 

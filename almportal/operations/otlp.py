@@ -173,7 +173,8 @@ def _points(metric) -> Iterator[Point]:
     kind = metric.WhichOneof("data")
     if kind in ("sum", "histogram"):
         data = getattr(metric, kind)
-        if data.aggregation_temporality == AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE:
+        cumulative = AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE
+        if data.aggregation_temporality == cumulative:
             for raw in data.data_points:
                 yield Point(_time(raw.time_unix_nano), refused=(
                     f"{metric.name}: cumulative temporality; send delta (a Collector's "

@@ -4,8 +4,9 @@ cost of a read follows the period shown, not the samples stored.
 
 Raw samples take over at `raw_from`: after the last minute the rollup task has summed, and at
 most RAW_MINUTES before now (rollups are refreshed every minute, so the raw window is a few
-minutes). A point arriving late for a minute already summed shows once the task sums it again. Before it, whole hours come from hour rollups and the minutes of the hour it falls
-in from minute rollups. With no rollups yet (no worker has run), everything is read raw.
+minutes). A point arriving late for a minute already summed shows once the task sums it
+again. Before it, whole hours come from hour rollups and the minutes of the hour it falls in
+from minute rollups. With no rollups yet (no worker has run), everything is read raw.
 
 Sums are exact whichever side they come from; satisfaction is a mean (total over count). A
 day's p95 latency is the nearest-rank 95th percentile of its minutes' slowest values for the

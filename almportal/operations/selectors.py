@@ -17,7 +17,6 @@ from ..inventory.models import Agent
 from ..inventory.selectors import agents_for_gateway, agents_visible_to, releases_visible_to
 from . import rules
 from .choices import DeploymentState, RuntimeState
-from .rules import may_triage_findings
 from .models import (
     Alert,
     Deployment,
@@ -33,6 +32,7 @@ from .models import (
     RuntimePoll,
     Suspension,
 )
+from .rules import may_triage_findings
 
 
 def active_deployment(agent: Agent, environment: Environment) -> Deployment | None:

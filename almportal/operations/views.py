@@ -205,8 +205,8 @@ def alert_list(request):
     if request.GET.get("open") != "0":
         alerts = alerts.filter(cleared_at__isnull=True)
     page = Paginator(alerts, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "operations/alert_list.html", {"page": page,
-                                                          "show_all": request.GET.get("open") == "0"})
+    return render(request, "operations/alert_list.html",
+                  {"page": page, "show_all": request.GET.get("open") == "0"})
 
 
 @login_required

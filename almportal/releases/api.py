@@ -12,8 +12,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..core.api import StrictSerializer, username_field, validated
 from ..accounts.models import User
+from ..accounts.permissions import signed_in
+from ..core.api import StrictSerializer, slug_field, username_field, validated
 from ..core.parsers import JSONParser
 from ..inventory.api import VisibleAgentField
 from ..inventory.models import Release
@@ -115,7 +116,7 @@ class ChecklistItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return ChecklistItem.objects.none()
-        return selectors.checklist_items_visible_to(self.request.user).prefetch_related(
+        return selectors.checklist_items_visible_to(signed_in(self.request.user)).prefetch_related(
             "evidence__uploaded_by")
 
     @extend_schema(summary="Name the item's owner and reviewer",
@@ -154,7 +155,7 @@ class ChecklistItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 # --- Evaluations ---------------------------------------------------------------------------
 
 class EvaluationSuiteSerializer(serializers.ModelSerializer):
-    agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    agent = slug_field(read_only=True)
     created_by = username_field(read_only=True)
 
     class Meta:
@@ -183,7 +184,7 @@ class EvaluationSuiteViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return EvaluationSuite.objects.none()
-        return selectors.suites_visible_to(self.request.user)
+        return selectors.suites_visible_to(signed_in(self.request.user))
 
     @extend_schema(summary="Define an evaluation suite of an agent",
                    request=EvaluationSuiteCreateSerializer,
@@ -226,7 +227,7 @@ class EvaluationRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return EvaluationRun.objects.none()
-        return selectors.runs_visible_to(self.request.user)
+        return selectors.runs_visible_to(signed_in(self.request.user))
 
     @extend_schema(summary="Record a run (CI: a write-scoped token); the answer says whether "
                            "it passed, and why not", request=EvaluationRunCreateSerializer,
@@ -267,7 +268,7 @@ class SignOffViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return SignOff.objects.none()
-        return selectors.signoffs_visible_to(self.request.user)
+        return selectors.signoffs_visible_to(signed_in(self.request.user))
 
     @extend_schema(summary="Approve or reject a submitted release for one role",
                    request=SignOffCreateSerializer, responses={201: SignOffSerializer})

@@ -4,6 +4,7 @@ filing of entries under their agent) and to the risk app's framework coverage.""
 from collections.abc import Iterable
 from datetime import datetime
 
+from ..audit.ledger import jsonable
 from ..audit.registry import (
     AsOfItem,
     AsOfSection,
@@ -12,7 +13,6 @@ from ..audit.registry import (
     register_as_of_section,
     register_pack_section,
 )
-from ..audit.ledger import jsonable
 from ..audit.sections import as_json, as_of, display_fields, record_dict
 from ..inventory.models import Agent
 from ..risk.models import FrameworkClause

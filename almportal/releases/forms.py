@@ -2,6 +2,7 @@ from django import forms
 
 from ..accounts.models import User
 from ..accounts.roles import Role
+from ..core.forms import choice_field, model_choice_field
 from .choices import METRICS, Decision, EvidenceKind, ItemStatus
 
 
@@ -22,7 +23,7 @@ class SignOffForm(forms.Form):
     def __init__(self, *args, roles: list[str] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if roles is not None:
-            self.fields["role"].choices = [(r, Role(r).label) for r in roles]
+            choice_field(self, "role").choices = [(r, Role(r).label) for r in roles]
             self.fields["role"].initial = roles[0] if len(roles) == 1 else None
 
 
@@ -34,7 +35,7 @@ class ItemAssignForm(forms.Form):
     def __init__(self, *args, not_reviewers: frozenset[int] = frozenset(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if not self.is_bound:  # a posted choice reaches the service, which says why not
-            self.fields["reviewer"].queryset = _people().exclude(pk__in=not_reviewers)
+            model_choice_field(self, "reviewer").queryset = _people().exclude(pk__in=not_reviewers)
 
 
 class ItemStatusForm(forms.Form):
@@ -63,8 +64,8 @@ class EvidenceForm(forms.Form):
         if item is not None:
             runs = EvaluationRun.objects.filter(release_id=item.release_id).select_related("suite")
             evidence = Evidence.objects.filter(item=item, replaced_at__isnull=True)
-        self.fields["evaluation_run"].queryset = runs
-        self.fields["replaces"].queryset = evidence
+        model_choice_field(self, "evaluation_run").queryset = runs
+        model_choice_field(self, "replaces").queryset = evidence
 
 
 class SuiteForm(forms.Form):
@@ -83,7 +84,7 @@ class RunForm(forms.Form):
         super().__init__(*args, **kwargs)
         from .models import EvaluationSuite
 
-        self.fields["suite"].queryset = EvaluationSuite.objects.filter(agent=agent)
+        model_choice_field(self, "suite").queryset = EvaluationSuite.objects.filter(agent=agent)
         for key, metric in METRICS.items():
             self.fields[key] = forms.FloatField(label=metric.label, required=False, min_value=0)
 

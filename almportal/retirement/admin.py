@@ -8,8 +8,13 @@ from django.contrib import admin
 
 from ..core.errors import DomainError
 from . import services
-from .models import Archive, DecommissionPlan, DecommissionTask, DecommissionTemplate, \
-    RetirementSignOff
+from .models import (
+    Archive,
+    DecommissionPlan,
+    DecommissionTask,
+    DecommissionTemplate,
+    RetirementSignOff,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

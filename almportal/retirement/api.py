@@ -11,8 +11,9 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from ..core.api import StrictSerializer, username_field, validated
 from ..accounts.models import User
+from ..accounts.permissions import signed_in
+from ..core.api import StrictSerializer, slug_field, username_field, validated
 from ..inventory.api import VisibleAgentField
 from . import selectors, services
 from .choices import PlanState, SignOffRole, TaskAction, TaskStatus
@@ -63,7 +64,7 @@ class RetirementSignOffSerializer(serializers.ModelSerializer):
 
 
 class DecommissionPlanSerializer(serializers.ModelSerializer):
-    agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    agent = slug_field(read_only=True)
     state = _choice(PlanState, read_only=True)
     template_version = serializers.IntegerField(source="template.version", read_only=True)
     contact_users = username_field(many=True, read_only=True)
@@ -129,7 +130,7 @@ class DecommissionTaskAssignSerializer(StrictSerializer):
 
 
 class DecommissionArchiveSerializer(serializers.ModelSerializer):
-    agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    agent = slug_field(read_only=True)
     created_by = username_field(read_only=True)
 
     class Meta:
@@ -161,7 +162,8 @@ class DecommissionPlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return DecommissionPlan.objects.none()
-        plans = selectors.plans_visible_to(self.request.user).prefetch_related("contact_users")
+        plans = (selectors.plans_visible_to(signed_in(self.request.user))
+                 .prefetch_related("contact_users"))
         if self.action != "list":
             plans = plans.prefetch_related("tasks__assignee", "tasks__completed_by",
                                            "signoffs__user")
@@ -218,7 +220,7 @@ class DecommissionTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return DecommissionTask.objects.none()
-        return selectors.tasks_visible_to(self.request.user)
+        return selectors.tasks_visible_to(signed_in(self.request.user))
 
     def _render(self, task: DecommissionTask) -> Response:
         task.refresh_from_db()
@@ -265,7 +267,7 @@ class ArchiveViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Archive.objects.none()
-        return selectors.archives_visible_to(self.request.user)
+        return selectors.archives_visible_to(signed_in(self.request.user))
 
     @extend_schema(summary="Download the archive (a zip with MANIFEST.sha256)",
                    responses={(200, "application/zip"): OpenApiTypes.BINARY})

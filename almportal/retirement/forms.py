@@ -1,6 +1,7 @@
 from django import forms
 
 from ..accounts.models import User
+from ..core.forms import model_choice_field
 from .choices import SignOffRole
 
 
@@ -28,7 +29,7 @@ class StartForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["contact_users"].queryset = _people()
+        model_choice_field(self, "contact_users").queryset = _people()
 
 
 class CompleteForm(forms.Form):
@@ -44,7 +45,7 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = _people()
+        model_choice_field(self, "assignee").queryset = _people()
 
 
 class RunForm(forms.Form):

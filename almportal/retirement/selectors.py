@@ -20,9 +20,14 @@ from ..operations import selectors as operations
 from ..operations.choices import DeploymentState
 from ..operations.models import Deployment
 from .choices import PlanState, SignOffRole, TaskStatus
+from .models import (
+    Archive,
+    DecommissionPlan,
+    DecommissionTask,
+    DecommissionTemplate,
+    RetirementSignOff,
+)
 from .rules import may_sign
-from .models import Archive, DecommissionPlan, DecommissionTask, DecommissionTemplate, \
-    RetirementSignOff
 
 DOWNLOAD = "retirement.download_archive"
 

@@ -33,10 +33,10 @@ from ..core.errors import Conflict, DomainError, NotPermitted
 from ..core.lifecycle import lock, record
 from ..inventory import services as inventory
 from ..inventory.choices import Stage
-from ..inventory.models import Agent
 from ..inventory.grants import agent_caretakers
-from ..operations import services as operations
+from ..inventory.models import Agent
 from ..inventory.rules import agent_stages
+from ..operations import services as operations
 from . import rules, selectors
 from .choices import (
     AUTOMATIC_ACTIONS,
@@ -47,8 +47,13 @@ from .choices import (
     TaskAction,
     TaskStatus,
 )
-from .models import Archive, DecommissionPlan, DecommissionTask, DecommissionTemplate, \
-    RetirementSignOff
+from .models import (
+    Archive,
+    DecommissionPlan,
+    DecommissionTask,
+    DecommissionTemplate,
+    RetirementSignOff,
+)
 
 MAX_ITEMS = 40
 MAX_OFFSET_DAYS = 3650

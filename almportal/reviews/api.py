@@ -7,13 +7,14 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from ..core.api import StrictSerializer, validated
+from ..accounts.permissions import signed_in
+from ..core.api import StrictSerializer, slug_field, username_field, validated
 from . import selectors, services
 from .models import AccessReview, Decision, ReviewItem, ReviewState, RevocationTask, TaskState
 
 
 class ReviewItemSerializer(serializers.ModelSerializer):
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = username_field(read_only=True)
 
     class Meta:
         model = ReviewItem
@@ -24,8 +25,8 @@ class ReviewItemSerializer(serializers.ModelSerializer):
 
 
 class AccessReviewSerializer(serializers.ModelSerializer):
-    agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    completed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    agent = slug_field(read_only=True)
+    completed_by = username_field(read_only=True)
     items = ReviewItemSerializer(many=True, read_only=True)
 
     class Meta:
@@ -68,7 +69,7 @@ class AccessReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return AccessReview.objects.none()
-        return selectors.reviews_visible_to(self.request.user).prefetch_related(
+        return selectors.reviews_visible_to(signed_in(self.request.user)).prefetch_related(
             selectors.prefetch_items())
 
     @extend_schema(summary="Certify keep or revoke, with a comment, for grants of the review "
@@ -88,10 +89,10 @@ class AccessReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
 
 class RevocationTaskSerializer(serializers.ModelSerializer):
-    agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    agent = slug_field(read_only=True)
     item = ReviewItemSerializer(read_only=True)
     review = serializers.IntegerField(source="item.review_id", read_only=True)
-    completed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    completed_by = username_field(read_only=True)
 
     class Meta:
         model = RevocationTask
@@ -126,7 +127,7 @@ class RevocationTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return RevocationTask.objects.none()
-        return selectors.revocation_tasks_visible_to(self.request.user).select_related(
+        return selectors.revocation_tasks_visible_to(signed_in(self.request.user)).select_related(
             "item__decided_by")
 
     @extend_schema(summary="Record that the access is cut (security reviewers)",

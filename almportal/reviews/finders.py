@@ -14,14 +14,14 @@ from ..accounts.roles import Role
 from ..inventory.choices import ReleaseState, Stage
 from ..inventory.grants import caretakers
 from ..inventory.models import Agent, Credential, Release
+from ..operations import selectors as operations
 from ..releases.rules import role_label, short_roles
 from ..releases.selectors import signers_waiting
+from ..retirement import selectors as retirement
 from ..risk.choices import AssessmentState
 from ..risk.models import Assessment, TierPolicy
-from ..operations import selectors as operations
-from ..retirement import selectors as retirement
 from . import reminders, selectors
-from .models import AccessReview, ReviewState, UNFINISHED_STATES
+from .models import UNFINISHED_STATES, AccessReview, ReviewState
 from .reminders import Reminder
 
 EXPIRY_WINDOW = timedelta(days=14)

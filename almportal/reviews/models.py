@@ -73,7 +73,8 @@ class AccessReview(models.Model):
     class Meta:
         ordering = ["due_at", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["agent", "due_on"], name="accessreview_once_per_period"),
+            models.UniqueConstraint(fields=["agent", "due_on"],
+                                    name="accessreview_once_per_period"),
         ]
         indexes = [models.Index(fields=["agent", "state"], name="accessreview_agent_state")]
 

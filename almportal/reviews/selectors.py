@@ -15,8 +15,8 @@ from ..inventory.models import Agent, Credential, DataSource, Tool
 from ..inventory.selectors import agents_visible_to
 from ..risk.models import TierPolicy
 from .activity import last_activity
-from .rules import is_compliance
 from .models import (
+    UNFINISHED_STATES,
     AccessReview,
     Decision,
     GrantKind,
@@ -24,8 +24,8 @@ from .models import (
     ReviewState,
     RevocationTask,
     TaskState,
-    UNFINISHED_STATES,
 )
+from .rules import is_compliance
 
 # A review opens this long before it falls due, so the owner has time to certify.
 REVIEW_LEAD = timedelta(days=14)

@@ -2,14 +2,16 @@
 one service, acts as the system user, and is safe to run twice or at once: the services claim
 due rows under SKIP LOCKED and every reminder carries a once-per-period key."""
 
+from typing import Any
+
 from celery import shared_task
 from django.db import OperationalError
 
 from ..accounts.services import system_user
 from . import reminders, services
 
-RETRYING = {"bind": True, "acks_late": True, "autoretry_for": (OperationalError,),
-            "retry_backoff": True, "max_retries": 5}
+RETRYING: dict[str, Any] = {"bind": True, "acks_late": True, "autoretry_for": (OperationalError,),
+                            "retry_backoff": True, "max_retries": 5}
 
 
 @shared_task(**RETRYING)

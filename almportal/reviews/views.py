@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from ..accounts.models import User
 from ..accounts.roles import Role
+from ..core.forms import model_choice_field
 from ..core.views import refusals_on, refuse_not_permitted
 from ..inventory.models import Agent
 from . import rules, selectors, services, work
@@ -127,7 +128,7 @@ def ownerless_queue(request):
 def _queue(request, form: ReassignForm, failed: Agent | None = None, status: int = 200):
     return render(request, "reviews/ownerless.html", {
         "agents": selectors.ownerless_agents(), "form": form, "failed": failed,
-        "owners": list(form.fields["new_owner"].queryset),
+        "owners": list(model_choice_field(form, "new_owner").queryset),
         "may_reassign": rules.is_compliance(request.user)}, status=status)
 
 

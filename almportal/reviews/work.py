@@ -114,7 +114,8 @@ def dormant(user: User) -> WorkSection:
 
 
 def assessments(user: User) -> WorkSection:
-    items = [WorkItem(str(s.agent), reverse("risk:agent-assessments", kwargs={"slug": s.agent.slug}),
+    items = [WorkItem(str(s.agent),
+                      reverse("risk:agent-assessments", kwargs={"slug": s.agent.slug}),
                       "assessment missing" if s.is_missing else "assessment stale")
              for s in risk.assessments_needing_attention(user)]
     if is_assessor(user):

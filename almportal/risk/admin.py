@@ -193,7 +193,9 @@ class TierPolicyForm(forms.ModelForm):
 
     class Meta:
         model = TierPolicy
-        fields = "__all__"
+        fields = ["tier", "description", "checklist_template", "signoff_roles", "signoff_order",
+                  "evaluation_thresholds", "regression_margin", "access_review_days",
+                  "reassessment_days", "dormancy_days", "monitoring_thresholds"]
 
     def _post_clean(self):
         super()._post_clean()

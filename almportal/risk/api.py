@@ -8,7 +8,8 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from ..core.api import StrictSerializer, validated
+from ..accounts.permissions import signed_in
+from ..core.api import StrictSerializer, slug_field, username_field, validated
 from ..inventory.selectors import agents_visible_to
 from . import selectors, services
 from .choices import TIER_CHOICES, AssessmentState
@@ -119,11 +120,11 @@ class AssessmentStatusSerializer(serializers.Serializer):
 
 
 class AssessmentSerializer(serializers.ModelSerializer):
-    agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    agent = slug_field(read_only=True)
     questionnaire_version = serializers.IntegerField(source="questionnaire.version",
                                                      read_only=True)
-    drafted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    completed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    drafted_by = username_field(read_only=True)
+    completed_by = username_field(read_only=True)
     freshness = serializers.SerializerMethodField(
         help_text="For the agent's latest completed assessment: current or stale, and why. "
                   "Null for a draft or a superseded assessment.")
@@ -197,7 +198,7 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Assessment.objects.none()
-        return selectors.assessments_visible_to(self.request.user)
+        return selectors.assessments_visible_to(signed_in(self.request.user))
 
     def _render(self, assessment: Assessment, code: int = status.HTTP_200_OK) -> Response:
         assessment = self.get_queryset().get(pk=assessment.pk)

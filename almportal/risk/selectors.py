@@ -4,6 +4,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.db.models import (
     Case,
@@ -23,8 +24,8 @@ from ..core.lists import Shortlist
 from ..inventory.choices import CLOSED_STAGES, DataClassification, Hosting, Stage, ToolKind
 from ..inventory.models import Agent, ComponentVersion
 from ..inventory.selectors import agents_visible_to
-from .choices import AssessmentState, PrefillSource, tier_rank
 from . import rules
+from .choices import AssessmentState, PrefillSource, tier_rank
 from .models import (
     AnswerOption,
     Assessment,
@@ -38,6 +39,8 @@ from .models import (
     Treatment,
 )
 from .rules import AssessmentStatus, judge_assessment
+
+ComponentT = TypeVar("ComponentT", bound=ComponentVersion)
 
 # --- Questionnaire and policy --------------------------------------------------------------
 
@@ -95,9 +98,9 @@ def assessment_history(assessment: Assessment) -> list:
 
 # --- What an assessment is made on ---------------------------------------------------------
 
-def _latest_versions(components) -> list[ComponentVersion]:
+def _latest_versions(components: Iterable[ComponentT]) -> list[ComponentT]:
     """The newest version of each name (sorted here, so prefetched components cost nothing)."""
-    latest: dict[str, ComponentVersion] = {}
+    latest: dict[str, ComponentT] = {}
     for component in sorted(components, key=lambda c: (c.name, -c.version)):
         latest.setdefault(component.name, component)
     return list(latest.values())

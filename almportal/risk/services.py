@@ -17,15 +17,6 @@ from ..inventory import services as inventory
 from ..inventory.choices import RiskTier
 from ..inventory.models import Agent, Release
 from . import selectors
-from .rules import (  # noqa: F401 (register_completion_veto: releases registers through here)
-    compute_result,
-    complete_refusal,
-    draft_refusal,
-    fingerprint,
-    register_completion_veto,
-    tier_label,
-)
-from .selectors import assessment_status  # noqa: F401 (releases still reads it from here)
 from .choices import (
     ASSESSED_TIERS,
     RESERVED_QUESTION_KEYS,
@@ -34,6 +25,15 @@ from .choices import (
     tier_rank,
 )
 from .models import AnswerOption, Assessment, FrameworkClause, Question, Questionnaire, TierPolicy
+from .rules import (  # noqa: F401 (register_completion_veto: releases registers through here)
+    complete_refusal,
+    compute_result,
+    draft_refusal,
+    fingerprint,
+    register_completion_veto,
+    tier_label,
+)
+from .selectors import assessment_status  # noqa: F401 (releases still reads it from here)
 
 SIGNOFF_ROLES = (Role.BUSINESS_OWNER, Role.COMPLIANCE, Role.SECURITY, Role.ADMIN)
 

@@ -31,7 +31,8 @@ def serious_violations(page) -> list[str]:
     result = page.evaluate("""async () => {
         const r = await axe.run(document, {resultTypes: ['violations']});
         return r.violations.filter(v => ['serious', 'critical'].includes(v.impact))
-            .map(v => v.id + ': ' + v.help + ' — ' + v.nodes.map(n => n.target.join(' ')).join(', '));
+            .map(v => v.id + ': ' + v.help + ' — '
+                      + v.nodes.map(n => n.target.join(' ')).join(', '));
     }""")
     return result
 

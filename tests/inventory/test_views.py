@@ -203,7 +203,8 @@ def test_it_lets_an_auditor_read_but_change_nothing(client, owner, auditor):
         response = client.post(target, data)
         assert response.status_code == 403, target
         assert b"Not allowed" in response.content
-    for form_page in (url("agent-create"), url("agent-edit", agent.slug), url("component-create", agent.slug, "tools"),
+    for form_page in (url("agent-create"), url("agent-edit", agent.slug),
+                      url("component-create", agent.slug, "tools"),
                       url("release-create", agent.slug)):
         assert client.get(form_page).status_code == 403
     assert _state(agent, release, credential) == before

@@ -119,7 +119,7 @@ def test_bad_metrics_are_field_errors_and_nothing_is_written(client, release, ow
 def test_the_page_records_a_run_and_shows_the_table_and_trend(client, release, owner):
     suite = suite_for(release)
     client_for(client, owner)
-    data = {"suite": suite.pk, "notes": "manual", **{k: v for k, v in GOOD_METRICS.items()}}
+    data = {"suite": suite.pk, "notes": "manual", **GOOD_METRICS}
     response = client.post(f"/releases/{release.pk}/runs/new/", data, follow=True)
     assert response.status_code == 200
     run = EvaluationRun.objects.get()

@@ -8,14 +8,14 @@ from django.core import mail
 from django.utils import timezone
 
 from almportal.accounts.models import Notification
-
-KIND = "decommission-task-late"
 from almportal.accounts.outbox import outbox_send
 from almportal.retirement.selectors import late_tasks
 from almportal.reviews import reminders
 from almportal.reviews.work import sections_for
 
 from .conftest import do_every_task, task
+
+KIND = "decommission-task-late"
 
 pytestmark = pytest.mark.django_db
 

@@ -4,13 +4,12 @@ import pytest
 from django.urls import reverse
 
 from almportal.accounts.models import User
+from almportal.accounts.roles import Role
 from almportal.accounts.services import user_deactivate
 from almportal.core.errors import Conflict, DomainError, NotPermitted
 from almportal.inventory.choices import Stage
 from almportal.reviews import services
 from almportal.reviews.selectors import ownerless_agents
-
-from almportal.accounts.roles import Role
 
 from ..factories import make_agent, make_user
 
@@ -60,7 +59,8 @@ def test_unticking_active_in_the_admin_form_goes_through_the_service(client, adm
     url = reverse("admin:accounts_user_change", args=[owner.pk])
     form = client.get(url).context["adminform"].form
     data = {k: v for k, v in form.initial.items() if v is not None and k != "password"}
-    data.update({"username": owner.username, "is_active": "", "groups": [g.pk for g in owner.groups.all()],
+    data.update({"username": owner.username, "is_active": "",
+                 "groups": [g.pk for g in owner.groups.all()],
                  "date_joined_0": owner.date_joined.strftime("%Y-%m-%d"),
                  "date_joined_1": owner.date_joined.strftime("%H:%M:%S"),
                  "user_permissions": []})

@@ -11,8 +11,7 @@ from almportal.accounts.models import Notification
 from almportal.accounts.outbox import outbox_send
 from almportal.accounts.services import user_deactivate
 from almportal.inventory.models import Credential
-from almportal.reviews import reminders
-from almportal.reviews import activity
+from almportal.reviews import activity, reminders
 from almportal.reviews.models import AccessReview
 from almportal.risk.choices import AssessmentState
 from almportal.risk.models import Assessment, Questionnaire

@@ -25,7 +25,10 @@ import sys
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 GENESIS_HASH = "0" * 64
 MANIFEST = "MANIFEST.sha256"
@@ -98,7 +101,7 @@ def csv_rows(lines: Iterable[str]) -> Iterator[dict]:
     if header != CSV_COLUMNS:
         raise ValueError("the header is not that of an ALM Portal ledger CSV export")
     for cells in reader:
-        row = dict(zip(CSV_COLUMNS, (unescape_cell(c) for c in cells)))
+        row = dict(zip(CSV_COLUMNS, (unescape_cell(c) for c in cells), strict=False))
         if row["type"] == "end":
             meta = json.loads(row["reason"] or "{}")
             yield {"type": "end", "count": meta.get("count"), "export": meta.get("export"),
@@ -206,13 +209,17 @@ def check_export(lines: Iterable[str], report: Report, *, name: str = "the expor
 
 # --- Checkpoints --------------------------------------------------------------------------
 
-def load_public_key(pem: bytes):
+def load_public_key(pem: bytes) -> Ed25519PublicKey:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-    return load_pem_public_key(pem)
+    key = load_pem_public_key(pem)
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError("the key is not an Ed25519 public key, which the portal signs with")
+    return key
 
 
-def key_id(public_key) -> str:
+def key_id(public_key: Ed25519PublicKey) -> str:
     from cryptography.hazmat.primitives import serialization
 
     raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
@@ -224,7 +231,8 @@ def checkpoint_payload(document: dict) -> dict:
             "key_id": document["key_id"]}
 
 
-def check_checkpoint(document: dict, public_key, report: Report, *, name: str) -> bool:
+def check_checkpoint(document: dict, public_key: Ed25519PublicKey | None, report: Report, *,
+                     name: str) -> bool:
     """The signature over the checkpoint's canonical payload, with the given public key."""
     if public_key is None:
         report.notes.append(f"{name}: signature not checked (give the portal's public key "
@@ -364,13 +372,14 @@ def _record_specs(archive: zipfile.ZipFile) -> tuple[str, dict[str, dict]]:
     if "agents.json" in archive.namelist():
         for agent in json.loads(archive.read("agents.json").decode("utf-8")):
             sections.extend(agent.get("sections") or [])
-    specs = {}
+    specs: dict[str, dict] = {}
     for section in sections:
         specs.update(section.get("records") or {})
     return info.get("kind", ""), specs
 
 
-def check_pack(fileobj, report: Report, *, public_key=None,
+def check_pack(fileobj: str | IO[bytes], report: Report, *,
+               public_key: Ed25519PublicKey | None = None,
                checkpoints: Iterable[dict] = ()) -> ExportSummary | None:
     """MANIFEST, the history's chain, every record file against that history, and the
     checkpoints the pack carries (and any given)."""
@@ -409,7 +418,8 @@ def check_pack(fileobj, report: Report, *, public_key=None,
 
 # --- The command --------------------------------------------------------------------------
 
-def verify_file(path: str, *, public_key=None, checkpoints: Iterable[dict] = ()) -> Report:
+def verify_file(path: str, *, public_key: Ed25519PublicKey | None = None,
+                checkpoints: Iterable[dict] = ()) -> Report:
     report = Report()
     if zipfile.is_zipfile(path):
         with open(path, "rb") as handle:

@@ -11,6 +11,7 @@ from .deployments import (
     serving_releases,
 )
 from .discovery import discovery_record, finding_claim, finding_dismiss
+from .eventlog import event_log_record, event_logs_expire, usage_summarise
 from .incidents import (
     incident_add_note,
     incident_mark_reported,
@@ -21,11 +22,10 @@ from .incidents import (
     incident_update_review,
     report_deadline,
 )
-from .eventlog import event_log_record, event_logs_expire, usage_summarise
 from .ingest import MAX_BATCH, IngestResult, samples_ingest
 from .killswitch import agent_resume, agent_suspend, open_suspension, suspension_record_halt
-from .oversight import overseer_assign, overseer_end, overseer_update_training
 from .otlp import OtlpResult, otlp_ingest, telemetry_name_add
+from .oversight import overseer_assign, overseer_end, overseer_update_training
 from .rollups import rollups_build, rollups_refresh, samples_expire
 from .runtime import (
     runtime_forget,

@@ -58,7 +58,8 @@ class _Lookups:
 def _lookups(actor: User, items: Sequence[Any]) -> _Lookups:
     dicts = [item for item in items if isinstance(item, Mapping)]
     slugs = {str(item.get("agent")) for item in dicts if item.get("agent") is not None}
-    agents = dict(agents_for_gateway(actor, "ingest_metrics").filter(slug__in=slugs).values_list("slug", "pk"))
+    agents = dict(agents_for_gateway(actor, "ingest_metrics").filter(slug__in=slugs)
+                  .values_list("slug", "pk"))
     numbers = {item.get("release") for item in dicts if type(item.get("release")) is int}
     rows = Release.objects.filter(agent_id__in=agents.values(), number__in=numbers)
     releases = {(a, n): pk for pk, a, n in rows.values_list("pk", "agent_id", "number")}

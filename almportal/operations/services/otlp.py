@@ -19,9 +19,9 @@ from ...inventory.models import Agent, Release
 from ...inventory.selectors import agents_for_gateway
 from .. import otlp
 from ..models import Environment, IngestBatch, TelemetryName
+from ..rules import may_map_telemetry
 from .discovery import discovery_record
 from .ingest import IngestResult, Row, batch_store, check_time, check_value
-from ..rules import may_map_telemetry
 
 DEFAULT_ENVIRONMENT = "production"
 
@@ -73,7 +73,8 @@ def _lookups(actor: User, resources: list[otlp.Resource]) -> _Lookups:
     aliases = dict(TelemetryName.objects.filter(name__in=names).values_list("name", "agent_id"))
     slugs = dict(Agent.objects.filter(slug__in=names).values_list("slug", "pk"))
     candidates = set(aliases.values()) | set(slugs.values())
-    visible = set(agents_for_gateway(actor, "ingest_metrics").filter(pk__in=candidates).values_list("pk", flat=True))
+    visible = set(agents_for_gateway(actor, "ingest_metrics").filter(pk__in=candidates)
+                  .values_list("pk", flat=True))
     releases: dict[tuple[int, str], int] = {}
     for pk, agent_id, number, label, digest in Release.objects.filter(
             agent_id__in=visible).values_list("pk", "agent_id", "number", "label",

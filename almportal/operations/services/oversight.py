@@ -8,13 +8,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ...accounts.models import User
-from ...core.errors import Conflict, DomainError, clean_or_refuse
+from ...core.errors import Conflict, DomainError, clean_or_refuse, require_that
 from ...core.lifecycle import lock, record
 from ...inventory.models import Agent
 from ..choices import OversightRole
 from ..models import Overseer
 from ..rules import may_assign_overseers, overseer_refusal
-from ...core.errors import require_that
 
 REFUSED = "Only the agent's owner, a delegate or an admin name its overseers."
 TRAINING_FIELDS = ("training", "trained_on", "training_expires_on", "evidence_url")

@@ -26,9 +26,9 @@ from ..choices import BUDGET_METRICS, CanaryState, DeploymentState, ThresholdMet
 from ..figures import p95_latency, totals
 from ..models import Alert, Deployment, Environment, MetricSample, MonitoringSettings
 from ..readings import Span, daily_figures
+from ..rules import may_tune_monitoring
 from .deployments import canary_rollback
 from .killswitch import agent_suspend
-from ..rules import may_tune_monitoring
 
 log = logging.getLogger(__name__)
 
@@ -184,8 +184,8 @@ def _react(alert: Alert, *, settings: MonitoringSettings | None, deployment: Dep
             if (settings.auto_rollback and alert.release_id and deployment is not None
                     and any(r.is_canary and r.release_id == alert.release_id
                             for r in deployment.routes.all())
-                    and Deployment.objects.filter(pk=deployment.pk, canary_state=CanaryState.IN_PROGRESS)
-                    .exists()):
+                    and Deployment.objects.filter(pk=deployment.pk,
+                                                  canary_state=CanaryState.IN_PROGRESS).exists()):
                 canary_rollback(actor=actor, deployment=deployment, reason=why,
                                 check_rights=False)
             if (settings.suspend_on_budget and alert.metric in BUDGET_METRICS

@@ -42,7 +42,7 @@ def trend_chart(series) -> str:
                                 '</circle><text x="{}" y="{}" font-size="9" '
                                 'text-anchor="middle">{}</text>',
                             ((f"{x:.1f}", f"{y:.1f}", label, f"{v:g}", f"{x:.1f}", HEIGHT - 6,
-                              label) for (x, y), (label, v) in zip(xy, points)))
+                              label) for (x, y), (label, v) in zip(xy, points, strict=True)))
     return format_html(
         '<svg class="trend" role="img" viewBox="0 0 {w} {h}" width="{w}" height="{h}" '
         'aria-label="{title} across releases"><title>{title}</title>'

@@ -1,7 +1,7 @@
 from django import template
 
-from ...inventory.rules import agent_stages
 from ...inventory.choices import Stage
+from ...inventory.rules import agent_stages
 from .. import rules, selectors
 
 register = template.Library()
