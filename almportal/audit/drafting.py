@@ -95,14 +95,16 @@ def _instance(row, model, attnames: list[str]):
     return model(**{name: getattr(row, name) for name in attnames})
 
 
-def _followed(instance, prefix: str = "") -> list[str]:
+def _followed(instance, prefix: str = "", seen: tuple = ()) -> list[str]:
     """The relations reading the instance's text loaded, as prefetch lookups."""
-    paths = []
+    paths, seen = [], seen or (instance,)
     for name, related in instance._state.fields_cache.items():
+        if any(related is kept for kept in seen):
+            continue  # a one-to-one field's back-reference, cached by following it
         path = f"{prefix}{name}"
         paths.append(path)
         if related is not None:
-            paths.extend(_followed(related, f"{path}__"))
+            paths.extend(_followed(related, f"{path}__", (*seen, related)))
     return paths
 
 
