@@ -4,13 +4,15 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.utils import timezone
 from simple_history.models import HistoricalChanges
 
 from almportal.accounts.models import User
 from almportal.accounts.roles import Role
+from almportal.audit.models import ActionState, AuditState, Finding
 from almportal.inventory.choices import ReleaseState, Stage
 from almportal.inventory.models import COMPONENT_MODELS, Agent, Release
-from almportal.operations.choices import CanaryState, DeploymentState
+from almportal.operations.choices import CanaryState, DeploymentState, IncidentStatus
 from almportal.operations.models import (
     Alert,
     Deployment,
@@ -24,6 +26,7 @@ from almportal.releases.models import ChecklistItem, EvaluationRun, SignOff
 from almportal.releases.services import release_gate
 from almportal.retirement.choices import PlanState, TaskStatus
 from almportal.retirement.models import Archive, DecommissionPlan, DecommissionTask
+from almportal.reviews.models import ReviewState
 from almportal.risk.models import Assessment
 
 pytestmark = pytest.mark.django_db
@@ -132,8 +135,8 @@ def test_the_live_agent_runs_a_canary_and_live_releases_have_two_weeks_of_sample
 def test_the_suspended_agent_has_an_alert_a_serious_incident_and_a_kill_switch_reason():
     seed()
     suspended = Agent.objects.get(stage=Stage.SUSPENDED)
-    alert = Alert.objects.get()
-    incident = Incident.objects.get()
+    alert = Alert.objects.get(agent=suspended)
+    incident = Incident.objects.get(agent=suspended)
     assert alert.agent == incident.agent == suspended
     assert alert.incident == incident
     assert incident.serious and incident.report_deadline is not None
@@ -152,6 +155,30 @@ def test_decommissioning_is_under_way_and_done():
     assert not retired.tasks.exclude(status=TaskStatus.DONE).exists()
     assert retired.signoffs.count() == 2
     assert Archive.objects.get().agent == retired.agent
+
+
+def test_the_retired_agent_kept_the_records_of_its_working_life():
+    seed()
+    retired = Agent.objects.get(stage=Stage.RETIRED)
+    assert retired.impact_assessments.get().signed_by.username == "compliance"
+    assert retired.risk_entries.filter(acceptances__isnull=False).exists()
+    overseers = retired.overseers.all()
+    assert {o.role for o in overseers} == {"operator", "can_halt"}
+    assert all(o.active_to == timezone.localdate() for o in overseers)  # ended at retirement
+    assert retired.monitoring.thresholds == {"error_rate": {"max": 0.05}}
+    alert = retired.alerts.get()
+    assert alert.metric == "error_rate" and alert.cleared_at is not None
+    assert alert.incident.status == IncidentStatus.RESOLVED
+    assert alert.incident.post_incident_review
+    drill = retired.suspensions.get()
+    assert drill.is_drill and drill.resumed_at is not None
+    review = retired.access_reviews.get()
+    assert review.state == ReviewState.COMPLETED
+    assert set(review.items.values_list("decision", flat=True)) == {"keep"}
+    assert not retired.credentials.filter(revoked_at=None).exists()  # revoked at retirement
+    finding = Finding.objects.get(agent=retired)
+    assert finding.closed_at is not None and finding.audit.state == AuditState.CLOSED
+    assert finding.actions.get().state == ActionState.VERIFIED
 
 
 def test_it_records_who_did_what_and_why():

@@ -165,14 +165,16 @@ def _record(plan: Plan, defaults: list, row: tuple) -> models.Model:
     return plan.model(*values)
 
 
-def _followed(instance, prefix: str = "") -> list[str]:
+def _followed(instance, prefix: str = "", seen: tuple = ()) -> list[str]:
     """The relations reading the instance's text loaded, as prefetch lookups."""
-    paths = []
+    paths, seen = [], seen or (instance,)
     for name, related in instance._state.fields_cache.items():
+        if any(related is kept for kept in seen):
+            continue  # a one-to-one field's back-reference, cached by following it
         path = f"{prefix}{name}"
         paths.append(path)
         if related is not None:
-            paths.extend(_followed(related, f"{path}__"))
+            paths.extend(_followed(related, f"{path}__", (*seen, related)))
     return paths
 
 

@@ -137,6 +137,24 @@ def test_release_history_is_filed_under_its_agent(released_agent):
     assert entry.object_repr == str(Release.objects.get(pk=release.pk))
 
 
+def test_a_record_whose_text_follows_a_one_to_one_field_is_drafted(agent):
+    """Following MonitoringSettings.agent caches the agent's way back to it; drafting does not
+    follow that back-reference round and round."""
+    from almportal.operations import services as operations
+    from almportal.operations.models import MonitoringSettings
+
+    for limit in (0.05, 0.04):
+        operations.monitoring_settings_update(
+            actor=agent.business_owner, agent=agent,
+            data={"thresholds": {"error_rate": {"max": limit}}}, reason="Tighter")
+    ledger_catch_up()
+    settings = MonitoringSettings.objects.get(agent=agent)
+    texts = set(LedgerEntry.objects.filter(object_model="operations.monitoringsettings")
+                .values_list("object_repr", flat=True))
+    assert texts == {str(settings)}
+    assert unledgered_count() == 0
+
+
 def test_the_command_runs_until_nothing_is_missing(agent, capsys):
     from django.core.management import call_command
 

@@ -1,6 +1,7 @@
 """Demo data for the portal: users for every role and an agent in every lifecycle stage, taken
 there through the real flows (intake, triage, risk assessment, the release gate, deployments,
-monitoring, incidents, the kill switch, decommissioning).
+monitoring, incidents, the kill switch, decommissioning). The retired agent keeps the records of
+its working life before it (lifetime.py), so its evidence pack holds every item auditors ask for.
 
 Idempotent: users are found by username and agents by slug, and whatever already exists is left
 as it is (a password is set only on a user this creates)."""
@@ -12,12 +13,11 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from almportal.accounts.models import User
-from almportal.core.lifecycle import record
 from almportal.inventory import services as inventory
 from almportal.inventory.choices import Stage
 from almportal.inventory.models import Agent
 
-from . import flows
+from . import flows, lifetime
 from .catalogue import DEMO_AGENTS
 from .oversight import seed_oversight
 from .register import seed_registers
@@ -74,10 +74,21 @@ def build_agent(spec: dict, users: dict[str, User]) -> Agent:
     agent = inventory.agent_accept(actor=compliance, agent=agent,
                                    reason="Clear business case; proceed to development")
     flows.assess(agent, spec["answers"], owner=owner, assessor=compliance)
-    submitter = users.get(spec.get("delegate"), owner)
+    agent = operate(agent, spec, users)
+    if "sunset" not in spec and agent.stage != target:
+        raise RuntimeError(f"{agent} ended {agent.stage}, not {target}.")
+    return agent
+
+
+def operate(agent: Agent, spec: dict, users: dict[str, User]) -> Agent:
+    """Ship the agent's releases and take it through what happened to it in production."""
+    submitter = users.get(spec.get("delegate"), agent.business_owner)
     for release_spec in spec.get("releases", []):
-        add_release(agent, release_spec, owner=owner, submitter=submitter, users=users)
+        add_release(agent, release_spec, owner=agent.business_owner, submitter=submitter,
+                    users=users)
     agent.refresh_from_db()
+    if spec.get("lifetime"):
+        lifetime.live_through(agent, spec, users)
     if "suspend" in spec:
         flows.alert_and_incident(agent, users)
         flows.suspend(agent, spec["suspend"], users)
@@ -85,12 +96,9 @@ def build_agent(spec: dict, users: dict[str, User]) -> Agent:
         flows.revoke(agent, spec["revoke"], users)
     if spec.get("review_due"):
         # The first access-review scan after `make run` starts opens this agent's review.
-        agent.refresh_from_db()
-        agent.next_review_at = timezone.localdate()
-        record(agent, actor=users["admin"], reason="Demo data: access review due today")
+        flows.review_due(agent, users, on=timezone.localdate(),
+                         reason="Demo data: access review due today")
     agent.refresh_from_db()
-    if "sunset" not in spec and agent.stage != target:
-        raise RuntimeError(f"{agent} ended {agent.stage}, not {target}.")
     return agent
 
 
@@ -120,7 +128,8 @@ def add_release(agent: Agent, spec: dict, *, owner: User, submitter: User,
     release = flows.approve(release, users)
     flows.deploy(release, spec)
     if spec.get("samples"):
-        flows.send_samples(release, errors_spike=spec.get("errors_spike", False))
+        spike = spec.get("errors_spike_hours_ago", 0) if spec.get("errors_spike") else None
+        flows.send_samples(release, spike_end=spike)
 
 
 def add_components(agent: Agent, owner: User, components: dict) -> None:

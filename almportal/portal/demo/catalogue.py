@@ -311,7 +311,7 @@ DEMO_AGENTS = [
                       "configuration": {"batch_size": 200}, "deploy": "all_at_once"}],
     },
     {
-        "owner": "owner2", "stage": Stage.RETIRED, "delegate": "owner",
+        "owner": "owner2", "stage": Stage.RETIRED, "delegate": "owner", "lifetime": True,
         "answers": _answers(data_sensitivity="confidential"),
         "sunset": "Meeting platform now ships its own summaries",
         "intake": {
@@ -331,10 +331,21 @@ DEMO_AGENTS = [
             "models": [_gpt(model_name="gpt-4o-mini", pinned_version="gpt-4o-mini-2024-07-18")],
             "prompts": [{"name": "summary", "text": "Summarise the meeting into decisions, "
                          "action items with owners, and open questions."}],
+            "data_sources": [{"name": "meeting-transcripts", "system": "Microsoft Teams",
+                              "classification": DataClassification.CONFIDENTIAL,
+                              "retrieval_scope": "Transcripts of meetings whose organiser "
+                                                 "asked for a summary"}],
+            "credentials": [{"name": "graph-transcripts", "identity": "svc-meeting-notes",
+                             "scopes": ["OnlineMeetingTranscript.Read.All"],
+                             "granted_by": "Collaboration platform team",
+                             "mode": GrantMode.STANDING, "expires_in_days": 180}],
         },
+        # Live for two weeks, with three hours of failed summaries after a platform update a
+        # day and a half before it was retired (lifetime.py holds the rest of its working life).
         "releases": [{"label": "1.0.0", "notes": "Summaries for recorded meetings.",
                       "configuration": {"max_tokens_per_summary": 1500},
-                      "deploy": "all_at_once"}],
+                      "deploy": "all_at_once", "samples": True, "errors_spike": True,
+                      "errors_spike_hours_ago": 30}],
     },
 ]
 

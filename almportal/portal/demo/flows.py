@@ -2,18 +2,19 @@
 demo user who would do it in the portal."""
 
 import random
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
 from almportal.accounts.models import User
 from almportal.accounts.roles import Role
+from almportal.core.lifecycle import record
 from almportal.inventory import services as inventory
 from almportal.inventory.choices import ReleaseState
 from almportal.inventory.models import Agent, Release
 from almportal.operations import services as operations
 from almportal.operations.choices import SeriousKind, Severity
-from almportal.operations.models import Environment
+from almportal.operations.models import Alert, Environment, MetricSample
 from almportal.releases import services as releases
 from almportal.releases.choices import Decision, EvidenceKind, ItemStatus, RunSource
 from almportal.retirement import services as retirement
@@ -102,7 +103,9 @@ def deploy(release: Release, spec: dict) -> None:
                                 canary_weight=weight)
 
 
-def _hourly(release: Release, now, *, errors_spike: bool) -> list[dict]:
+def _hourly(release: Release, now, *, spike_end: int | None) -> list[dict]:
+    """Hourly samples; with `spike_end`, errors run at 6-9% for the three hours that end that
+    many hours ago."""
     rng = random.Random(f"{release.agent.slug}-{release.number}")
     share = 0.25 if release.routes.filter(is_canary=True).exists() else 1.0
     samples = []
@@ -114,7 +117,7 @@ def _hourly(release: Release, now, *, errors_spike: bool) -> list[dict]:
         busy = 1.0 if 8 <= local.hour < 18 and local.weekday() < 5 else 0.25
         requests = max(1, round(rng.uniform(120, 180) * busy * share))
         error_rate = rng.uniform(0.002, 0.012)
-        if errors_spike and hour > hours - 3:
+        if spike_end is not None and hours - spike_end - 3 < hour <= hours - spike_end:
             error_rate = rng.uniform(0.06, 0.09)
         tokens_in = requests * rng.randint(900, 1300)
         tokens_out = requests * rng.randint(250, 450)
@@ -131,9 +134,9 @@ def _hourly(release: Release, now, *, errors_spike: bool) -> list[dict]:
     return samples
 
 
-def send_samples(release: Release, *, errors_spike: bool = False) -> None:
+def send_samples(release: Release, *, spike_end: int | None = None) -> None:
     """Two weeks of hourly production samples, sent in batches as a gateway would."""
-    samples = _hourly(release, timezone.now(), errors_spike=errors_spike)
+    samples = _hourly(release, timezone.now(), spike_end=spike_end)
     owner = release.agent.business_owner
     for n, start in enumerate(range(0, len(samples), operations.MAX_BATCH)):
         operations.samples_ingest(actor=owner, token=None,
@@ -141,10 +144,23 @@ def send_samples(release: Release, *, errors_spike: bool = False) -> None:
                                   samples=samples[start:start + operations.MAX_BATCH])
 
 
+def last_sample_at(agent: Agent) -> datetime:
+    """Just after the agent's newest sample: the threshold scan that ran then saw the last hour
+    of samples, whenever the demo is loaded."""
+    newest = MetricSample.objects.filter(agent=agent).latest("timestamp").timestamp
+    return newest + timedelta(minutes=1)
+
+
+def scan(agent: Agent, *, hours_before_last: int = 0) -> list[Alert]:
+    """The threshold scan as it ran that many hours before the last sample came in."""
+    at = last_sample_at(agent) - timedelta(hours=hours_before_last)
+    return operations.thresholds_evaluate(agent_ids=[agent.pk], now=at)
+
+
 def alert_and_incident(agent: Agent, users: dict[str, User]) -> None:
     """The threshold scan opens an alert on the error spike; compliance opens an incident from
     it and marks it serious, which starts the reporting clock."""
-    alerts = operations.thresholds_evaluate(agent_ids=[agent.pk])
+    alerts = scan(agent)
     compliance = users["compliance"]
     incident = operations.incident_open(
         actor=compliance, agent=agent, title="Refunds promised to customers",
@@ -193,6 +209,9 @@ def do_tasks(plan, users: dict[str, User], *, count: int | None = None) -> None:
 def retire(plan, users: dict[str, User]) -> None:
     do_tasks(plan, users)
     owner = plan.agent.business_owner
+    for overseer in plan.agent.overseers.filter(active_to=None):
+        operations.overseer_end(actor=owner, overseer=overseer,
+                                reason="The agent is retired: nothing left to oversee.")
     retirement.signoff_record(actor=owner, plan=plan, role=SignOffRole.OWNER,
                               comment="Nothing depends on it any more.")
     retirement.signoff_record(actor=users["compliance"], plan=plan, role=SignOffRole.COMPLIANCE,
@@ -204,3 +223,10 @@ def revoke(agent: Agent, name: str, users: dict[str, User]) -> None:
     credential = agent.credentials.get(name=name)
     inventory.credential_revoke(actor=users["security"], credential=credential,
                                 reason="Revoked while the agent is suspended")
+
+
+def review_due(agent: Agent, users: dict[str, User], *, on: date, reason: str) -> None:
+    """Set the day the agent's next access review falls due (the scan opens it from then)."""
+    agent.refresh_from_db()
+    agent.next_review_at = on
+    record(agent, actor=users["admin"], reason=reason)

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from almportal.accounts.models import User
+from almportal.inventory.choices import CLOSED_STAGES
 from almportal.inventory.models import Agent
 from almportal.risk import register
 
@@ -65,22 +66,60 @@ REGISTERS: dict[str, dict] = {
             "oversight_measures": "Hand-over to a person on request at any time; the kill "
                                   "switch is held by the support lead."}},
     },
+    "meeting-notes-summariser": {  # filled while it was live (lifetime.py)
+        "recorder": "owner2",
+        "risks": [
+            {"title": "A summary credits a decision or action to the wrong person",
+             "description": "An action item lands with someone who never agreed to it.",
+             "likelihood": 3, "impact": 2,
+             "treatments": [{"kind": "mitigate", "status": "done",
+                             "description": "Summaries are drafts the organiser edits before "
+                                            "sharing them.",
+                             "residual_likelihood": 2, "residual_impact": 2}],
+             "accepted_by": "owner2",
+             "statement": "Low residual risk: no summary is shared unread."},
+            {"title": "Confidential discussion reaches the model provider",
+             "likelihood": 2, "impact": 3,
+             "treatments": [{"kind": "transfer", "status": "done",
+                             "description": "Zero data retention agreement with the provider.",
+                             "residual_likelihood": 1, "residual_impact": 3}]},
+        ],
+        "impact": {"signed_by": "compliance", "data": {
+            "affected_people": "About 300 team leads and everyone who speaks in their recorded "
+                               "meetings.",
+            "affected_groups": "Staff who are not native speakers, whose words transcripts garble "
+                               "more often.",
+            "fundamental_rights_risks": "Private remarks made in a meeting kept in writing; a "
+                                        "decision credited to the wrong person.",
+            "mitigations": "Only meetings whose organiser asks are summarised; summaries are "
+                           "drafts until the organiser shares them.",
+            "oversight_measures": "The organiser reads and edits every summary; a security "
+                                  "reviewer trained in the kill-switch drill may halt "
+                                  "the agent."}},
+    },
 }
 
 
 def seed_registers(users: dict[str, User]) -> list[str]:
-    """Fill the registers that are empty; return the agents' names."""
+    """Fill the registers that are empty; return the agents' names. A retired agent's register
+    is kept as it stands (its own was filled while it was live)."""
     done = []
     for slug, spec in REGISTERS.items():
-        agent = Agent.objects.filter(slug=slug).first()
+        agent = Agent.objects.exclude(stage__in=CLOSED_STAGES).filter(slug=slug).first()
         if agent is None or agent.risk_entries.exists() or agent.impact_assessments.exists():
             continue
         with transaction.atomic():
-            for risk in spec["risks"]:
-                _add_risk(agent, risk, users, recorder=users[spec["recorder"]])
-            _add_impact(agent, spec["impact"], users, drafter=users[spec["recorder"]])
+            fill_register(agent, spec, users)
         done.append(agent.name)
     return done
+
+
+def fill_register(agent: Agent, spec: dict, users: dict[str, User]) -> None:
+    """Record the spec's risks and sign its impact assessment."""
+    recorder = users[spec["recorder"]]
+    for risk in spec["risks"]:
+        _add_risk(agent, risk, users, recorder=recorder)
+    _add_impact(agent, spec["impact"], users, drafter=recorder)
 
 
 def _add_risk(agent: Agent, spec: dict, users: dict[str, User], *, recorder: User) -> None:
