@@ -28,6 +28,9 @@ app.conf.beat_schedule = {
                             "schedule": crontab(hour=2, minute=15)},
     "audit-retention-expire": {"task": "almportal.audit.tasks.retention_expire",
                                "schedule": crontab(hour=2, minute=45)},
+    # Approvals resting on an assessment past its period are voided (sign-offs too).
+    "releases-standing-sweep": {"task": "almportal.releases.tasks.releases_sweep",
+                                "schedule": crontab(hour=1, minute=30)},
     # Alerts clear (and daily budgets reset) even when no new batch arrives.
     "operations-thresholds-scan": {"task": "almportal.operations.tasks.thresholds_scan",
                                    "schedule": crontab(minute="*/5")},

@@ -219,6 +219,8 @@ def agent_set_risk_tier(*, actor: User, agent: Agent, tier: str, reason: str) ->
         agent.risk_tier = tier
         clean_or_refuse(agent)
         record(agent, actor=actor, reason=reason)
+        signals.agent_changed.send(sender=Agent, agent=agent, actor=actor,
+                                   changed_fields={"risk_tier"})
     return agent
 
 

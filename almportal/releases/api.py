@@ -287,12 +287,22 @@ class ConditionSerializer(serializers.Serializer):
                                  help_text="What already holds, e.g. who has signed.")
 
 
+class StandingSerializer(serializers.Serializer):
+    holds = serializers.BooleanField(help_text="The release stands as it is.")
+    action = serializers.ChoiceField(
+        choices=["keep", "void", "reopen", "voided"],
+        help_text="keep; void (its approval falls); reopen (its sign-offs stop counting); "
+                  "voided (already).")
+    reason = serializers.CharField(help_text="Why it does not stand, or why it was voided.")
+
+
 class GateSerializer(serializers.Serializer):
     release = serializers.IntegerField(source="release.pk")
     state = serializers.CharField(source="release.state")
     manifest_hash = serializers.CharField(source="release.manifest_hash")
     passed = serializers.BooleanField()
     conditions = ConditionSerializer(many=True)
+    standing = StandingSerializer()
 
 
 @extend_schema(tags=["readiness"])

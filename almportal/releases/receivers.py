@@ -1,7 +1,7 @@
 """What the releases app does when inventory announces a change: each receiver calls one
 service, which holds the rule."""
 
-from . import rules, selectors, services
+from . import rules, selectors, services, voiding
 
 
 def on_release_submitted(sender, release, actor, **kwargs) -> None:
@@ -16,6 +16,10 @@ def on_agent_changed(sender, agent, actor, changed_fields, **kwargs) -> None:
     services.releases_check_assessment(actor=actor, agent=agent)
 
 
+def on_tier_policy_changed(sender, policy, actor, **kwargs) -> None:
+    voiding.releases_on_policy_change(actor=actor, policy=policy)
+
+
 def assessment_completion_veto(user, agent):
     """Asked by risk before an assessment is completed: nobody involved completes it."""
     return rules.assessment_refusal(user, selectors.agent_involvement(agent))
@@ -23,7 +27,9 @@ def assessment_completion_veto(user, agent):
 
 def connect() -> None:
     from ..inventory import signals
+    from ..risk.signals import tier_policy_changed
 
+    tier_policy_changed.connect(on_tier_policy_changed, dispatch_uid="releases-policy-changed")
     signals.release_submitted.connect(on_release_submitted, dispatch_uid="releases-submitted")
     signals.component_version_added.connect(on_component_version_added,
                                             dispatch_uid="releases-component-added")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from ..accounts.roles import Role, is_read_only
 from ..core.errors import Conflict, DomainError, NotPermitted
-from ..inventory.choices import ReleaseState
+from ..inventory.choices import ReleaseState, RiskTier
 
 # --- Involvement ---------------------------------------------------------------------------
 
@@ -259,3 +259,112 @@ def run_not_counted(run, involvement: Involvement) -> str:
     return (f"{run.suite.name} run #{run.pk} was recorded by {run.created_by}, who is "
             f"{involvement.why(run.created_by_id)}: it counts only when CI posts it with a "
             "service-account token or someone independent records it.")
+
+
+# --- Whether a release still stands -------------------------------------------------------
+#
+# A frozen release never changes, but what its approval or its sign-offs rest on can: the
+# agent's risk assessment (its attributes change, or it passes its tier's period), the agent's
+# risk tier (a reassessment moves it), and the terms of the tier's policy. One decision, asked by
+# the agent-change path, the tier-policy-change path, the daily sweep, the release gate (and so
+# the production deployment) and the release pages:
+#   - approved (not yet deployed): voided when the assessment is no longer current, or when the
+#     terms it was approved under changed after its approval;
+#   - submitted: the request stays open, but the sign-offs given stop counting (voided, kept on
+#     record) when the assessment is no longer current, or when they were given before the terms
+#     changed;
+#   - deployed, superseded, rolled back: never voided here; a later release takes its place;
+#   - voided: stays voided, with the reason it was voided for.
+
+# The fields of a tier policy an approval rests on. A change of any other field (description,
+# review, reassessment and dormancy periods, monitoring thresholds) leaves approvals standing;
+# a shorter reassessment period acts through the assessment's currency instead.
+APPROVAL_TERMS = ("signoff_roles", "signoff_order", "checklist_template",
+                  "evaluation_thresholds", "regression_margin")
+
+KEEP, VOID, REOPEN, VOIDED = "keep", "void", "reopen", "voided"
+
+
+@dataclass(frozen=True)
+class TermsChange:
+    """The latest change of the terms an agent's releases are approved under: its tier policy
+    changed (`fields`, with the policy's recorded `note`) or the agent moved to another tier."""
+
+    at: object  # datetime
+    tier: str
+    fields: tuple[str, ...] = ()
+    note: str = ""
+    previous_tier: str = ""
+
+    @property
+    def why(self) -> str:
+        tier = _tier_label(self.tier)
+        if self.previous_tier:
+            return (f"the agent's risk tier changed from {_tier_label(self.previous_tier)} to "
+                    f"{tier} on {self.at:%Y-%m-%d}")
+        said = (f"the {tier} tier policy changed on {self.at:%Y-%m-%d} "
+                f"({', '.join(f.replace('_', ' ') for f in self.fields)})")
+        return f"{said}: {self.note}" if self.note else said
+
+
+def _tier_label(tier: str) -> str:
+    return RiskTier(tier).label.lower() if tier in RiskTier.values else tier
+
+
+@dataclass(frozen=True)
+class StandingFacts:
+    """What the standing of one release rests on, fetched by selectors.standing_facts."""
+
+    state: str
+    assessment_current: bool
+    assessment_reasons: tuple[str, ...] = ()
+    terms_change: TermsChange | None = None
+    approved_at: object = None  # datetime it was approved, when it was
+    signed_at: tuple = ()  # when each sign-off not voided was given
+    voided_because: str = ""  # the recorded reason, for a voided release
+
+
+@dataclass(frozen=True)
+class Standing:
+    action: str  # KEEP, VOID (an approval falls), REOPEN (sign-offs fall) or VOIDED (already)
+    reason: str = ""
+
+    @property
+    def holds(self) -> bool:
+        return self.action == KEEP
+
+    @property
+    def acts(self) -> bool:
+        """Something must be voided now."""
+        return self.action in (VOID, REOPEN)
+
+    @property
+    def summary(self) -> str:
+        """What a page shows while the release does not stand as it is."""
+        if self.action == VOID:
+            return f"This approval no longer stands. {self.reason}"
+        if self.action == REOPEN:
+            return f"The sign-offs given so far no longer count. {self.reason}"
+        return self.reason
+
+
+def _stale(facts: StandingFacts) -> str:
+    return "The risk assessment is no longer current: " + " ".join(facts.assessment_reasons)
+
+
+def release_standing(facts: StandingFacts) -> Standing:
+    """Whether a release still stands as it is, and if not, what falls and why (see above)."""
+    change = facts.terms_change
+    if facts.state == ReleaseState.VOIDED:
+        return Standing(VOIDED, facts.voided_because)
+    if facts.state == ReleaseState.APPROVED:
+        if not facts.assessment_current:
+            return Standing(VOID, _stale(facts))
+        if change is not None and facts.approved_at is not None and facts.approved_at < change.at:
+            return Standing(VOID, f"Approved under earlier terms: {change.why}")
+    if facts.state == ReleaseState.SUBMITTED and facts.signed_at:
+        if not facts.assessment_current:
+            return Standing(REOPEN, _stale(facts))
+        if change is not None and min(facts.signed_at) < change.at:
+            return Standing(REOPEN, f"Signed under earlier terms: {change.why}")
+    return Standing(KEEP)

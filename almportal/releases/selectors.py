@@ -4,6 +4,7 @@ see follows the releases they may see (inventory.selectors.releases_visible_to).
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
@@ -293,3 +294,58 @@ def signing_order(facts: rules.SigningFacts) -> list[RoleProgress]:
     return [RoleProgress(role, rules.role_label(role), count, quorum,
                          [str(s.user) for s in facts.approvals if s.role == role])
             for role, (count, quorum) in facts.counts.items()]
+
+
+# --- What a release's standing rests on (rules.release_standing) ---------------------------
+
+def policy_terms_change(tier: str) -> rules.TermsChange | None:
+    """The latest change of the tier policy's approval terms, read from its history (the
+    newest row whose terms differ from the row before it)."""
+    rows = list(TierPolicy.history.filter(tier=tier).order_by("-history_date", "-history_id")
+                .values("history_date", "history_change_reason", *rules.APPROVAL_TERMS))
+    for newer, older in pairwise(rows):
+        fields = tuple(f for f in rules.APPROVAL_TERMS if newer[f] != older[f])
+        if fields:
+            return rules.TermsChange(newer["history_date"], tier, fields,
+                                     newer["history_change_reason"] or "")
+    return None
+
+
+def tier_change(agent: Agent) -> rules.TermsChange | None:
+    """When the agent moved to its present risk tier, read from its history."""
+    rows = (agent.history.order_by("-history_date", "-history_id")
+            .values_list("risk_tier", "history_date").iterator(chunk_size=100))
+    since = None
+    for tier, at in rows:
+        if tier != agent.risk_tier:
+            return rules.TermsChange(since, agent.risk_tier, previous_tier=tier) if since else None
+        since = at
+    return None
+
+
+def terms_change(agent: Agent) -> rules.TermsChange | None:
+    """The later of the agent's tier policy change and the agent's tier change."""
+    changes = [c for c in (policy_terms_change(agent.risk_tier), tier_change(agent)) if c]
+    return max(changes, key=lambda c: c.at) if changes else None
+
+
+def standing_facts(release: Release, assessment) -> rules.StandingFacts:
+    """The facts of rules.release_standing for one release; `assessment` is the agent's
+    assessment status (risk), which the caller has."""
+    states = list(release.history.order_by("history_date", "history_id")
+                  .values_list("state", "history_date", "history_change_reason"))
+    approved_at = next((at for state, at, _ in states if state == ReleaseState.APPROVED), None)
+    voided = next((why for state, _, why in reversed(states) if state == ReleaseState.VOIDED), "")
+    signed_at = tuple(SignOff.objects.filter(release=release, voided_at__isnull=True)
+                      .values_list("created_at", flat=True))
+    return rules.StandingFacts(
+        state=release.state, assessment_current=assessment.is_current,
+        assessment_reasons=tuple(assessment.reasons),
+        terms_change=terms_change(release.agent),
+        approved_at=approved_at, signed_at=signed_at, voided_because=voided or "")
+
+
+def releases_under_approval(tier: str | None = None) -> QuerySet[Release]:
+    """Releases submitted or approved (not yet deployed), of agents in `tier` when given."""
+    releases = Release.objects.filter(state__in=UNDER_APPROVAL).select_related("agent")
+    return (releases.filter(agent__risk_tier=tier) if tier else releases).order_by("pk")

@@ -43,7 +43,7 @@ from .choices import (
 )
 from .models import ChecklistItem, EvaluationRun, EvaluationSuite, Evidence, SignOff
 from .rules import role_label
-from .selectors import UNDER_APPROVAL, release_involvement, signing_facts
+from .selectors import UNDER_APPROVAL, release_involvement, signing_facts, standing_facts
 
 item_states = Transitions(ItemStatus, ITEM_TRANSITIONS)
 
@@ -94,14 +94,16 @@ class Condition:
 class Gate:
     release: Release
     conditions: list[Condition]
+    standing: rules.Standing = field(default_factory=lambda: rules.Standing(rules.KEEP))
 
     @property
     def passed(self) -> bool:
-        return all(c.passed for c in self.conditions)
+        return all(c.passed for c in self.conditions) and self.standing.holds
 
     @property
     def missing(self) -> list[str]:
-        return [m for c in self.conditions for m in c.missing]
+        missing = [m for c in self.conditions for m in c.missing]
+        return missing if self.standing.holds else [self.standing.summary, *missing]
 
     def condition(self, key: str) -> Condition:
         return next(c for c in self.conditions if c.key == key)
@@ -222,7 +224,13 @@ def release_gate(release: Release) -> Gate:
         _gate_checklist(release, policy),
         _gate_evaluations(release, policy, involvement),
         _gate_signoffs(release, policy),
-    ])
+    ], release_standing(release))
+
+
+def release_standing(release: Release, *, now: dt.datetime | None = None) -> rules.Standing:
+    """Whether the release still stands as it is (rules.release_standing decides)."""
+    status = assessment_status(release.agent, now=now)
+    return rules.release_standing(standing_facts(release, status))
 
 
 def _approve_if_ready(*, actor: User, release: Release) -> Release:
@@ -423,17 +431,23 @@ def releases_on_component_added(*, actor: User, component: ComponentVersion) -> 
 
 
 @transaction.atomic
+def releases_uphold(*, actor: User, releases, now: dt.datetime | None = None) -> list[Release]:
+    """Void what no longer stands among `releases`, as rules.release_standing decides: an
+    approval falls (voided), a request under review loses the sign-offs given. Returns the
+    releases acted on; a second run finds nothing more to do."""
+    acted = []
+    for pk in [r.pk for r in releases]:
+        release = lock(Release, pk)
+        standing = release_standing(release, now=now)
+        if standing.acts:
+            acted.append(release_reopen(actor=actor, release=release, reason=standing.reason))
+    return acted
+
+
 def releases_check_assessment(*, actor: User, agent: Agent) -> None:
-    """When the agent's assessment is no longer current, approvals resting on it fall."""
-    pending = list(_pending_releases(agent))
-    if not pending:
-        return
-    status = assessment_status(agent)
-    if status.is_current:
-        return
-    reason = "The risk assessment is no longer current: " + " ".join(status.reasons)
-    for release in pending:
-        release_reopen(actor=actor, release=release, reason=reason)
+    """The agent changed (its record, a component, its tier): its pending releases are judged
+    again."""
+    releases_uphold(actor=actor, releases=_pending_releases(agent))
 
 
 # --- Checklist -----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from ..core.lifecycle import lock, record
 from ..inventory import services as inventory
 from ..inventory.choices import RiskTier
 from ..inventory.models import Agent, Release
-from . import selectors
+from . import selectors, signals
 from .choices import (
     ASSESSED_TIERS,
     RESERVED_QUESTION_KEYS,
@@ -407,7 +407,8 @@ def validate_tier_policy(policy: TierPolicy) -> None:
 
 @transaction.atomic
 def tier_policy_update(*, actor: User, policy: TierPolicy, reason: str) -> TierPolicy:
-    """Save an edited policy. It applies from now on: to staleness, gates and sign-offs."""
+    """Save an edited policy. It applies from now on: to staleness, gates and sign-offs; the
+    releases app is told (signals.tier_policy_changed) and judges the tier's pending releases."""
     _require_admin(actor, "risk.change_tierpolicy")
     if not (reason or "").strip():
         raise DomainError("Say why the policy changes.", field="reason")
@@ -416,4 +417,6 @@ def tier_policy_update(*, actor: User, policy: TierPolicy, reason: str) -> TierP
     validate_tier_policy(policy)
     clean_or_refuse(policy, validate_unique=True)
     record(policy, actor=actor, reason=reason.strip())
+    signals.tier_policy_changed.send(sender=TierPolicy, policy=policy, actor=actor,
+                                     reason=reason.strip())
     return policy
