@@ -7,7 +7,9 @@ bench may create a throwaway database on. Prints:
   that a COPY of the same rows into the same table reaches, timed interleaved;
 - the time of the first and last of 60 batches for one agent as its hour of samples fills
   (the request, and the worker's threshold judgement that follows it).
-The OTLP rate has a goal (at least a quarter of COPY's); the other figures are to be read.
+The OTLP rate has a goal (at least a quarter of COPY's), and so has the filling hour (issue 21:
+the last batches within 1.5x of the first, request and judgement each); the other figures are
+to be read.
 """
 
 import os
@@ -23,6 +25,7 @@ BATCH = 1_000
 REPEATS = 15
 FILL = 60
 OTLP_GOAL = 0.25  # of COPY's rate, for OTLP/HTTP exports through the view and the service
+FLAT_GOAL = 1.5  # the last batches of the hour against the first, at most
 METRICS = ("requests", "errors", "latency_ms", "tokens_in", "tokens_out", "cost")
 
 
@@ -206,6 +209,7 @@ def run() -> list[str]:
 
     first, last = median(head, 0), median(tail, 0)
     judged_first, judged_last = median(head, 1), median(tail, 1)
+    flat = max(last / first, judged_last / judged_first) <= FLAT_GOAL
     return [
         (f"Ingestion on PostgreSQL, batches of {BATCH:,} samples, median of {REPEATS} "
          "interleaved runs:"),
@@ -217,7 +221,7 @@ def run() -> list[str]:
         f"{FILL} batches into one agent's hour (median of the first five / last five):",
         (f"  request {first * 1000:.1f} ms / {last * 1000:.1f} ms ({last / first:.2f}x); "
          f"worker judgement {judged_first * 1000:.1f} ms / {judged_last * 1000:.1f} ms "
-         f"({judged_last / judged_first:.2f}x)"),
+         f"({judged_last / judged_first:.2f}x); goal each ≤ {FLAT_GOAL}x {verdict(flat)}"),
     ]
 
 

@@ -9,45 +9,82 @@ ensure_ascii=False escapes (quote, backslash, \\b \\f \\n \\r \\t, other control
 compare both writers on awkward values. Everything here is text: no queries.
 """
 
+from collections.abc import Callable
+
 from .ledger import CSV_FORMULA_STARTS
 
 TIME = """to_char("time" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
 
 
-def _text(column: str) -> str:
-    return f'to_json("{column}")::text'
+class Sql(str):
+    """An SQL expression among the pieces of an object (the other pieces are literal text)."""
 
 
-def _number(column: str) -> str:
-    return f"""coalesce("{column}"::text, 'null')"""
+def _text(column: str) -> list[str]:
+    return [Sql(f'to_json("{column}")::text')]
 
 
-def _object(members: dict[str, str]) -> str:
-    """A JSON object from SQL expressions that each yield a member's JSON text."""
-    parts = [f"""'{"," if n else "{"}"{key}":' || {members[key]}"""
-             for n, key in enumerate(sorted(members))]
-    return "(" + " || ".join(parts) + " || '}')"
+def _quoted(column: str) -> list[str]:
+    return ['"', Sql(f'"{column}"'), '"']
 
 
-CONTENT = {
-    "seq": _number("seq"),
-    "time": f"""'"' || {TIME} || '"'""",
-    "actor": _object({"id": _number("actor_id"), "name": _text("actor_name")}),
-    "object": _object({"model": _text("object_model"), "pk": _text("object_pk"),
-                       "repr": _text("object_repr")}),
-    "agent": _number("agent_id"),
-    "action": _text("action"),
-    "changes": '"changes"',
-    "reason": _text("reason"),
-    "source": _object({"model": _text("history_model"), "id": _number("history_id")}),
-    "prev_hash": _text("prev_hash"),
-}
+def _number(column: str) -> list[str]:
+    return [Sql(f"""coalesce("{column}"::text, 'null')""")]
+
+
+def _object(members: dict[str, list[str]]) -> list[str]:
+    """The pieces of a JSON object whose members' pieces are given."""
+    pieces = []
+    for n, key in enumerate(sorted(members)):
+        pieces += [f'{"," if n else "{"}"{key}":', *members[key]]
+    return pieces + ["}"]
+
+
+def _sql(pieces: list[str]) -> str:
+    """The pieces concatenated, neighbouring literals joined first: fewer concatenations."""
+    merged: list[str] = []
+    for piece in pieces:
+        if not isinstance(piece, Sql) and merged and not isinstance(merged[-1], Sql):
+            merged[-1] += piece
+        else:
+            merged.append(piece)
+    return "(" + " || ".join(p if isinstance(p, Sql) else "'" + p.replace("'", "''") + "'"
+                             for p in merged) + ")"
+
+
+def _content(text: Callable[[str], list[str]]) -> dict[str, list[str]]:
+    """The content's members, with `text` writing each string column."""
+    return {
+        "seq": _number("seq"),
+        "time": ['"', Sql(TIME), '"'],
+        "actor": _object({"id": _number("actor_id"), "name": text("actor_name")}),
+        "object": _object({"model": text("object_model"), "pk": text("object_pk"),
+                           "repr": text("object_repr")}),
+        "agent": _number("agent_id"),
+        "action": text("action"),
+        "changes": [Sql('"changes"')],
+        "reason": text("reason"),
+        "source": _object({"model": text("history_model"), "id": _number("history_id")}),
+        "prev_hash": text("prev_hash"),
+    }
+
+
+CONTENT = _content(_text)
 
 # What audit.ledger.content() makes of an entry, as UTF-8 bytes: what its hash is over.
-CONTENT_BYTES = f"convert_to({_object(CONTENT)}, 'UTF8')"
+CONTENT_BYTES = f"convert_to({_sql(_object(CONTENT))}, 'UTF8')"
+
+# The same with each string written between quotes as it is, without to_json (most of the cost
+# of CONTENT_BYTES): the very same bytes unless a string holds one of NEEDS_ESCAPING, which
+# STRINGS_BYTES, all the strings one after the other, shows.
+PLAIN_CONTENT_BYTES = f"convert_to({_sql(_object(_content(_quoted)))}, 'UTF8')"
+STRINGS = ("action", "actor_name", "object_model", "object_pk", "object_repr", "prev_hash",
+           "reason", "history_model")
+STRINGS_BYTES = f"""convert_to({" || ".join(f'"{c}"' for c in STRINGS)}, 'UTF8')"""
+NEEDS_ESCAPING = bytes(range(0x20)) + b'"\\'  # what JSON escapes (single bytes in UTF-8)
 
 # A JSON Lines export's line for an entry: its content, its hash and its type.
-JSONL_LINE = [_object({**CONTENT, "hash": _text("hash"), "type": """'"entry"'"""})]
+JSONL_LINE = [_sql(_object({**CONTENT, "hash": _text("hash"), "type": ['"entry"']}))]
 
 
 def _csv_safe(column: str) -> str:

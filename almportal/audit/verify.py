@@ -8,11 +8,15 @@ fails any of these is named. Without a secret, someone who can write to the data
 rebuild a consistent chain from a point on; exports and evidence packs carry the hash of their
 last entry, so an earlier file still proves what the ledger held when it was made.
 
-The chain is read through a server-side cursor with PostgreSQL writing each entry's canonical
-content (audit.pgsql), so Python only hashes bytes and compares; the history rows are checked
-by the database, one query per history model. A check can start from a verified checkpoint
-(LedgerCheckpoint): it confirms that entry is unchanged and reads only what came after, so a
-nightly check costs what is new; a full check from the first entry stays available."""
+The chain is read by binary COPY, a range of entries at a time, with PostgreSQL writing each
+entry's content (audit.pgsql) while Python hashes the rows before it: Python only hashes bytes
+and compares. The database writes the strings plainly, without escaping them (most of its
+work); for an entry with a string JSON escapes (a quote, a backslash, a control character) that
+is not its content, so such entries are set aside and checked afterwards against their content
+written in full. The history rows are checked by the database, one query per history model. A
+check can start from a verified checkpoint (LedgerCheckpoint): it confirms that entry is
+unchanged and reads only what came after, so a nightly check costs what is new; a full check
+from the first entry stays available."""
 
 import hashlib
 import io
@@ -32,7 +36,7 @@ from .offline import alm_verify as offline
 from .services import history_models, unledgered_count
 
 CHUNK = 2000
-VERIFY_FETCH = 10_000  # rows per round trip of the server-side cursor
+VERIFY_RANGE = 100_000  # entries per COPY of the chain (what is set aside is checked after each)
 MANIFEST = offline.MANIFEST
 
 
@@ -61,45 +65,82 @@ def _chunks(iterator: Iterator, size: int) -> Iterator[list]:
 
 # --- The chain: numbers, links and hashes -------------------------------------------------------
 
-def _rows_after(seq: int) -> Iterator[tuple[int, str, str, bytes]]:
-    """(seq, prev_hash, hash, canonical content) of every entry after `seq`, in order.
-    PostgreSQL writes the content itself, read through a server-side cursor; elsewhere it is
-    rebuilt in Python from the columns."""
+def _rows_between(after: int, upto: int | None) -> Iterator[tuple[int, str, str, bytes, bytes]]:
+    """(seq, prev_hash, hash, content, strings) of the entries after `after` (up to `upto`),
+    in order. PostgreSQL writes the content itself, plainly (pgsql.PLAIN_CONTENT_BYTES:
+    `strings` says whether that is the content), and sends the rows by binary COPY, writing
+    the next while Python hashes these; elsewhere the content is rebuilt in Python."""
+    entries = LedgerEntry.objects.filter(seq__gt=after).order_by("seq")
+    if upto is not None:
+        entries = entries.filter(seq__lte=upto)
     if connection.vendor != "postgresql":
-        for entry in LedgerEntry.objects.filter(seq__gt=seq).order_by("seq").iterator(CHUNK):
-            yield entry.seq, entry.prev_hash, entry.hash, canonical_json(entry_content(entry))
+        for e in entries.iterator(CHUNK):
+            yield e.seq, e.prev_hash, e.hash, canonical_json(entry_content(e)), b""
         return
-    cursor = connection.chunked_cursor()
-    try:
-        cursor.execute(f"SELECT seq, prev_hash, hash, {pgsql.CONTENT_BYTES} "
-                       "FROM audit_ledgerentry WHERE seq > %s ORDER BY seq", [seq])
-        while rows := cursor.fetchmany(VERIFY_FETCH):
-            yield from rows
-    finally:
-        cursor.close()
+    bound = "" if upto is None else f" AND seq <= {int(upto)}"
+    with connection.cursor() as cursor, cursor.copy(
+            f"COPY (SELECT seq, prev_hash, hash, {pgsql.PLAIN_CONTENT_BYTES}, "
+            f"{pgsql.STRINGS_BYTES} FROM audit_ledgerentry WHERE seq > {int(after)}{bound} "
+            "ORDER BY seq) TO STDOUT (FORMAT binary)") as copy:
+        copy.set_types(["int8", "text", "text", "bytea", "bytea"])
+        yield from copy.rows()
+
+
+def _walk(rows: Iterable[tuple[int, str, str, bytes, bytes]], expected: int, prev_hash: str,
+          head_seq: int, aside: list[tuple[int, str]]) -> tuple[int, str, tuple[int, str] | None]:
+    """Follow the chain: (the next number expected, the last hash, and the first problem as
+    (seq, what) or None). The entries whose strings JSON escapes came written plainly: they go
+    `aside`, to be checked against their content afterwards (_recheck)."""
+    sha256, escaped = hashlib.sha256, pgsql.NEEDS_ESCAPING
+    for seq, prev, digest, data, strings in rows:
+        if seq > head_seq:
+            return expected, prev_hash, (seq, (f"entry #{seq} lies beyond the ledger head "
+                                               f"(#{head_seq}): it was inserted"))
+        if seq != expected:
+            return expected, prev_hash, (expected, (f"entry #{expected} is missing (the next "
+                                                    f"entry is #{seq}): it was deleted"))
+        if prev != prev_hash:
+            return expected, prev_hash, (seq, (f"entry #{seq}: its previous hash is not the "
+                                               "hash of the entry before it"))
+        if len(strings.translate(None, escaped)) != len(strings):
+            aside.append((seq, digest))
+        elif sha256(data).hexdigest() != digest:
+            return expected, prev_hash, (seq, _ALTERED.format(seq=seq))
+        prev_hash, expected = digest, expected + 1
+    return expected, prev_hash, None
+
+
+_ALTERED = "entry #{seq}: its content does not match its hash (the entry was altered)"
+
+
+def _recheck(aside: list[tuple[int, str]]) -> tuple[int, str] | None:
+    """The first of these (seq, hash) whose content, strings escaped, does not match the hash."""
+    for start in range(0, len(aside), CHUNK):
+        chunk = aside[start:start + CHUNK]
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT seq, {pgsql.CONTENT_BYTES} FROM audit_ledgerentry "
+                           "WHERE seq = ANY(%s)", [[seq for seq, _ in chunk]])
+            contents = {seq: bytes(data) for seq, data in cursor.fetchall()}
+        for seq, digest in chunk:
+            if hashlib.sha256(contents.get(seq, b"")).hexdigest() != digest:
+                return seq, _ALTERED.format(seq=seq)
+    return None
 
 
 def _check_chain(result: LedgerCheck, head: LedgerHead) -> None:
-    expected, prev_hash = result.since_seq + 1, result.last_hash
-    sha256 = hashlib.sha256
-    for seq, prev, digest, data in _rows_after(result.since_seq):
-        if seq > head.seq:
-            result.fail(seq, f"entry #{seq} lies beyond the ledger head (#{head.seq}): it was "
-                             "inserted")
-            return
-        if seq != expected:
-            result.fail(expected, f"entry #{expected} is missing (the next entry is #{seq}): "
-                                  "it was deleted")
-            return
-        if prev != prev_hash:
-            result.fail(seq, f"entry #{seq}: its previous hash is not the hash of the entry "
-                             "before it")
-            return
-        if sha256(data).hexdigest() != digest:
-            result.fail(seq, f"entry #{seq}: its content does not match its hash (the entry "
-                             "was altered)")
-            return
-        prev_hash, expected = digest, expected + 1
+    """The chain read a range of VERIFY_RANGE entries at a time (the last one open, to meet any
+    entry beyond the head), the entries set aside checked after each."""
+    expected, prev_hash, after, problem = result.since_seq + 1, result.last_hash, \
+        result.since_seq, None
+    while problem is None and after is not None:
+        upto = after + VERIFY_RANGE if after + VERIFY_RANGE < head.seq else None
+        aside: list[tuple[int, str]] = []
+        expected, prev_hash, problem = _walk(_rows_between(after, upto), expected, prev_hash,
+                                             head.seq, aside)
+        problem, after = _recheck(aside) or problem, upto
+    if problem is not None:
+        result.fail(*problem)
+        return
     result.checked, result.last_seq, result.last_hash = (expected - 1 - result.since_seq,
                                                          expected - 1, prev_hash)
     if result.last_seq < head.seq:

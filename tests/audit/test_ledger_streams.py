@@ -3,6 +3,7 @@ bytes Python would, CSV opens safely in a spreadsheet and still verifies, and a 
 can start from its last checkpoint."""
 
 import csv
+import hashlib
 import io
 import json
 
@@ -11,7 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from almportal.accounts.services import system_user
-from almportal.audit import exports, pgsql
+from almportal.audit import exports, pgsql, verify
 from almportal.audit.exports import bounded, csv_stream, jsonl_stream
 from almportal.audit.ledger import CSV_BOM, entry_content
 from almportal.audit.models import LedgerCheckpoint, LedgerEntry
@@ -137,3 +138,46 @@ def test_the_command_checks_incrementally(awkward, capsys):
     call_command("verify_audit_ledger", "--incremental")
     out = capsys.readouterr().out
     assert f"after checkpoint #{awkward.last().seq}" in out
+
+
+def _rehash_last_over(content_sql: str) -> LedgerEntry:
+    """The last entry's hash (and the head's) made over what `content_sql` writes of it: a
+    forger who knows how the verifier reads."""
+    last = LedgerEntry.objects.order_by("seq").last()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {content_sql} FROM audit_ledgerentry WHERE seq = %s", [last.seq])
+        forged = hashlib.sha256(bytes(cursor.fetchone()[0])).hexdigest()
+    tamper("UPDATE audit_ledgerentry SET hash = %s WHERE seq = %s", [forged, last.seq])
+    tamper("UPDATE audit_ledgerhead SET hash = %s", [forged])
+    return last
+
+
+@is_postgres
+@pytest.mark.parametrize("text", ['a "quoted" reason', "back\\slash", "line\nbreak", "\x01"])
+def test_an_entry_hashed_over_its_unescaped_strings_is_named(awkward, text):
+    """The verifier reads strings unescaped when none needs escaping; one that does is checked
+    against its real content, so a hash over the unescaped text does not pass."""
+    tamper("UPDATE audit_ledgerentry SET reason = %s WHERE seq = %s", [text, awkward.last().seq])
+    last = _rehash_last_over(pgsql.PLAIN_CONTENT_BYTES)
+    result = verify_ledger()
+    assert (result.ok, result.first_bad_seq) == (False, last.seq)
+    assert "does not match its hash" in result.problem
+
+
+@is_postgres
+def test_an_entry_whose_strings_need_escaping_passes_when_its_hash_is_right(awkward):
+    tamper("UPDATE audit_ledgerentry SET reason = %s WHERE seq = %s",
+           ['say "hi"', awkward.last().seq])
+    _rehash_last_over(pgsql.CONTENT_BYTES)
+    result = verify_ledger()
+    assert result.ok, result.problem
+
+
+def test_the_first_bad_entry_is_named_across_ranges(awkward, monkeypatch):
+    monkeypatch.setattr(verify, "VERIFY_RANGE", 3)
+    target = awkward[7]
+    tamper("UPDATE audit_ledgerentry SET reason = %s WHERE seq = %s", ["x", target.seq])
+    assert verify_ledger().first_bad_seq == target.seq
+    later = awkward[10]
+    assert verify_ledger(since=LedgerCheckpoint.objects.create(
+        seq=later.seq, entry_hash=later.hash, kind="verified")).ok
