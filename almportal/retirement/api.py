@@ -15,7 +15,7 @@ from ..accounts.models import User
 from ..accounts.permissions import signed_in
 from ..core.api import StrictSerializer, slug_field, username_field, validated
 from ..inventory.api import VisibleAgentField
-from . import selectors, services
+from . import rules, selectors, services
 from .choices import PlanState, SignOffRole, TaskAction, TaskStatus
 from .models import Archive, DecommissionPlan, DecommissionTask, RetirementSignOff
 
@@ -85,12 +85,28 @@ class DecommissionPlanDetailSerializer(DecommissionPlanSerializer):
     missing = serializers.SerializerMethodField(
         help_text="What retirement still waits for, by name (empty once it may proceed).")
 
+    final_archive = serializers.SerializerMethodField(
+        help_text='The final archive, built after retirement: {"state": "building"} until it '
+                  'is ready, then {"state": "ready", "id", "file_name", "sha256"}; null before '
+                  "retirement or for those who may not see archives.")
+
     class Meta(DecommissionPlanSerializer.Meta):
-        fields = [*DecommissionPlanSerializer.Meta.fields, "tasks", "signoffs", "missing"]
+        fields = [*DecommissionPlanSerializer.Meta.fields, "tasks", "signoffs", "missing",
+                  "final_archive"]
         read_only_fields = fields
 
     def get_missing(self, plan) -> list[str]:
         return selectors.missing_for_retirement(plan) if plan.state == PlanState.OPEN else []
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_final_archive(self, plan) -> dict | None:
+        user = self.context["request"].user
+        archives = selectors.plan_archives(user, plan) if plan.state == PlanState.RETIRED else []
+        if rules.final_archive_pending(user, plan, archives):
+            return {"state": "building"}
+        final = archives[0] if archives and archives[0].final else None
+        return final and {"state": "ready", "id": final.pk, "file_name": final.file_name,
+                          "sha256": final.sha256}
 
 
 class DecommissionPlanStartSerializer(StrictSerializer):
@@ -136,7 +152,7 @@ class DecommissionArchiveSerializer(serializers.ModelSerializer):
     class Meta:
         model = Archive
         fields = ["id", "agent", "plan", "file_name", "sha256", "size", "retain_until",
-                  "legal_hold", "created_by", "created_at"]
+                  "legal_hold", "final", "created_by", "created_at"]
         read_only_fields = fields
 
 

@@ -152,7 +152,11 @@ class RetirementSignOff(KeptForever):
 
 class Archive(KeptForever):
     """The evidence pack of an agent stored when it was decommissioned, with its SHA-256. It is
-    kept at least until `retain_until`, and for as long as a legal hold stands."""
+    kept at least until `retain_until`, and for as long as a legal hold stands.
+
+    The archiving task stores one while the agent is sunsetting; the *final* archive is built
+    by the worker once the retirement has committed, so it holds the retired stage and the
+    retirement sign-offs. A plan has at most one final archive."""
 
     agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="archives")
     plan = models.ForeignKey(DecommissionPlan, on_delete=models.PROTECT, null=True, blank=True,
@@ -163,12 +167,18 @@ class Archive(KeptForever):
     size = models.PositiveBigIntegerField()
     retain_until = models.DateField()
     legal_hold = models.BooleanField(default=False)
+    final = models.BooleanField(
+        default=False, help_text="Built after the retirement committed, with its sign-offs.")
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["-created_at", "-pk"]
+        ordering = ["-final", "-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan"], condition=models.Q(final=True),
+                                    name="retirement_one_final_archive_per_plan"),
+        ]
 
     def __str__(self) -> str:
         return self.file_name

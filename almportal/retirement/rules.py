@@ -5,10 +5,11 @@ from ..accounts.models import User
 from ..accounts.permissions import can
 from ..accounts.roles import Role
 from ..inventory.models import Agent
-from .choices import SignOffRole
-from .models import DecommissionPlan, DecommissionTask
+from .choices import PlanState, SignOffRole
+from .models import Archive, DecommissionPlan, DecommissionTask
 
 MANAGE = "retirement.manage_decommission"
+DOWNLOAD = "retirement.download_archive"
 
 
 def may_manage(user: User, agent: Agent) -> bool:
@@ -35,3 +36,18 @@ def may_sign(user: User, plan: DecommissionPlan, role: str) -> bool:
     if role == SignOffRole.COMPLIANCE:
         return user.has_role(Role.COMPLIANCE) and user.pk != plan.agent.business_owner_id
     return False
+
+
+def may_see_archives(user: User, agent: Agent) -> bool:
+    """Auditors, compliance officers and admins see every archive; a business owner those of
+    their own agents."""
+    if can(user, DOWNLOAD):
+        return True
+    return bool(user and user.is_authenticated and user.is_active
+                and user.pk == agent.business_owner_id)
+
+
+def final_archive_pending(user: User, plan: DecommissionPlan, archives: list[Archive]) -> bool:
+    """Whether to tell this user that the retired agent's final archive is being built."""
+    return (plan.state == PlanState.RETIRED and may_see_archives(user, plan.agent)
+            and not any(a.final for a in archives))

@@ -27,10 +27,7 @@ from .models import (
     DecommissionTemplate,
     RetirementSignOff,
 )
-from .rules import may_sign
-
-DOWNLOAD = "retirement.download_archive"
-
+from .rules import DOWNLOAD, may_sign
 
 # --- Templates and plans ---------------------------------------------------------------------
 
@@ -112,6 +109,12 @@ def archives_visible_to(user: User) -> QuerySet[Archive]:
     if not (user.is_authenticated and user.is_active):
         return archives.none()
     return archives.filter(agent__business_owner=user)
+
+
+def plan_archives(user: User, plan: DecommissionPlan) -> list[Archive]:
+    """The plan's archives this user may see, the final one (built after retirement) first."""
+    return list(archives_visible_to(user).filter(plan=plan).order_by("-final", "-created_at",
+                                                                     "-pk"))
 
 
 def archive_for(user: User, pk: int) -> Archive:

@@ -5,11 +5,9 @@ The portal does what it can itself (ending deployments, revoking grants, the ret
 the archive, the notice to users) through the services of the apps that own those records, with
 the acting user's own rights, and marks the task with what it did."""
 
-import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -25,10 +23,7 @@ from ..accounts.outbox import email_queue
 from ..accounts.permissions import can, require
 from ..accounts.roles import GROUP_NAMES, Role
 from ..audit import services as audit
-from ..audit.exports import bounded
 from ..audit.models import ExportKind
-from ..audit.pack import build_agent_pack
-from ..audit.selectors import LedgerFilters, ledger_entries
 from ..core.errors import Conflict, DomainError, NotPermitted
 from ..core.lifecycle import lock, record
 from ..inventory import services as inventory
@@ -37,7 +32,7 @@ from ..inventory.grants import agent_caretakers
 from ..inventory.models import Agent
 from ..inventory.rules import agent_stages
 from ..operations import services as operations
-from . import rules, selectors
+from . import archiving, rules, selectors
 from .choices import (
     AUTOMATIC_ACTIONS,
     REQUIRED_TASKS,
@@ -328,34 +323,16 @@ def _preserve_logs(*, actor: User, plan: DecommissionPlan, agent: Agent) -> dict
     return {"retention_hold": hold.pk, "retain_until": plan.retention_until.isoformat()}
 
 
-def _store(source, relative: str) -> tuple[str, int]:
-    target = Path(settings.MEDIA_ROOT) / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    digest, size = hashlib.sha256(), 0
-    with open(target, "xb") as out:
-        for block in iter(lambda: source.read(1 << 16), b""):
-            digest.update(block)
-            out.write(block)
-            size += len(block)
-    return digest.hexdigest(), size
-
-
 def _archive_evidence(*, actor: User, plan: DecommissionPlan, agent: Agent) -> dict:
-    history = ledger_entries(LedgerFilters(agent=agent))
     export = audit.export_record(actor=actor, kind=ExportKind.AGENT_PACK, agent=agent,
                                  filters={"agent": agent.slug, "archive": f"plan {plan.pk}"},
-                                 last=history.last())
-    stamp = timezone.now().strftime("%Y%m%dT%H%M%S%fZ")
-    name = f"archive-{agent.slug}-{stamp}.zip"
-    relative = f"{ARCHIVE_DIR}/{agent.slug}/{name}"
-    with build_agent_pack(agent=agent, history=bounded(history, export.last_seq),
-                          export=export) as pack:
-        sha256, size = _store(pack, relative)
-    archive = Archive(agent=agent, plan=plan, path=relative, file_name=name, sha256=sha256,
-                      size=size, retain_until=plan.retention_until, created_by=actor)
-    record(archive, actor=actor, reason=f"Evidence archived for decommissioning ({sha256[:12]}…)")
-    return {"archive": archive.pk, "file": name, "sha256": sha256, "size": size,
-            "export": export.pk, "retain_until": plan.retention_until.isoformat()}
+                                 last=archiving.agent_history(agent).last())
+    archive = archiving.archive_store(actor=actor, plan=plan, export=export,
+                                      retain_until=plan.retention_until,
+                                      reason="Evidence archived for decommissioning")
+    return {"archive": archive.pk, "file": archive.file_name, "sha256": archive.sha256,
+            "size": archive.size, "export": export.pk,
+            "retain_until": plan.retention_until.isoformat()}
 
 
 def _audience(plan: DecommissionPlan, agent: Agent) -> list[User]:
@@ -421,7 +398,8 @@ def signoff_record(*, actor: User, plan: DecommissionPlan, role: str,
 @transaction.atomic
 def plan_retire(*, actor: User, plan: DecommissionPlan, reason: str = "") -> DecommissionPlan:
     """Retire the agent: refused, naming everything missing, until every task is done, both
-    sign-offs are in, nothing is deployed and no grant is left."""
+    sign-offs are in, nothing is deployed and no grant is left. Its final archive is built by
+    the worker once this commits, so it holds the retired stage and the sign-offs."""
     plan = lock(DecommissionPlan, plan.pk)
     _require_open(plan)
     _require_manage(actor, plan.agent)
@@ -434,6 +412,7 @@ def plan_retire(*, actor: User, plan: DecommissionPlan, reason: str = "") -> Dec
                               reason=f"Retired: {reason}")
     plan.state, plan.retired_by, plan.retired_at = PlanState.RETIRED, actor, timezone.now()
     record(plan, actor=actor, reason=f"Retired: {reason}")
+    archiving.final_archive_queue(plan, reason=reason)
     return plan
 
 

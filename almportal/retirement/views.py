@@ -67,6 +67,7 @@ def plan_detail(request, pk):
     user, agent = request.user, plan.agent
     tasks = list(plan.tasks.all())
     manage = rules.may_manage(user, agent)
+    archives = selectors.plan_archives(user, plan)
     return render(request, "retirement/plan_detail.html", {
         "plan": plan, "agent": agent, "tasks": tasks,
         "signoffs": list(plan.signoffs.all()),
@@ -74,7 +75,8 @@ def plan_detail(request, pk):
         "may_manage": manage,
         "may_work": {t.pk for t in tasks if rules.may_work(user, t, manages=manage)},
         "sign_roles": [r for r in SignOffRole if rules.may_sign(user, plan, r)],
-        "archives": selectors.archives_visible_to(user).filter(plan=plan),
+        "archives": archives,
+        "final_pending": rules.final_archive_pending(user, plan, archives),
         "people": selectors.assignable_people() if manage and plan.state == PlanState.OPEN
         else [],
     })

@@ -6,7 +6,7 @@ from django.utils import timezone
 from almportal.audit.services import ledger_catch_up
 from almportal.inventory import services as inventory
 from almportal.inventory.choices import Stage
-from almportal.retirement import services
+from almportal.retirement import archiving, services
 from almportal.retirement.choices import SignOffRole, TaskAction, TaskStatus
 
 from ..factories import make_agent
@@ -59,6 +59,15 @@ def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _worker_builds_final_archives(monkeypatch):
+    """The worker builds a retired agent's final archive as soon as it is asked: Celery runs
+    this one task eagerly, raising what it raises."""
+    task = archiving.final_archive_build_task
+    monkeypatch.setattr(task, "apply_async", lambda args=None, kwargs=None, **options:
+                        task.apply(args=args, kwargs=kwargs, throw=True))
+
+
 @pytest.fixture
 def ledgered(django_capture_on_commit_callbacks):
     """Run the block, then append its history to the ledger as a commit would."""
@@ -79,13 +88,20 @@ def plan(dev_agent):
 
 
 @pytest.fixture
-def retired(plan, owner, compliance, ledgered):
-    """A plan taken through every task and both sign-offs to retirement, with its history in
-    the ledger."""
+def signed(plan, owner, compliance, ledgered):
+    """A plan with every task done and both sign-offs in, its history in the ledger."""
     ledger_catch_up()
     with ledgered():
         do_every_task(plan, owner, compliance)
         sign_both(plan, owner, compliance)
-        services.plan_retire(actor=owner, plan=plan)
-    plan.refresh_from_db()
     return plan
+
+
+@pytest.fixture
+def retired(signed, owner, ledgered):
+    """The signed plan retired, its history in the ledger and its final archive built after
+    the commit."""
+    with ledgered():
+        services.plan_retire(actor=owner, plan=signed)
+    signed.refresh_from_db()
+    return signed

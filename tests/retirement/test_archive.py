@@ -28,7 +28,8 @@ def download(client, url: str) -> bytes:
 
 @pytest.fixture
 def archive(retired):
-    return Archive.objects.get(plan=retired)
+    """The archive the archiving task stored before retirement."""
+    return Archive.objects.get(plan=retired, final=False)
 
 
 def test_the_archive_is_stored_with_its_sha256_and_retention(retired, archive, compliance):
@@ -54,7 +55,9 @@ def test_an_auditor_downloads_the_archive_and_its_hashes_verify(archive, client,
 def test_the_api_serves_the_same_archive(archive, client, auditor):
     client = client_for(client, auditor)
     listed = client.get("/api/v1/archives/").json()["results"]
-    assert [a["sha256"] for a in listed] == [archive.sha256]
+    final = Archive.objects.get(plan=archive.plan, final=True)
+    assert [(a["sha256"], a["final"]) for a in listed] == [(final.sha256, True),
+                                                          (archive.sha256, False)]
     response = client.get(f"/api/v1/archives/{archive.pk}/download/")
     assert response.status_code == 200
     assert response["X-Archive-SHA256"] == archive.sha256

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize("url", ["/retirement/archives/{pk}/download/",
                                  "/api/v1/archives/{pk}/download/"])
 def test_each_download_is_recorded(retired, client, owner, url):
-    archive = Archive.objects.get(plan=retired)
+    archive = Archive.objects.get(plan=retired, final=True)
     before = ExportRecord.objects.filter(kind="archive").count()
     response = client_for(client, owner).get(url.format(pk=archive.pk))
     assert response.status_code == 200
@@ -28,7 +28,7 @@ def test_each_download_is_recorded(retired, client, owner, url):
 
 
 def test_a_refused_download_records_nothing(retired, client, other_owner):
-    archive = Archive.objects.get(plan=retired)
+    archive = Archive.objects.get(plan=retired, final=True)
     before = ExportRecord.objects.count()
     assert client_for(client, other_owner).get(
         f"/retirement/archives/{archive.pk}/download/").status_code == 404

@@ -3,6 +3,7 @@ from django import template
 from ...inventory.choices import Stage
 from ...inventory.rules import agent_stages
 from .. import rules, selectors
+from ..choices import PlanState
 
 register = template.Library()
 
@@ -16,4 +17,9 @@ def retirement_panel(context, agent) -> dict:
     may_start = (plan is None or plan.state != "open") and bool(user) \
         and agent_stages.allows(agent.stage, Stage.SUNSETTING) \
         and rules.may_manage(user, agent)
-    return {"plan": plan, "may_start": may_start}
+    archives = selectors.plan_archives(user, plan) if plan and plan.state == PlanState.RETIRED \
+        and user else []
+    return {"plan": plan, "may_start": may_start,
+            "archive": archives[0] if archives and archives[0].final else None,
+            "archive_pending": bool(plan) and bool(user)
+            and rules.final_archive_pending(user, plan, archives)}
