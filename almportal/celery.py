@@ -31,6 +31,9 @@ app.conf.beat_schedule = {
     # Approvals resting on an assessment past its period are voided (sign-offs too).
     "releases-standing-sweep": {"task": "almportal.releases.tasks.releases_sweep",
                                 "schedule": crontab(hour=1, minute=30)},
+    # A retired agent whose final archive was never built (a lost message) gets it queued again.
+    "retirement-final-archives-sweep": {
+        "task": "almportal.retirement.tasks.final_archives_sweep", "schedule": 300.0},
     # Alerts clear (and daily budgets reset) even when no new batch arrives.
     "operations-thresholds-scan": {"task": "almportal.operations.tasks.thresholds_scan",
                                    "schedule": crontab(minute="*/5")},
