@@ -170,7 +170,10 @@ def throughput(host: str, port: int, path: str, headers: dict, seconds: float,
                             text=True, check=True).stdout
     if "Non-2xx or 3xx responses" in output:
         raise SystemExit(f"{path} answered errors under load:\n{output}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    found = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    if found is None:
+        raise SystemExit(f"wrk reported no rate for {path}:\n{output}")
+    return float(found.group(1))
 
 
 # --- Interleaved ratios ----------------------------------------------------------------------

@@ -4,6 +4,10 @@ waiting for sign-off, and one agent taken through the real flows to production."
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from almportal.accounts.models import User
 
 ROLES = ("owner", "compliance", "security", "auditor", "admin")
 UNITS = ["Finance", "IT Operations", "People Operations", "Sales", "Customer Service"]
@@ -12,11 +16,11 @@ HISTORY_EDITS = 200
 
 @dataclass
 class People:
-    owner: object
-    compliance: object
-    security: object
-    auditor: object
-    admin: object
+    owner: "User"
+    compliance: "User"
+    security: "User"
+    auditor: "User"
+    admin: "User"
 
     def by_role(self) -> dict:
         return {role: getattr(self, role) for role in ROLES}
@@ -135,7 +139,7 @@ class Fleet:
         self.long_history = long_history_agent(self.people)
         self.live = deployed_agent(self.people)
         self.runtime_key = runtime_token(self.people)
-        self.sessions = {}
+        self.sessions: dict[str, dict] = {}
 
     def grow_to(self, size: int) -> None:
         from bench.common import session_headers

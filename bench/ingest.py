@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -37,7 +38,7 @@ def configure(workdir: Path, database_url: str) -> None:
     common.configure()
 
 
-def throwaway_database(server_url: str) -> tuple[str, callable]:
+def throwaway_database(server_url: str) -> tuple[str, Callable[[], None]]:
     """A fresh database on the server; returns its URL and what drops it."""
     import psycopg
 

@@ -23,9 +23,11 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
 ENTRIES = int(os.environ.get("BENCH_LEDGER_ENTRIES", "1000000"))
 MISSING = 10_000
+T = TypeVar("T")
 SEED_BATCH = 50_000
 REPEATS = 3
 PAGE_REPEATS = 15
@@ -153,7 +155,7 @@ def seed(entries: int):
 
 # --- Measuring ------------------------------------------------------------------------------
 
-def timed(fn: Callable) -> tuple[float, object]:
+def timed(fn: Callable[[], T]) -> tuple[float, T]:
     started = time.perf_counter()
     result = fn()
     return time.perf_counter() - started, result
@@ -245,6 +247,7 @@ def bench_verification(agent) -> list[str]:
     ours, base = interleaved(full, _hash_same_bytes())
     verification_record(actor=system_user(), result=results[-1])
     checkpoint = latest_checkpoint()
+    assert checkpoint is not None  # the passing verification just recorded left one
     while ledger_catch_up():
         pass
     ledger_append([(label, history_id) for label, history_id, _ in
@@ -287,6 +290,7 @@ def _copy_all() -> Callable:
 
 
 def bench_exports(auditor) -> list[str]:
+    from django.http import StreamingHttpResponse
     from django.test import Client
 
     from almportal.audit.models import LedgerEntry
@@ -296,11 +300,12 @@ def bench_exports(auditor) -> list[str]:
     rows = LedgerEntry.objects.count()
     lines = []
     for fmt in ("csv", "jsonl"):
-        seen = {}
+        seen: dict[str, float] = {}
 
         def export(fmt=fmt, seen=seen):
             response = client.get(f"/audit/export.{fmt}")
             assert response.status_code == 200, response.status_code
+            assert isinstance(response, StreamingHttpResponse)
             seen["lines"], seen["first"], seen["growth"] = _drain(response.streaming_content)
 
         ours, base = interleaved(export, _copy_all())

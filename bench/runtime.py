@@ -75,7 +75,10 @@ def _etag(host, port, path, headers) -> str:
     response = connection.getresponse()
     response.read()
     connection.close()
-    return response.getheader("ETag")
+    etag = response.getheader("ETag")
+    if etag is None:
+        raise SystemExit(f"{path} sent no ETag.")
+    return etag
 
 
 def report(by_size: dict[int, dict]) -> list[str]:

@@ -2,6 +2,7 @@
 and reset by e-mail, two-factor enrolment and verification."""
 
 from base64 import b32encode
+from typing import cast
 
 import segno
 from django.conf import settings
@@ -10,14 +11,16 @@ from django.contrib.auth import views as auth
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from ..core.lifecycle import record
 from ..core.views import refusals_on
 from .forms import CodeForm, LoginForm, ResetForm
+from .models import User
 from .two_factor import (
     has_second_factor,
     pending_authenticator,
@@ -50,12 +53,13 @@ class PasswordChangeView(auth.PasswordChangeView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        record(self.request.user, actor=self.request.user, reason="Password changed")
+        user = cast(User, self.request.user)  # the view lets only a signed-in user through
+        record(user, actor=user, reason="Password changed")
         messages.success(self.request, "Your password was changed.")
         return response
 
 
-class PasswordLoginOnly:
+class PasswordLoginOnly(View):
     def dispatch(self, request, *args, **kwargs):
         if not settings.PASSWORD_LOGIN_ENABLED:
             raise Http404("Password sign-in is switched off: sign in with single sign-on.")
@@ -89,7 +93,7 @@ def _next(request) -> str:
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
                                        require_https=request.is_secure()):
         return target
-    return reverse_lazy("portal:home")
+    return reverse("portal:home")
 
 
 def _qr_svg(uri: str) -> str:

@@ -63,6 +63,7 @@ class ApiToken(models.Model):
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords(excluded_fields=["last_used_at", "key_hash"])
+    key: str  # the secret, set only on a token just created for its one showing; never stored
 
     class Meta:
         ordering = ["-created_at"]

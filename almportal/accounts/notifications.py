@@ -27,7 +27,7 @@ _COLUMNS = ("user_id", "kind", "subject", "body", "url", "dedupe_key", "created_
 class Message:
     """One notification to write: whom, what, and its once-only key (blank: always)."""
 
-    users: Iterable[User]
+    users: Iterable[User | None]  # None (an agent without an owner, say) is skipped
     kind: str
     subject: str
     body: str = ""

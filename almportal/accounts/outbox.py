@@ -77,11 +77,11 @@ def outbox_send(*, now: datetime | None = None, limit: int | None = None) -> Out
 def _claim(model: type[models.Model], now: datetime, limit: int) -> list[int]:
     lease = timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
     with transaction.atomic():
-        due = model.objects.filter(email_due_at__lte=now).order_by("email_due_at", "pk")
+        due = model._default_manager.filter(email_due_at__lte=now).order_by("email_due_at", "pk")
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
         ids = list(due.values_list("pk", flat=True)[:limit])
-        model.objects.filter(pk__in=ids).update(email_due_at=now + lease)
+        model._default_manager.filter(pk__in=ids).update(email_due_at=now + lease)
     return ids
 
 
@@ -148,7 +148,7 @@ def _sent(run: OutboxRun, envelope: Envelope) -> None:
     # An outside e-mail's body may hold a one-time link (a password reset): once it has left,
     # nobody with database or admin access should be able to read it back.
     blank = {"body": ""} if envelope.model is OutgoingEmail else {}
-    envelope.model.objects.filter(pk__in=envelope.ids).update(
+    envelope.model._default_manager.filter(pk__in=envelope.ids).update(
         emailed_at=timezone.now(), email_due_at=None, email_error="", **blank)
     run.sent += 1
 
@@ -161,7 +161,7 @@ def retry_delay(attempts: int) -> float:
 
 def _failed(run: OutboxRun, envelope: Envelope, error: Exception) -> None:
     delay = retry_delay(envelope.attempts + 1)
-    envelope.model.objects.filter(pk__in=envelope.ids).update(
+    envelope.model._default_manager.filter(pk__in=envelope.ids).update(
         email_attempts=F("email_attempts") + 1, email_error=(repr(error) or "failed")[:500],
         email_due_at=timezone.now() + timedelta(seconds=delay))
     run.failed += 1
@@ -192,7 +192,7 @@ def outbox_status() -> OutboxStatus:
     waiting = failing = 0
     oldest: list[datetime] = []
     for model in (Notification, OutgoingEmail):
-        row = model.objects.filter(email_due_at__isnull=False).aggregate(
+        row = model._default_manager.filter(email_due_at__isnull=False).aggregate(
             waiting=models.Count("pk"), failing=models.Count("pk", filter=Q(email_attempts__gt=0)),
             oldest=Min("created_at"))
         waiting, failing = waiting + row["waiting"], failing + row["failing"]

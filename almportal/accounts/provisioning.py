@@ -176,7 +176,7 @@ def group_update(*, actor: User, group: DirectoryGroup, display_name: str | None
     added = [u for pk, u in target.items() if pk not in current]
     removed = [u for pk, u in current.items() if pk not in target]
     renamed = display_name is not None and display_name.strip() != group.display_name
-    if renamed:
+    if renamed and display_name is not None:
         group.display_name = _check_display_name(display_name, group)
         record(group, actor=actor, reason="Group renamed by the identity provider")
     if added or removed:

@@ -3,6 +3,7 @@ with the filters and PATCH forms that Entra ID and Okta send. Authenticated by a
 with the `scim` scope; every write goes through accounts.provisioning."""
 
 import re
+from typing import Any
 
 from django.db import transaction
 from django.shortcuts import get_object_or_404
@@ -153,7 +154,7 @@ def _filtered(request, queryset, fields: dict[str, str]):
         return queryset
     match = FILTER.match(expression)
     lookup = fields.get(match.group(1).lower()) if match else None
-    if lookup is None:
+    if match is None or lookup is None:
         raise ScimError("Only 'attribute eq \"value\"' filters on "
                         + ", ".join(fields) + " are supported.", 400, "invalidFilter")
     return queryset.filter(**{lookup: match.group(2).replace('\\"', '"')}).distinct()
@@ -341,7 +342,7 @@ def _group_change(operation: dict) -> dict:
     if path_.lower() == "displayname" and op != "remove":
         return {"display_name": _as_str(value, "displayName")}
     if not path_ and op != "remove" and isinstance(value, dict):
-        change = {}
+        change: dict[str, Any] = {}
         if "displayName" in value:
             change["display_name"] = _as_str(value["displayName"], "displayName")
         if "members" in value:

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404
 from django.urls import path
+from django.views import View
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import import_from_settings
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
@@ -75,7 +76,7 @@ class OidcBackend(OIDCAuthenticationBackend):
         return user
 
 
-class SsoEnabledMixin:
+class SsoEnabledMixin(View):
     get_settings = staticmethod(oidc_setting)
 
     def dispatch(self, request, *args, **kwargs):

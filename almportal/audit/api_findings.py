@@ -10,7 +10,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from ..accounts.models import User
+from ..accounts.permissions import signed_in
 from ..core.api import StrictSerializer, username_field, validated
+from ..inventory.models import Agent
 from ..inventory.selectors import agents_visible_to
 from . import findings, selectors
 from .models import (
@@ -51,7 +53,8 @@ class CorrectiveActionSerializer(serializers.ModelSerializer):
 
 
 class AuditFindingSerializer(serializers.ModelSerializer):
-    agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    agent: serializers.SlugRelatedField[Agent] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True)
     recorded_by = username_field(read_only=True)
 
     class Meta:
@@ -111,10 +114,10 @@ class InternalAuditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     queryset = InternalAudit.objects.none()
 
     def get_queryset(self):
-        return selectors.internal_audits_visible_to(self.request.user)
+        return selectors.internal_audits_visible_to(signed_in(self.request.user))
 
     def _answer(self, audit, code=status.HTTP_200_OK) -> Response:
-        fresh = selectors.internal_audit_for(self.request.user, audit.pk)
+        fresh = selectors.internal_audit_for(signed_in(self.request.user), audit.pk)
         return Response(InternalAuditSerializer(fresh).data, status=code)
 
     @extend_schema(request=AuditInputSerializer, responses={201: InternalAuditSerializer})
@@ -149,7 +152,7 @@ class AuditFindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     queryset = Finding.objects.none()
 
     def get_queryset(self):
-        return selectors.findings_visible_to(self.request.user)
+        return selectors.findings_visible_to(signed_in(self.request.user))
 
     @extend_schema(request=AuditFindingInputSerializer, responses={201: AuditFindingSerializer})
     def create(self, request):
@@ -172,10 +175,10 @@ class CorrectiveActionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     queryset = CorrectiveAction.objects.none()
 
     def get_queryset(self):
-        return selectors.corrective_actions_visible_to(self.request.user)
+        return selectors.corrective_actions_visible_to(signed_in(self.request.user))
 
     def _answer(self, action_, code=status.HTTP_200_OK) -> Response:
-        fresh = selectors.corrective_action_for(self.request.user, action_.pk)
+        fresh = selectors.corrective_action_for(signed_in(self.request.user), action_.pk)
         return Response(CorrectiveActionSerializer(fresh).data, status=code)
 
     @extend_schema(request=ActionInputSerializer, responses={201: CorrectiveActionSerializer})

@@ -84,8 +84,9 @@ def verify_all(*, since=None) -> Verification:
                           last_hash=chain.last_hash)
     if result.ok:
         return result
-    candidates = [(chain.first_bad_seq, chain.problem)] if not chain.ok else []
-    candidates += [(f.seq, str(f)) for f in findings if f.seq is not None]  # the chain's first
+    candidates = [(f.seq, str(f)) for f in findings if f.seq is not None]
+    if not chain.ok and chain.first_bad_seq is not None:  # the chain's first
+        candidates.insert(0, (chain.first_bad_seq, chain.problem))
     if candidates:
         result.first_bad_seq, result.problem = min(candidates, key=lambda c: c[0])
     else:

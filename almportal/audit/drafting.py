@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from django.apps import apps
@@ -41,6 +41,12 @@ def history_models() -> list[type[models.Model]]:
         if {"history_id", "history_type", "history_date"} <= names:
             found.append(model)
     return found
+
+
+def tracked_model(history_model: type[models.Model]) -> type[models.Model]:
+    """The model whose changes a history table records (simple-history builds the table's class
+    at run time and sets instance_type on it, which no stub can know)."""
+    return cast(Any, history_model).instance_type
 
 
 def among(model, column: str, values: Iterable) -> Q | RawSQL:
@@ -82,7 +88,9 @@ def agent_lookup(model) -> str | None:
         return direct.name
     parent = _parent_with_agent(model)
     if parent is not None:
-        return f"{parent.name}__{_agent_fk(parent.related_model).name}"
+        via = _agent_fk(parent.related_model)
+        assert via is not None  # _parent_with_agent picks only parents that have an agent
+        return f"{parent.name}__{via.name}"
     return None
 
 
@@ -285,7 +293,7 @@ def _previous_nearby(history_model, ids: list[int]) -> dict[int, int | None]:
 
 
 def _rows_with_previous(history_model, plan: Plan, ids: Iterable[int]
-                        ) -> tuple[list[tuple], dict[int, tuple]]:
+                        ) -> tuple[list[tuple], dict[int, tuple | None]]:
     """The history rows with these ids as value tuples (HEAD, then the tracked fields), and
     the version before each changed or deleted row, by the row's history id (its history id,
     then the tracked fields)."""
@@ -295,7 +303,7 @@ def _rows_with_previous(history_model, plan: Plan, ids: Iterable[int]
     prior = (_previous_nearby if connection.vendor == "postgresql"
              else _previous_in_database)(history_model, ids)
     wanted = {row[HISTORY_ID]: prior.get(row[HISTORY_ID]) for row in rows if row[TYPE] != "+"}
-    found = {}
+    found: dict[int | None, tuple] = {}
     if any(wanted.values()):
         found = {p[0]: p for p in history_model.objects.filter(
             among(history_model, "history_id", set(wanted.values()) - {None}))

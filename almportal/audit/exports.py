@@ -13,7 +13,8 @@ reading drops one leading "'" from every cell that has one."""
 
 import csv
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 from django.db import connections
 from django.db.models import QuerySet
@@ -54,7 +55,7 @@ def jsonl_row(columns: dict) -> dict:
     return {"type": "entry", **content(**values), "hash": digest}
 
 
-def end_row(*, count: int, last: dict | None, export_id: int | None) -> dict:
+def end_row(*, count: int, last: Mapping[str, Any] | None, export_id: int | None) -> dict:
     return {"type": "end", "format": FORMAT_VERSION, "count": count,
             "last_seq": last["seq"] if last else None,
             "last_hash": last["hash"] if last else None,
@@ -101,7 +102,7 @@ class _Copied:
         if buffer:
             yield bytes(buffer)
 
-    def last(self) -> dict | None:
+    def last(self) -> Mapping[str, Any] | None:
         return self.entries.order_by("-seq").values("seq", "hash").first() if self.count else None
 
 

@@ -1,6 +1,7 @@
 from django import forms
 
 from ..accounts.models import User
+from ..core.forms import model_choice_field
 from ..inventory.models import Agent
 from .forms import DateInput
 from .models import AuditKind, AuditState, FindingSeverity
@@ -37,7 +38,7 @@ class FindingForm(forms.Form):
     def __init__(self, *args, agents=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if agents is not None:
-            self.fields["agent"].queryset = agents
+            model_choice_field(self, "agent").queryset = agents
 
 
 class ActionAssignForm(forms.Form):

@@ -1,10 +1,12 @@
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from django import forms
 from django.utils import timezone
 
 from ..accounts.models import User
 from ..core.forms import choice_field, model_choice_field
+from ..inventory.models import Agent
 from .models import Action
 from .selectors import LedgerFilters, audit_agents, ledger_record_types
 
@@ -25,8 +27,9 @@ class HistoryFilterForm(forms.Form):
     """The filters of the history browser, the exports and the API, all in one place."""
 
     # Typed, not picked from a list: a portal with thousands of agents would render them all.
-    agent = forms.ModelChoiceField(queryset=None, required=False, to_field_name="slug",
-                                   widget=forms.TextInput, help_text="The agent's slug.")
+    agent = forms.ModelChoiceField(queryset=Agent.objects.none(), required=False,
+                                   to_field_name="slug", widget=forms.TextInput,
+                                   help_text="The agent's slug.")
     record_type = forms.ChoiceField(required=False)
     user = forms.ModelChoiceField(queryset=User.objects.order_by("username"), required=False,
                                   to_field_name="username", widget=forms.TextInput,
@@ -41,8 +44,9 @@ class HistoryFilterForm(forms.Form):
         choice_field(self, "record_type").choices = [("", "any")] + [
             (label, label) for label in ledger_record_types()]
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
             self.add_error("end", "The end comes before the start.")
         return data

@@ -75,7 +75,7 @@ def pack_job_start(*, actor: User, kind: str, agent: Agent | None = None,
 
 def _enqueue(job_id: int) -> None:
     try:
-        pack_build.apply_async(args=[job_id], retry=False)
+        pack_build.apply_async(args=(job_id,), retry=False)
     except Exception:  # the job stays queued; the periodic sweep asks again
         log.warning("Could not queue pack job %s.", job_id, exc_info=True)
 
@@ -138,6 +138,7 @@ def _period(job: PackJob) -> tuple[datetime | None, datetime | None]:
 def _build(job: PackJob):
     signing.sign_head()  # the pack carries a checkpoint of the ledger as it stands
     if job.kind == ExportKind.AGENT_PACK:
+        assert job.agent is not None  # pack_job_start refuses an agent pack without its agent
         PackJob.objects.filter(pk=job.pk).update(total=1)
         history = bounded(ledger_entries(LedgerFilters(agent=job.agent)), job.last_seq)
         return build_agent_pack(agent=job.agent, history=history, export=_export_for(job))
@@ -175,7 +176,7 @@ def _store(job: PackJob, pack) -> None:
 
 def filename(job: PackJob) -> str:
     stamp = f"{job.created_at:%Y%m%dT%H%M%SZ}"
-    what = job.agent.slug if job.agent_id else "portfolio"
+    what = job.agent.slug if job.agent is not None else "portfolio"
     return f"evidence-{what}-{stamp}.zip"
 
 

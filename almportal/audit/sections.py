@@ -10,6 +10,7 @@ from datetime import datetime
 
 from django.apps import apps
 from django.db import models
+from simple_history.utils import get_history_manager_for_model
 
 from ..core.hashing import canonical_json
 from ..inventory import grants
@@ -64,7 +65,7 @@ def display_fields(instance: models.Model, *, skip: Iterable[str] = ()) -> list[
 
 def as_of(model: type[models.Model], at: datetime, **filters):
     """Instances of `model` as they stood at `at` (deleted ones left out)."""
-    return (model.history.filter(history_date__lte=at, **filters)
+    return (get_history_manager_for_model(model).filter(history_date__lte=at, **filters)
             .latest_of_each().as_instances())
 
 
@@ -73,6 +74,13 @@ def agent_fk(model: type[models.Model]) -> models.Field | None:
         if f.is_relation and f.related_model is Agent:
             return f
     return None
+
+
+def _generic_agent_fk(model: type[models.Model]) -> models.Field:
+    """The agent key of a model _generic_models picked (it keeps only models that have one)."""
+    fk = agent_fk(model)
+    assert fk is not None
+    return fk
 
 
 # --- Pack sections -------------------------------------------------------------------------
@@ -110,19 +118,21 @@ def bulk_agent(agents: list[Agent]) -> dict[int, list[PackFile]]:
     return {agent.pk: list(pack_agent(agent)) for agent in agents}
 
 
-def _component_files(rows_of: dict[str, list]) -> list[PackFile]:
+def _component_files(rows_of: dict[str, Iterable[models.Model]]) -> list[PackFile]:
     return [PackFile(f"{kind}.json", as_json([record_dict(r) for r in rows_of.get(kind, [])]),
                      records=model._meta.label_lower)
             for kind, model in COMPONENT_MODELS.items()]
 
 
 def pack_components(agent: Agent) -> Iterable[PackFile]:
-    return _component_files({kind: model.objects.filter(agent=agent).order_by("name", "version")
-                             for kind, model in COMPONENT_MODELS.items()})
+    # Each concrete kind declares its agent key; the abstract base the stubs see has none.
+    return _component_files({
+        kind: model._default_manager.filter(agent=agent)  # type: ignore[misc]
+        .order_by("name", "version") for kind, model in COMPONENT_MODELS.items()})
 
 
 def bulk_components(agents: list[Agent]) -> dict[int, list[PackFile]]:
-    by_kind = {kind: rows_by_agent(model.objects.order_by("name", "version"), agents)
+    by_kind = {kind: rows_by_agent(model._default_manager.order_by("name", "version"), agents)
                for kind, model in COMPONENT_MODELS.items()}
     return {agent.pk: _component_files({kind: rows.get(agent.pk, [])
                                         for kind, rows in by_kind.items()})
@@ -163,7 +173,8 @@ def record_list_file(name: str, model: type[models.Model], rows: Iterable) -> Pa
 
 def _generic_pack(model: type[models.Model]):
     def section(agent: Agent) -> Iterable[PackFile]:
-        rows = model._default_manager.filter(**{agent_fk(model).name: agent}).order_by("pk")
+        rows = (model._default_manager.filter(**{_generic_agent_fk(model).name: agent})
+                .order_by("pk"))
         yield record_list_file(f"{model._meta.model_name}.json", model, rows)
     return section
 
@@ -171,7 +182,7 @@ def _generic_pack(model: type[models.Model]):
 def _generic_bulk(model: type[models.Model]):
     def bulk(agents: list[Agent]) -> dict[int, list[PackFile]]:
         grouped = rows_by_agent(model._default_manager.order_by("pk"), agents,
-                                lookup=agent_fk(model).name)
+                                lookup=_generic_agent_fk(model).name)
         return {agent_id: [record_list_file(f"{model._meta.model_name}.json", model, rows)]
                 for agent_id, rows in grouped.items()}
     return bulk
@@ -197,7 +208,7 @@ def as_of_components(agent: Agent, at: datetime) -> AsOfSection:
     items = []
     for model in COMPONENT_MODELS.values():
         for c in as_of(model, at, agent_id=agent.pk).order_by("name", "version"):
-            items.append(AsOfItem(f"{model._meta.verbose_name.capitalize()} {c}",
+            items.append(AsOfItem(f"{str(model._meta.verbose_name).capitalize()} {c}",
                                   display_fields(c, skip={"agent"})))
     return AsOfSection("Components", items)
 
@@ -216,8 +227,9 @@ def as_of_grants(agent: Agent, at: datetime) -> AsOfSection:
 
 def _generic_as_of(model: type[models.Model]):
     def section(agent: Agent, at: datetime) -> AsOfSection:
-        rows = as_of(model, at, **{agent_fk(model).attname: agent.pk}).order_by("pk")
-        items = [AsOfItem(str(r), display_fields(r, skip={agent_fk(model).name})) for r in rows]
+        fk = _generic_agent_fk(model)
+        rows = as_of(model, at, **{fk.attname: agent.pk}).order_by("pk")
+        items = [AsOfItem(str(r), display_fields(r, skip={fk.name})) for r in rows]
         return AsOfSection(str(model._meta.verbose_name_plural).capitalize(), items)
     return section
 

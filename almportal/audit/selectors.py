@@ -14,7 +14,7 @@ from ..accounts.permissions import can
 from ..accounts.roles import GROUP_NAMES, READ_ONLY_ROLES
 from ..inventory.models import Agent
 from ..inventory.selectors import agents_visible_to
-from .drafting import history_models
+from .drafting import history_models, tracked_model
 from .models import (
     CheckpointKind,
     CorrectiveAction,
@@ -115,7 +115,7 @@ def ledger_page(entries: QuerySet[LedgerEntry], *, before: str | None = None,
 
 def ledger_record_types() -> list[str]:
     """The record types the ledger can hold (every tracked model), known without reading it."""
-    return sorted(model.instance_type._meta.label_lower for model in history_models())
+    return sorted(tracked_model(model)._meta.label_lower for model in history_models())
 
 
 def ledger_head() -> LedgerHead:

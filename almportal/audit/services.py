@@ -30,7 +30,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Exists, OuterRef
@@ -93,7 +93,7 @@ def _already_in(keys: Iterable[HistoryKey]) -> set[HistoryKey]:
     by_model: dict[str, list[int]] = defaultdict(list)
     for label, history_id in keys:
         by_model[label].append(history_id)
-    found = set()
+    found: set[HistoryKey] = set()
     for label, ids in by_model.items():
         found.update((label, history_id) for history_id in LedgerEntry.objects.filter(
             drafting.among(LedgerEntry, "history_id", ids), history_model=label)
@@ -148,7 +148,7 @@ def _unledgered(model) -> models.QuerySet:
 
 def missing_history_keys(limit: int | None = None) -> list[HistoryKey]:
     """History rows not yet in the ledger, oldest change first (the oldest `limit` of them)."""
-    missing = []
+    missing: list[tuple[datetime, str, int]] = []
     for model in history_models():
         label = model._meta.label_lower
         rows = (_unledgered(model).order_by("history_date", "history_id")

@@ -68,6 +68,7 @@ def _dev_key_file() -> Path:
 def _load(text: str | None, file: str | None) -> Ed25519PrivateKey:
     if text:
         return _from_text(text)
+    assert file is not None  # private_key passes a file whenever it has no text
     return _from_text(Path(file).read_text(encoding="ascii"))
 
 

@@ -53,7 +53,8 @@ class LedgerCheck:
     last_hash: str = GENESIS_HASH
 
     def fail(self, seq: int, problem: str) -> "LedgerCheck":
-        if self.ok or seq < self.first_bad_seq:  # the earliest problem is the one named
+        # the earliest problem is the one named
+        if self.ok or self.first_bad_seq is None or seq < self.first_bad_seq:
             self.ok, self.first_bad_seq, self.problem = False, seq, problem
         return self
 

@@ -39,7 +39,7 @@ from .selectors import (
     recent_exports,
     recent_verifications,
 )
-from .verify import verify_export, verify_pack
+from .verify import ExportCheck, PackCheck, verify_export, verify_pack
 
 PAGE_SIZE = 25
 STREAMS = {"csv": (csv_stream, "text/csv; charset=utf-8", ExportKind.CSV),
@@ -129,7 +129,8 @@ def verify(request):
 def verify_file(request):
     _require_audit(request)
     form = VerifyFileForm(request.POST or None, request.FILES or None)
-    result = kind = None
+    result: PackCheck | ExportCheck | None = None
+    kind: str | None = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         if zipfile.is_zipfile(upload):

@@ -29,11 +29,16 @@ class Transitions:
             )
 
 
-def record(instance: models.Model, *, actor: Any, reason: str = "") -> None:
-    """Save with the acting user and the reason, so the history row carries both."""
+def attribute_change(instance: models.Model, *, actor: Any, reason: str = "") -> None:
+    """Name who makes the next change to the instance (a save or delete) and why."""
     # simple-history reads these two attributes when it writes the history row.
     instance._history_user = actor  # type: ignore[attr-defined]
     instance._change_reason = reason or ""  # type: ignore[attr-defined]
+
+
+def record(instance: models.Model, *, actor: Any, reason: str = "") -> None:
+    """Save with the acting user and the reason, so the history row carries both."""
+    attribute_change(instance, actor=actor, reason=reason)
     instance.save()
 
 

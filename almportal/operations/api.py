@@ -83,9 +83,11 @@ class IngestSamplesView(APIView):
                                          batch_id=body.get("batch_id"),
                                          samples=body.get("samples"))
         if result.duplicate:
-            return Response({"batch_id": result.batch.batch_id, "duplicate": True, "stored": 0,
+            first = result.batch
+            assert first is not None  # a duplicate comes with the batch first received
+            return Response({"batch_id": first.batch_id, "duplicate": True, "stored": 0,
                              "detail": "This batch was already received; nothing was stored.",
-                             "first_received_at": result.batch.received_at})
+                             "first_received_at": first.received_at})
         code = (status.HTTP_200_OK if not result.refused else
                 status.HTTP_207_MULTI_STATUS if result.stored else status.HTTP_400_BAD_REQUEST)
         return Response({"batch_id": body.get("batch_id"), "duplicate": False,

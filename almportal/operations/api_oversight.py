@@ -10,7 +10,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from ..accounts.models import User
+from ..accounts.permissions import signed_in
 from ..core.api import RequiredReasonSerializer, StrictSerializer, username_field, validated
+from ..inventory.models import Agent
 from ..inventory.selectors import agents_visible_to
 from . import selectors, services
 from .choices import EventLogKind, OversightRole
@@ -18,7 +20,8 @@ from .models import EventLog, Overseer
 
 
 class OverseerSerializer(serializers.ModelSerializer):
-    agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    agent: serializers.SlugRelatedField[Agent] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True)
     user = username_field(read_only=True)
     assigned_by = username_field(read_only=True)
 
@@ -67,10 +70,10 @@ class OverseerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     queryset = Overseer.objects.none()
 
     def get_queryset(self):
-        return selectors.overseers_visible_to(self.request.user)
+        return selectors.overseers_visible_to(signed_in(self.request.user))
 
     def _answer(self, overseer: Overseer, code=status.HTTP_200_OK) -> Response:
-        fresh = selectors.overseer_for(self.request.user, overseer.pk)
+        fresh = selectors.overseer_for(signed_in(self.request.user), overseer.pk)
         return Response(OverseerSerializer(fresh).data, status=code)
 
     @extend_schema(request=OverseerInputSerializer, responses={201: OverseerSerializer})
@@ -100,7 +103,8 @@ class OverseerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
 
 class EventLogSerializer(serializers.ModelSerializer):
-    agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    agent: serializers.SlugRelatedField[Agent] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True)
     actor = username_field(read_only=True)
 
     class Meta:
@@ -131,4 +135,4 @@ class EventLogViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     queryset = EventLog.objects.none()
 
     def get_queryset(self):
-        return selectors.event_logs_visible_to(self.request.user)
+        return selectors.event_logs_visible_to(signed_in(self.request.user))

@@ -22,9 +22,12 @@ class PercentileDisc(Aggregate):
 
 
 def percentile(values: list[float], share: float) -> float | None:
-    """Nearest-rank percentile, as percentile_disc computes it."""
-    if not values:
-        return None
+    """Nearest-rank percentile, as percentile_disc computes it (None of no values)."""
+    return nearest_rank(values, share) if values else None
+
+
+def nearest_rank(values: list[float], share: float) -> float:
+    """The nearest-rank percentile of values there is at least one of."""
     ordered = sorted(values)
     rank = max(0, min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1))
     return ordered[rank]
@@ -52,4 +55,4 @@ def p95_latency(samples: QuerySet, keys: Sequence[str]) -> dict[tuple, float]:
     grouped: dict[tuple, list[float]] = defaultdict(list)
     for row in latency.values(*keys, "value"):
         grouped[_key(row, keys)].append(row["value"])
-    return {key: percentile(values, 0.95) for key, values in grouped.items()}
+    return {key: nearest_rank(values, 0.95) for key, values in grouped.items()}

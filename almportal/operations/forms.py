@@ -1,5 +1,8 @@
+from typing import Any
+
 from django import forms
 
+from ..accounts.models import User
 from ..core.forms import model_choice_field
 from ..inventory.choices import ReleaseState
 from ..inventory.models import Agent, Release
@@ -70,8 +73,9 @@ class DeployForm(ReasonForm):
                 for n in range(1, RAINBOW_ROWS + 1)
                 if data.get(f"release_{n}") or data.get(f"audience_{n}")]
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         strategy = data.get("strategy")
         if strategy in (Strategy.ALL_AT_ONCE, Strategy.CANARY) and not data.get("release"):
             self.add_error("release", "Choose the release to deploy.")
@@ -110,7 +114,8 @@ class MonitoringForm(ReasonForm):
     def initial_from(settings) -> dict:
         if settings is None:
             return {}
-        initial = {m: (settings.thresholds.get(m) or {}).get(d) for m, d in OVERRIDES}
+        initial: dict[str, Any] = {m: (settings.thresholds.get(m) or {}).get(d)
+                                   for m, d in OVERRIDES}
         initial.update(daily_budget=settings.daily_budget, monthly_budget=settings.monthly_budget,
                        auto_rollback=settings.auto_rollback,
                        suspend_on_budget=settings.suspend_on_budget)
@@ -163,7 +168,8 @@ class SeriousForm(ReasonForm):
 
 
 class ClaimForm(forms.Form):
-    owner = forms.ModelChoiceField(queryset=None, help_text="Who completes the intake.")
+    owner = forms.ModelChoiceField(queryset=User.objects.none(),
+                                   help_text="Who completes the intake.")
     reason = forms.CharField(max_length=1000, widget=forms.TextInput)
 
     def __init__(self, *args, owners, **kwargs):
@@ -182,7 +188,7 @@ class _Date(forms.DateInput):
 class OverseerForm(forms.Form):
     """Name an overseer with their training record (EU AI Act Art. 14, 26(2))."""
 
-    user = forms.ModelChoiceField(queryset=None, to_field_name="username",
+    user = forms.ModelChoiceField(queryset=User.objects.none(), to_field_name="username",
                                   widget=forms.TextInput, help_text="Their username.")
     role = forms.ChoiceField(choices=OversightRole.choices)
     training = forms.CharField(max_length=200, label="Course or qualification")
@@ -196,4 +202,4 @@ class OverseerForm(forms.Form):
 
     def __init__(self, *args, people=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = people
+        model_choice_field(self, "user").queryset = people

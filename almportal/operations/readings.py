@@ -22,7 +22,7 @@ from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from .figures import percentile
+from .figures import nearest_rank
 from .models import Environment, MetricRollup, MetricSample
 
 RAW_MINUTES = 5
@@ -121,4 +121,4 @@ def daily_p95_latency(span: Span, agent_ids: Sequence[int], environment: Environ
     for *key, value in [*rolled.values_list(*keys, "maximum"),
                         *raw.values_list(*keys, "value")]:
         values[tuple(key)].append(value)
-    return {key: percentile(found, 0.95) for key, found in values.items()}
+    return {key: nearest_rank(found, 0.95) for key, found in values.items()}

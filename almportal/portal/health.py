@@ -22,10 +22,11 @@ def schedule_interval(schedule) -> timedelta | None:
     if isinstance(schedule, timedelta):
         return schedule
     if isinstance(schedule, crontab):
-        per_hour = len(schedule.minute)
-        hours = len(schedule.hour)
+        # celery-types leaves out the expanded sets a crontab keeps (minute, hour, day_of_week).
+        per_hour = len(schedule.minute)  # type: ignore[attr-defined]
+        hours = len(schedule.hour)  # type: ignore[attr-defined]
         runs_per_day = per_hour * hours
-        days = len(schedule.day_of_week)
+        days = len(schedule.day_of_week)  # type: ignore[attr-defined]
         seconds = 86400 / runs_per_day * (7 / days if days < 7 else 1)
         return timedelta(seconds=seconds)
     run_every = getattr(schedule, "run_every", None)

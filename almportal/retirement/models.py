@@ -2,6 +2,8 @@
 evidence, the final sign-offs, and the archive kept after retirement. Every change goes through
 retirement.services; nothing here is ever deleted."""
 
+from typing import TYPE_CHECKING, Any
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -10,6 +12,9 @@ from simple_history.models import HistoricalRecords
 from ..core.errors import Conflict
 from ..inventory.models import Agent
 from .choices import AUTOMATIC_ACTIONS, PlanState, SignOffRole, TaskAction, TaskStatus
+
+if TYPE_CHECKING:
+    from ..accounts.models import User as Person
 
 User = settings.AUTH_USER_MODEL
 
@@ -21,7 +26,7 @@ class KeptForever(models.Model):
         abstract = True
 
     def delete(self, *args, **kwargs):
-        raise Conflict(f"{self._meta.verbose_name.capitalize()} records are never deleted.")
+        raise Conflict(f"{str(self._meta.verbose_name).capitalize()} records are never deleted.")
 
 
 class DecommissionTemplate(KeptForever):
@@ -55,8 +60,9 @@ class DecommissionPlan(KeptForever):
         help_text="The agent's logs and evidence are kept at least until this date.")
     dependents = models.TextField(max_length=4000, blank=True,
                                   help_text="Dependent agents and systems, for the catalog.")
-    contact_users = models.ManyToManyField(User, blank=True, related_name="+",
-                                           help_text="People told of the retirement.")
+    contact_users: "models.ManyToManyField[Person, Any]" = models.ManyToManyField(
+        User, blank=True, related_name="+",
+        help_text="People told of the retirement.")
     contact_emails = models.TextField(max_length=4000, blank=True,
                                       help_text="Further addresses told of the retirement.")
     started_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")

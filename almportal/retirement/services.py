@@ -6,7 +6,7 @@ the archive, the notice to users) through the services of the apps that own thos
 the acting user's own rights, and marks the task with what it did."""
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -138,9 +138,11 @@ def template_publish(*, actor: User, items: Any, notes: str = "") -> Decommissio
 def _holder_of(role: str, agent: Agent, starter: User) -> User | None:
     if starter.has_role(role) and starter.pk != agent.business_owner_id:
         return starter
-    return (User.objects.filter(is_active=True, is_service_account=False,
-                                groups__in=Group.objects.filter(name=GROUP_NAMES[role]))
-            .exclude(pk=agent.business_owner_id).order_by("pk").first())
+    holders = User.objects.filter(is_active=True, is_service_account=False,
+                                  groups__in=Group.objects.filter(name=GROUP_NAMES[role]))
+    if agent.business_owner_id is not None:
+        holders = holders.exclude(pk=agent.business_owner_id)
+    return holders.order_by("pk").first()
 
 
 def _assignee(role: str, agent: Agent, starter: User) -> User | None:
@@ -310,9 +312,11 @@ def _revoke_credentials(*, actor: User, plan: DecommissionPlan, agent: Agent) ->
     for credential in selectors.live_credentials(agent):
         credential = inventory.credential_revoke(actor=actor, credential=credential,
                                                  reason=f"Decommissioning: {plan.reason}")
+        revoked_at = credential.revoked_at
+        assert revoked_at is not None  # credential_revoke returns it revoked
         revoked.append({"id": credential.pk, "credential": str(credential),
                         "identity": credential.identity,
-                        "revoked_at": credential.revoked_at.isoformat()})
+                        "revoked_at": revoked_at.isoformat()})
     return {"revoked": revoked, "left": len(selectors.live_credentials(agent))}
 
 
@@ -360,7 +364,7 @@ def _notify_users(*, actor: User, plan: DecommissionPlan, agent: Agent) -> dict:
     return {"users": [u.get_username() for u in people], "emails": emails}
 
 
-ACTIONS = {
+ACTIONS: dict[str, Callable[..., dict]] = {
     TaskAction.END_DEPLOYMENTS: _end_deployments,
     TaskAction.REVOKE_CREDENTIALS: _revoke_credentials,
     TaskAction.PRESERVE_LOGS: _preserve_logs,

@@ -151,6 +151,7 @@ def signoffs_waiting(now: datetime) -> Iterator[Reminder]:
                     .prefetch_related("signoffs"))
     for facts, people in signers_waiting(releases):
         release = facts.release
+        assert isinstance(release, Release)  # the facts are about the releases passed in
         if people:
             yield Reminder(people, f"Sign-off waiting: {release}",
                            f"{release} has waited for sign-off since "
@@ -170,6 +171,8 @@ def incident_deadlines(now: datetime) -> Iterator[Reminder]:
         return
     compliance = selectors.people_with_role(Role.COMPLIANCE)
     for incident in incidents:
+        if incident.report_deadline is None:  # the selector finds only incidents with one
+            continue
         overdue = incident.report_deadline < now
         yield Reminder(
             [*compliance, incident.owner],

@@ -33,7 +33,7 @@ CADENCES = ("once", "daily", "weekly", "monthly")
 
 @dataclass
 class Reminder:
-    users: Iterable[User]
+    users: Iterable[User | None]  # None (a task without anyone to do it, say) is skipped
     subject: str
     body: str
     url: str

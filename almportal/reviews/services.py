@@ -7,8 +7,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from django.db import connection, transaction
+from django.db.models import Model
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
+from simple_history.utils import bulk_create_with_history, get_history_manager_for_model
 
 from ..accounts.models import User
 from ..accounts.notifications import notify
@@ -51,14 +52,14 @@ def _claim(agent_ids: list[int]) -> list[int]:
     return list(agents.values_list("pk", flat=True))
 
 
-def _append_to_ledger(models_and_ids: Sequence[tuple[type, list[int]]]) -> None:
+def _append_to_ledger(models_and_ids: Sequence[tuple[type[Model], list[int]]]) -> None:
     """Bulk-written history sends no per-row signal, so the audit ledger is told here, after
     commit, exactly which rows to append (its periodic catch-up is the safety net)."""
     from ..audit.services import ledger_append
 
     keys = []
     for model, ids in models_and_ids:
-        history = model.history.model
+        history = get_history_manager_for_model(model).model
         label = history._meta.label_lower
         keys += [(label, hid) for hid in history.objects.filter(id__in=ids)
                  .order_by("history_id").values_list("history_id", flat=True)]
@@ -130,7 +131,8 @@ def _clean_decisions(review: AccessReview, items: dict[int, ReviewItem],
                      entries: Iterable[Mapping]) -> list[tuple[ReviewItem, str, str]]:
     cleaned, errors = [], []
     for entry in entries:
-        item = items.get(_as_int(entry.get("item")))
+        number = _as_int(entry.get("item"))
+        item = items.get(number) if number is not None else None
         decision, comment = entry.get("decision"), str(entry.get("comment") or "").strip()
         if item is None:
             errors.append(f"Item {entry.get('item')!r} is not part of this review.")

@@ -126,9 +126,11 @@ def ownerless_queue(request):
 
 
 def _queue(request, form: ReassignForm, failed: Agent | None = None, status: int = 200):
+    owners = model_choice_field(form, "new_owner").queryset
+    assert owners is not None  # ReassignForm always offers its owners
     return render(request, "reviews/ownerless.html", {
         "agents": selectors.ownerless_agents(), "form": form, "failed": failed,
-        "owners": list(model_choice_field(form, "new_owner").queryset),
+        "owners": list(owners),
         "may_reassign": rules.is_compliance(request.user)}, status=status)
 
 

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ..accounts.models import User
+from ..inventory.models import Agent
 from ..inventory.selectors import agents_visible_to
 from ..releases import selectors as releases
 from ..releases.rules import role_label
@@ -22,6 +23,7 @@ from ..retirement import selectors as retirement
 from ..risk import selectors as risk
 from ..risk.rules import is_assessor
 from . import rules, selectors
+from .models import AccessReview, ReviewItem
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +70,8 @@ def _date(value: datetime) -> str:
 
 
 def grants_to_certify(user: User) -> WorkSection:
-    now, by_review = timezone.now(), {}
+    now = timezone.now()
+    by_review: dict[int, tuple[AccessReview, Agent, list[ReviewItem]]] = {}
     for item in selectors.items_to_certify(user):
         by_review.setdefault(item.review_id, (item.review, item.agent, []))[2].append(item)
     return WorkSection("Access reviews to certify", [

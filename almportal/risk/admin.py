@@ -35,7 +35,7 @@ def _editable(questionnaire: Questionnaire | None) -> bool:
     return questionnaire is None or not questionnaire.is_published
 
 
-class ContentSavedByService:
+class ContentSavedByService(admin.ModelAdmin):
     """Inline rows (questions, answer options) saved one by one through the service."""
 
     def save_formset(self, request, form, formset, change):
@@ -64,8 +64,22 @@ class QuestionInline(admin.TabularInline):
         return _editable(obj) and super().has_delete_permission(request, obj)
 
 
+class QuestionnaireForm(forms.ModelForm):
+    """The admin's questionnaire form: tier thresholds and rules the service would refuse are
+    form errors."""
+
+    def _post_clean(self):
+        super()._post_clean()  # type: ignore[misc]  # django-stubs leave out this Django hook
+        try:
+            services.validate_questionnaire_settings(
+                tier_thresholds=self.instance.tier_thresholds, rules=self.instance.rules)
+        except DomainError as error:
+            _add_errors(self, error)
+
+
 @admin.register(Questionnaire)
 class QuestionnaireAdmin(ContentSavedByService, SimpleHistoryAdmin):
+    form = QuestionnaireForm
     list_display = ("version", "title", "published_at", "assessment_count")
     readonly_fields = ("published_at",)
     inlines = [QuestionInline]
@@ -93,20 +107,6 @@ class QuestionnaireAdmin(ContentSavedByService, SimpleHistoryAdmin):
             self.message_user(request, FROZEN_MESSAGE.format(version=obj.version),
                               messages.INFO)
         return super().change_view(request, object_id, form_url, extra_context)
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change, **kwargs)
-
-        class Validated(form):
-            def _post_clean(self):
-                super()._post_clean()
-                try:
-                    services.validate_questionnaire_settings(
-                        tier_thresholds=self.instance.tier_thresholds, rules=self.instance.rules)
-                except DomainError as error:
-                    _add_errors(self, error)
-
-        return Validated
 
     def save_model(self, request, obj, form, change):
         services.questionnaire_save(actor=request.user, questionnaire=obj,
@@ -198,7 +198,7 @@ class TierPolicyForm(forms.ModelForm):
                   "reassessment_days", "dormancy_days", "monitoring_thresholds"]
 
     def _post_clean(self):
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]  # django-stubs leave out this Django hook
         try:
             services.validate_tier_policy(self.instance)
         except DomainError as error:

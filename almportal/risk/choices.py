@@ -70,7 +70,7 @@ TIER_CHOICES = [(tier.value, tier.label) for tier in ASSESSED_TIERS]
 def tier_rank(tier: str) -> int:
     """Order of tiers; anything unassessed ranks below low."""
     try:
-        return ASSESSED_TIERS.index(tier)
+        return ASSESSED_TIERS.index(RiskTier(tier))
     except ValueError:
         return -1
 

@@ -190,7 +190,7 @@ def impact_assessment_save(*, actor: User, agent: Agent, data: Mapping[str, Any]
     versions = ImpactAssessment.objects.select_for_update().filter(agent=agent)
     draft = versions.filter(state=ImpactState.DRAFT).order_by("-number").first()
     made = draft is None
-    if made:
+    if draft is None:
         latest = versions.order_by("-number").first()
         draft = ImpactAssessment(agent=agent, drafted_by=actor,
                                  number=latest.number + 1 if latest else 1,

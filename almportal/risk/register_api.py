@@ -27,7 +27,8 @@ def _agent(request, slug: str) -> Agent:
 # --- Rendering -------------------------------------------------------------------------------
 
 class RiskEntrySerializer(serializers.ModelSerializer):
-    agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    agent: serializers.SlugRelatedField[Agent] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True)
     owner = username_field(read_only=True)
     recorded_by = username_field(read_only=True)
 
@@ -70,7 +71,8 @@ class RegisterRowSerializer(serializers.Serializer):
 
 
 class ImpactAssessmentSerializer(serializers.ModelSerializer):
-    agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    agent: serializers.SlugRelatedField[Agent] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True)
     drafted_by = username_field(read_only=True)
     signed_by = username_field(read_only=True)
 

@@ -7,6 +7,9 @@ what to show."""
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import models
 
 from ..accounts.models import User
 from ..accounts.permissions import can
@@ -52,7 +55,8 @@ def compute_result(questionnaire: Questionnaire, answers: Mapping[str, str]) -> 
     """Score is the sum of the chosen answers' weights; the tier is the highest of the score's
     tier, each answer's minimum tier and each rule that applies; a prohibited practice makes it
     unacceptable. The drivers say which answers and rules did it."""
-    score, minimums, drivers = 0, [], []
+    score, minimums = 0, []
+    drivers: list[dict[str, Any]] = []
     for question in questionnaire.questions.all():
         option = next((o for o in question.options.all() if o.key == answers.get(question.key)),
                       None)
@@ -88,8 +92,15 @@ def fingerprint(attributes: Mapping) -> str:
     return content_hash(dict(attributes))
 
 
+def _agent_field(name: str) -> models.Field:
+    """One of the agent's own columns (every risk-relevant attribute is one)."""
+    field_ = Agent._meta.get_field(name)
+    assert isinstance(field_, models.Field)
+    return field_
+
+
 def _choice_label(field_name: str, value) -> str:
-    field_ = Agent._meta.get_field(field_name)
+    field_ = _agent_field(field_name)
     return str(dict(field_.flatchoices).get(value, value or "none"))
 
 
@@ -99,7 +110,7 @@ def material_changes(before: Mapping, now: Mapping) -> list[str]:
     reasons = []
     for name in AGENT_RISK_FIELDS:
         if before.get(name) != now.get(name):
-            label = str(Agent._meta.get_field(name).verbose_name).capitalize()
+            label = str(_agent_field(name).verbose_name).capitalize()
             reasons.append(f"{label} changed from {_choice_label(name, before.get(name))} "
                            f"to {_choice_label(name, now.get(name))}.")
     added = sorted(set(now["write_tools"]) - set(before.get("write_tools", [])))
@@ -154,8 +165,9 @@ def judge_assessment(agent: Agent, *, latest: Assessment | None, draft: Assessme
     reasons = []
     if fingerprint(attributes) != latest.fingerprint:
         reasons += material_changes(latest.attributes, attributes)
-    due_at = latest.completed_at + timedelta(days=policy.reassessment_days) if policy else None
-    if due_at and now >= due_at:
+    due_at = (latest.completed_at + timedelta(days=policy.reassessment_days)
+              if policy and latest.completed_at else None)
+    if policy and due_at and now >= due_at:
         reasons.append(f"Older than the {tier_label(latest.tier).lower()} tier's reassessment "
                        f"period of {policy.reassessment_days} days (due {due_at:%Y-%m-%d}).")
     return AssessmentStatus(agent, "stale" if reasons else "current", latest, draft, due_at,
@@ -253,7 +265,7 @@ def rating(likelihood: int, impact: int) -> str:
 
 
 def rating_rank(value: str) -> int:
-    return RATING_ORDER.index(value) if value in RATING_ORDER else -1
+    return RATING_ORDER.index(RiskRating(value)) if value in RATING_ORDER else -1
 
 
 def residual(entry, treatments: Iterable) -> tuple[int, int]:

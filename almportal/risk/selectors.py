@@ -268,9 +268,9 @@ def assessment_evidence(agents: list[Agent]) -> Iterable[tuple[int, Evidence]]:
     questionnaires: dict[int, Questionnaire] = {}
     for agent in agents:
         status = assessment_status(agent)
-        if not status.is_current:
-            continue
         assessment = status.assessment
+        if not status.is_current or assessment is None:  # a current status has its assessment
+            continue
         if assessment.questionnaire_id not in questionnaires:
             questionnaires[assessment.questionnaire_id] = questionnaire_with_questions(
                 assessment.questionnaire_id)

@@ -12,7 +12,7 @@ from ..accounts.models import User
 from ..accounts.permissions import require
 from ..accounts.roles import Role
 from ..core.errors import Conflict, DomainError, clean_or_refuse
-from ..core.lifecycle import lock, record
+from ..core.lifecycle import attribute_change, lock, record
 from ..inventory import services as inventory
 from ..inventory.choices import RiskTier
 from ..inventory.models import Agent, Release
@@ -283,7 +283,8 @@ def questionnaire_content_save(*, actor: User, item: Question | AnswerOption,
     if isinstance(item, Question) and item.key in RESERVED_QUESTION_KEYS:
         raise DomainError(f"The key {item.key} is reserved; choose another.", field="key")
     clean_or_refuse(item, exclude=["clauses"], validate_unique=True)
-    record(item, actor=actor, reason=reason or f"{item._meta.verbose_name.capitalize()} edited")
+    label = str(item._meta.verbose_name).capitalize()
+    record(item, actor=actor, reason=reason or f"{label} edited")
 
 
 @transaction.atomic
@@ -292,7 +293,7 @@ def questionnaire_content_delete(*, actor: User, item: Question | AnswerOption,
     _require_admin(actor, "risk.change_questionnaire")
     question = item if isinstance(item, Question) else item.question
     _require_unpublished(lock(Questionnaire, question.questionnaire_id))
-    item._history_user, item._change_reason = actor, reason or "Removed"
+    attribute_change(item, actor=actor, reason=reason or "Removed")
     item.delete()
 
 

@@ -79,11 +79,11 @@ def _assessment_form_page(request, *, agent: Agent, assessment: Assessment | Non
                           can_complete=can_complete)
     if request.method == "POST" and form.is_valid():
         with refusals_on(form) as outcome:
-            assessment = _save_or_complete(request, form, agent=agent, assessment=assessment)
+            saved = _save_or_complete(request, form, agent=agent, assessment=assessment)
         if outcome.ok:
-            done = "completed" if assessment.is_completed else "saved as a draft"
+            done = "completed" if saved.is_completed else "saved as a draft"
             messages.success(request, f"Risk assessment {done}.")
-            return redirect(assessment)
+            return redirect(saved)
     answers = form.answers() if form.is_bound and form.is_valid() else initial
     return render(request, "risk/assessment_form.html", {
         "agent": agent, "assessment": assessment, "form": form, "can_complete": can_complete,

@@ -179,6 +179,7 @@ def deployment_start(*, actor: User, agent: Agent, environment: Environment, str
     for release in new_releases.values():
         _check_release(release, agent, environment)
     if strategy == Strategy.CANARY:
+        assert canary_weight is not None  # _clean_routes refuses a canary without its share
         route_rows = _canary_routes(previous, specs[0].release, canary_weight)
     elif strategy == Strategy.RAINBOW:
         route_rows = [Route(release=s.release, audience=s.audience) for s in specs]
@@ -225,6 +226,7 @@ def canary_promote(*, actor: User, deployment: Deployment, weight: int, reason: 
                  "Only the agent's owner, a delegate or an admin may promote a canary.")
     reason = _reason(reason)
     deployment, canary, stable = _lock_canary(deployment, actor)
+    assert deployment.canary_weight is not None  # a canary in progress has its share
     if not isinstance(weight, int) or not deployment.canary_weight < weight <= 100:
         raise DomainError(f"Choose a share above {deployment.canary_weight}% and at most 100%.",
                           field="weight")
@@ -315,6 +317,7 @@ def deployment_rollback(*, actor: User, deployment: Deployment, reason: str) -> 
     if current.canary_in_progress:
         return canary_rollback(actor=actor, deployment=current, reason=reason)
     environment, previous = current.environment, current.previous
+    assert previous is not None  # rollback_refusal refuses a deployment with no earlier one
     strategy, routes = _restored_routes(previous)
     text = f"Rolled back to the deployment of {previous.started_at:%Y-%m-%d %H:%M}: {reason}"
     taken_out = serving_releases(current)

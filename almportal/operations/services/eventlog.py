@@ -41,15 +41,15 @@ def _sample_usage(start: datetime, end: datetime) -> dict[int, dict]:
     sums = {name: Sum("value", filter=Q(metric=metric)) for name, metric in USAGE_METRICS.items()}
     rows = (MetricSample.objects.filter(timestamp__gte=start, timestamp__lt=end)
             .values("agent_id").annotate(first=Min("timestamp"), last=Max("timestamp"), **sums))
-    return {row.pop("agent_id"): row for row in rows}
+    return {row["agent_id"]: {k: v for k, v in row.items() if k != "agent_id"} for row in rows}
 
 
 def _poll_usage(start: datetime, end: datetime) -> dict[int, dict]:
     rows = (RuntimePoll.objects.filter(first_polled_at__lt=end, last_polled_at__gte=start)
             .values("agent_id").annotate(first=Min("first_polled_at"),
                                          last=Max("last_polled_at"), polls=Count("pk")))
-    return {row.pop("agent_id"): {**row, "first": max(row["first"], start),
-                                  "last": min(row["last"], end)} for row in rows}
+    return {row["agent_id"]: {"first": max(row["first"], start), "last": min(row["last"], end),
+                              "polls": row["polls"]} for row in rows}
 
 
 def _usage_row(agent_id: int, day: date, samples: dict | None, polls: dict | None) -> EventLog:

@@ -60,7 +60,7 @@ def _lookups(actor: User, items: Sequence[Any]) -> _Lookups:
     slugs = {str(item.get("agent")) for item in dicts if item.get("agent") is not None}
     agents = dict(agents_for_gateway(actor, "ingest_metrics").filter(slug__in=slugs)
                   .values_list("slug", "pk"))
-    numbers = {item.get("release") for item in dicts if type(item.get("release")) is int}
+    numbers = {item["release"] for item in dicts if type(item.get("release")) is int}
     rows = Release.objects.filter(agent_id__in=agents.values(), number__in=numbers)
     releases = {(a, n): pk for pk, a, n in rows.values_list("pk", "agent_id", "number")}
     environments = dict(Environment.objects.values_list("slug", "pk"))
@@ -87,10 +87,10 @@ def check_time(parsed: datetime, now: datetime) -> tuple[datetime | None, str]:
     return parsed, ""
 
 
-def check_value(value: Any, metric: str) -> tuple[float | None, str]:
+def check_value(value: Any, metric: str | None) -> tuple[float | None, str]:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return None, "Give a number."
-    spec = SAMPLE_METRICS.get(metric)
+    spec = SAMPLE_METRICS.get(metric) if metric is not None else None
     if spec is not None and not 0 <= value <= spec.maximum:
         return None, f"Must be between 0 and {spec.maximum:g}."
     return float(value), ""
@@ -112,7 +112,8 @@ def _check_item(item: Any, look: _Lookups, now: datetime
     if agent_id in look.closed:
         errors["agent"] = ["The agent is retired: it takes no new samples."]
     release = item.get("release")
-    release_id = look.releases.get((agent_id, release)) if type(release) is int else None
+    release_id = (look.releases.get((agent_id, release))
+                  if agent_id is not None and type(release) is int else None)
     if "release" not in errors and agent_id is not None and release_id is None:
         errors["release"] = ["No release with this number for this agent."]
     env_id = look.environments.get(str(item.get("environment")))
@@ -130,6 +131,9 @@ def _check_item(item: Any, look: _Lookups, now: datetime
         errors["value"] = [problem]
     if errors:
         return None, errors
+    # Each check above passed, so nothing is missing.
+    assert agent_id is not None and release_id is not None and env_id is not None
+    assert ts is not None and isinstance(metric, str) and value is not None
     return (agent_id, release_id, env_id, ts, metric, value), {}
 
 

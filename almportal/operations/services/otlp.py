@@ -96,10 +96,10 @@ def _rows(resource: otlp.Resource, ids: tuple[int, int, int], now: datetime,
         at, problem = check_time(point.at, now)
         checked = [(v.metric, *check_value(v.value, v.metric)) for v in point.values]
         problem = problem or next((f"{m}: {p}" for m, _, p in checked if p), "")
-        if problem:
+        if problem or at is None:  # no problem means a time and every value are there
             result.refuse(1, problem)
             continue
-        rows += [(*ids, at, metric, value) for metric, value, _ in checked]
+        rows += [(*ids, at, metric, value) for metric, value, _ in checked if value is not None]
     return rows
 
 
@@ -141,7 +141,7 @@ def otlp_ingest(*, actor: User, token: ApiToken | None, body: bytes, content_typ
             result.discovered += discovery_record(actor=actor, resource=resource, now=now)
             continue
         problem, ids = _resource_refusal(resource, look, agent_id)
-        if problem:
+        if ids is None:  # refused, for the problem named
             result.refuse(len(resource.points), problem)
             continue
         rows += _rows(resource, ids, now, result)

@@ -249,7 +249,7 @@ def _evaluate_agent(agent: Agent, batch: _Batch) -> list[Alert]:
     settings = getattr(agent, "monitoring", None)
     thresholds = effective_thresholds(agent, settings, batch.policies.get(agent.risk_tier, {}))
     deployment = batch.deployments.get(agent.pk)
-    figures: dict[tuple[str, int | None], float] = dict(batch.figures.get(agent.pk, {}))
+    figures: dict[tuple[str, int | None], float] = dict(batch.figures.get(agent.pk, {}).items())
     bounds = {key: thresholds[key[0]] for key in figures if key[0] in thresholds}
     limits = budgets(settings, deployment)
     for metric, limit in limits.items():
@@ -314,10 +314,11 @@ def _clean_settings(data: Mapping[str, Any]) -> dict[str, Any]:
         cleaned[metric] = bound
     out: dict[str, Any] = {"thresholds": cleaned}
     for name in ("daily_budget", "monthly_budget"):
-        value = data.get(name)
-        if value is not None and (_number(value) is None or _number(value) < 0):
+        given = data.get(name)
+        value = _number(given)
+        if given is not None and (value is None or value < 0):
             raise DomainError("Give a budget of zero or more.", field=name)
-        out[name] = _number(value)
+        out[name] = value
     out["auto_rollback"] = bool(data.get("auto_rollback"))
     out["suspend_on_budget"] = bool(data.get("suspend_on_budget"))
     return out

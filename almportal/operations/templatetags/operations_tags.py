@@ -20,7 +20,7 @@ def operations_panel(context, agent) -> dict:
         "deployment": selectors.active_deployment(agent, production),
         "open_alerts": agent.alerts.filter(cleared_at__isnull=True).count(),
         "open_incidents": agent.incidents.exclude(status=IncidentStatus.RESOLVED).count(),
-        "may_open_incident": bool(user) and rules.may_open_incident(user, agent),
+        "may_open_incident": user is not None and rules.may_open_incident(user, agent),
     }
 
 

@@ -16,5 +16,5 @@ def agent_overview(context, agent) -> dict:
     return {
         "summary": selectors.agent_summary(agent, gate_of=release_gate),
         "timeline": timeline.agent_timeline(agent, page or 1),
-        "audit": bool(user) and can_view_audit(user),
+        "audit": user is not None and can_view_audit(user),
     }

@@ -14,7 +14,7 @@ def retirement_panel(context, agent) -> dict:
     request = context.get("request")
     user = getattr(request, "user", None)
     plan = selectors.latest_plan(agent)
-    may_start = (plan is None or plan.state != "open") and bool(user) \
+    may_start = (plan is None or plan.state != "open") and user is not None \
         and agent_stages.allows(agent.stage, Stage.SUNSETTING) \
         and rules.may_manage(user, agent)
     archives = selectors.plan_archives(user, plan) if plan and plan.state == PlanState.RETIRED \

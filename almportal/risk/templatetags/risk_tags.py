@@ -15,9 +15,9 @@ def risk_panel(context, agent) -> dict:
     status = selectors.assessment_status(agent)
     return {
         "status": status,
-        "may_assess": bool(user) and agent.stage not in CLOSED_STAGES
+        "may_assess": user is not None and agent.stage not in CLOSED_STAGES
         and rules.may_draft(user, agent),
-        "may_complete": bool(user) and rules.may_complete(user, agent),
+        "may_complete": user is not None and rules.may_complete(user, agent),
     }
 
 
