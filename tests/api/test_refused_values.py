@@ -34,13 +34,21 @@ def write_operations() -> list[tuple[str, str, dict]]:
             for method, operation in item.items() if method in WRITES and body_fields(operation)]
 
 
+def listed_rows(client, collection: str) -> list:
+    listed = client.get(collection).json()
+    return listed.get("results", listed) if isinstance(listed, dict) else listed
+
+
 def concrete(client, path: str) -> str:
     """The path with its first parameter named by the first object its list answers."""
     if "{" not in path:
         return path
     collection, rest = path.split("{", 1)
-    listed = client.get(collection).json()
-    rows = listed.get("results", listed) if isinstance(listed, dict) else listed
+    if rest.startswith("slug}") and client.get(collection).status_code == 404:
+        collection_of_agents = "/api/v1/agents/"  # nested under an agent with no list of its own
+        rows = listed_rows(client, collection_of_agents)
+    else:
+        rows = listed_rows(client, collection)
     key = (rows[0].get("slug") or rows[0].get("id")) if rows else 1
     return f"{collection}{key}{rest.split('}', 1)[1]}".replace("{username}", "nobody")
 
