@@ -16,7 +16,18 @@ MEMORY_LIMIT_MB = 256
 
 
 def _megabytes(kilobytes: int) -> float:
-    return kilobytes / 1024  # ru_maxrss is in kilobytes on Linux
+    return kilobytes / 1024
+
+
+def peak_kilobytes() -> int:
+    """This process's own peak resident set (VmHWM). Not ru_maxrss: Linux carries that across
+    exec, so a child started by a large parent would report the parent's peak."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
 
 
 def run(auditor) -> list[str]:
@@ -56,9 +67,9 @@ def child(job_id: int) -> None:
     django.setup()
     from almportal.audit.packjobs import pack_job_build
 
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    baseline = peak_kilobytes()
     pack_job_build(job_id)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = peak_kilobytes()
     print(json.dumps({"baseline_kb": baseline, "peak_kb": peak}))
 
 

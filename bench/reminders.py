@@ -35,6 +35,8 @@ def timed(call) -> float:
 def run(owner, baseline_request) -> list[str]:
     """`owner` owns at least OPEN_REVIEWS agents; `baseline_request()` makes one trivial
     request."""
+    from django.db import connection
+
     from almportal.accounts.models import Notification
     from almportal.reviews.reminders import reminders_send
 
@@ -50,7 +52,7 @@ def run(owner, baseline_request) -> list[str]:
     verdict = "within" if idle_s < IDLE_LIMIT_SECONDS else "OVER"
     return [
         "",
-        f"Reminders over {OPEN_REVIEWS:,} open access reviews (SQLite):",
+        f"Reminders over {OPEN_REVIEWS:,} open access reviews ({connection.vendor}):",
         f"  first run   {first:8.2f} s, {written:,} notifications written in bulk",
         f"  idle run    {idle_s:8.2f} s (median of {IDLE_RUNS}; {verdict} the "
         f"{IDLE_LIMIT_SECONDS:.0f} s limit), {'nothing' if unchanged else 'SOMETHING'} "
