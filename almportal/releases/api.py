@@ -316,7 +316,8 @@ class ReleaseGateView(APIView):
 
 class RoleProgressSerializer(serializers.Serializer):
     role = serializers.CharField()
-    label = serializers.CharField()
+    # The metaclass moves declared fields off the class, so this does not replace Field.label.
+    label = serializers.CharField()  # type: ignore[assignment]
     count = serializers.IntegerField()
     quorum = serializers.IntegerField()
     signers = serializers.ListField(child=serializers.CharField())

@@ -224,10 +224,12 @@ def _delegates_at_submission(releases: list[Release]) -> dict[int, set[int]]:
 
 
 def _component_authors(release_ids: set[int]) -> dict[int, set[int]]:
-    authors = defaultdict(set)
+    authors: dict[int, set[int]] = defaultdict(set)
     for model in COMPONENT_MODELS.values():
-        for release_id, user_id in model.objects.filter(releases__in=release_ids).values_list(
-                "releases", "created_by_id"):
+        # Every concrete kind has the `releases` reverse relation (Release's many-to-manys);
+        # the plugin checks the lookup against the abstract base, which cannot have it.
+        rows = model._default_manager.filter(releases__in=release_ids)  # type: ignore[misc]
+        for release_id, user_id in rows.values_list("releases", "created_by_id"):
             authors[release_id].add(user_id)
     return authors
 
