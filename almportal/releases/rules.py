@@ -325,8 +325,8 @@ class StandingFacts:
     assessment_current: bool
     assessment_reasons: tuple[str, ...] = ()
     terms_change: TermsChange | None = None
-    approved_at: object = None  # datetime it was approved, when it was
-    signed_at: tuple = ()  # when each sign-off not voided was given
+    approved_at: datetime | None = None  # when it was approved, if it was
+    signed_at: tuple[datetime, ...] = ()  # when each sign-off not voided was given
     voided_because: str = ""  # the recorded reason, for a voided release
 
 
