@@ -1,11 +1,14 @@
 """Factories for every app's tests. Rows that carry business rules are made through services,
 so a factory can never produce a state the portal itself could not reach."""
 
+from typing import cast
+
 import factory
 from django.contrib.auth.models import Group
 
 from almportal.accounts.models import User
 from almportal.accounts.roles import GROUP_NAMES, Role
+from almportal.core.lifecycle import record
 from almportal.inventory import services as inventory
 from almportal.inventory.choices import (
     ActionReach,
@@ -16,6 +19,12 @@ from almportal.inventory.choices import (
     RegulatedDomain,
     Stage,
 )
+
+
+def _join_role(user: User, create: bool, extracted: str | None, **kwargs: object) -> None:
+    """UserFactory(role=...): put the user in that role's group."""
+    if extracted:
+        user.groups.add(Group.objects.get(name=GROUP_NAMES[Role(extracted)]))
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -29,14 +38,11 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.test")
     password = factory.django.Password("correct horse battery staple")
 
-    @factory.post_generation
-    def role(user, create, extracted, **kwargs):
-        if extracted:
-            user.groups.add(Group.objects.get(name=GROUP_NAMES[Role(extracted)]))
+    role = factory.PostGeneration(_join_role)
 
 
 def make_user(role: str | None = None, **kwargs) -> User:
-    return UserFactory(role=role, **kwargs)
+    return cast(User, UserFactory(role=role, **kwargs))  # factory_boy is untyped
 
 
 def intake_data(**overrides) -> dict:
@@ -73,8 +79,7 @@ def make_agent(owner: User | None = None, stage: str = Stage.DRAFT, **overrides)
     agent = inventory.agent_accept(actor=triager, agent=agent)
     if stage != Stage.IN_DEVELOPMENT:
         agent.stage = stage
-        agent._history_user = triager
-        agent.save()
+        record(agent, actor=triager)
     return agent
 
 

@@ -35,9 +35,10 @@ class Message:
     dedupe_key: str = ""
 
 
-def notify(*, users: Iterable[User], kind: str, subject: str, body: str = "", url: str = "",
-           dedupe_key: str = "") -> list[Notification]:
-    """Notify each active person once; return the notifications actually created."""
+def notify(*, users: Iterable[User | None], kind: str, subject: str, body: str = "",
+           url: str = "", dedupe_key: str = "") -> list[Notification]:
+    """Notify each active person once (None, an empty field, is skipped); return the
+    notifications actually created."""
     ids = notify_many([Message(users, kind, subject, body, url, dedupe_key)])
     return list(Notification.objects.filter(pk__in=ids)) if ids else []
 

@@ -125,10 +125,9 @@ def _component_files(rows_of: dict[str, Iterable[models.Model]]) -> list[PackFil
 
 
 def pack_components(agent: Agent) -> Iterable[PackFile]:
-    # Each concrete kind declares its agent key; the abstract base the stubs see has none.
     return _component_files({
-        kind: model._default_manager.filter(agent=agent)  # type: ignore[misc]
-        .order_by("name", "version") for kind, model in COMPONENT_MODELS.items()})
+        kind: model._default_manager.filter(agent=agent).order_by("name", "version")
+        for kind, model in COMPONENT_MODELS.items()})
 
 
 def bulk_components(agents: list[Agent]) -> dict[int, list[PackFile]]:

@@ -5,6 +5,7 @@ is edited only while it is a draft. Nothing here is deleted.
 """
 
 import json
+from typing import ClassVar
 
 from django import forms
 from django.contrib import admin
@@ -41,7 +42,8 @@ class AgentUserPermissionsForm(AdminUserObjectPermissionsForm):
     for a read-only role, only narrow rights for a service account."""
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         chosen = data.get(self.get_obj_perms_field_name()) or []
         refusal = grant_refusal(self.user, chosen)
         if refusal is not None:
@@ -53,7 +55,8 @@ class AgentGroupPermissionsForm(AdminGroupObjectPermissionsForm):
     """The same rule for a group's object permissions: its write grants reach every member."""
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         chosen = data.get(self.get_obj_perms_field_name()) or []
         refusal = group_grant_refusal(self.group, self.group.user_set.all(), chosen)
         if refusal is not None:  # on the field: guardian's group page shows field errors only
@@ -190,9 +193,9 @@ class ComponentAdmin(ServiceAdmin):
     """A version is immutable: the change page only shows it. "Add" makes the next version of
     the named component (version 1 for a new name) through component_add_version."""
 
-    list_filter = ("created_at",)
+    list_filter: ClassVar[tuple[str | type[admin.ListFilter], ...]] = ("created_at",)
     list_select_related = ("agent", "created_by")
-    search_fields = ("name", "agent__name", "agent__slug", "notes")
+    search_fields: ClassVar[tuple[str, ...]] = ("name", "agent__name", "agent__slug", "notes")
     autocomplete_fields = ("agent",)
     summary_fields: tuple[str, ...] = ()  # what tells versions apart in the list
 
@@ -345,7 +348,7 @@ class ReleaseAdmin(ServiceAdmin):
             field = form_class.base_fields.get(relation)
             if field is None:
                 continue
-            components = COMPONENT_MODELS[kind].objects.select_related("agent")
+            components = COMPONENT_MODELS[kind]._default_manager.select_related("agent")
             if obj is not None:
                 components = components.filter(agent=obj.agent_id)
             field.queryset = components

@@ -320,12 +320,12 @@ class ComponentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     """List, read and add versions of one kind of component (subclasses name the kind)."""
 
     kind = ""
-    related = ("agent", "created_by")
+    related: tuple[str, ...] = ("agent", "created_by")
 
     def get_queryset(self):
         model = COMPONENT_MODELS[self.kind]
         if getattr(self, "swagger_fake_view", False):
-            return model.objects.none()
+            return model._default_manager.none()
         return (components_visible_to(signed_in(self.request.user), self.kind)
                 .select_related(*self.related))
 
@@ -449,7 +449,9 @@ def _nested_deeper_than(value, limit: int) -> bool:
 
 
 class ReleaseWriteSerializer(StrictSerializer):
-    label = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    # The metaclass moves declared fields off the class, so this does not replace Field.label.
+    label = serializers.CharField(  # type: ignore[assignment]
+        max_length=40, required=False, allow_blank=True)
     notes = serializers.CharField(max_length=4000, required=False, allow_blank=True)
     configuration = serializers.DictField(
         required=False, help_text="Token and budget limits, rate limits, guardrails.")
@@ -465,7 +467,8 @@ class ReleaseWriteSerializer(StrictSerializer):
 
 class ReleaseCreateSerializer(ReleaseWriteSerializer):
     agent = VisibleAgentField()
-    reason = None  # a new draft's history says "drafted"
+    # A declared field set to None is dropped: a new draft's history says "drafted".
+    reason = None  # type: ignore[assignment]
 
 
 class ReleaseFilter(django_filters.FilterSet):

@@ -27,7 +27,7 @@ class ComponentChange:
 
     @property
     def label(self) -> str:
-        return COMPONENT_MODELS[self.kind]._meta.verbose_name
+        return str(COMPONENT_MODELS[self.kind]._meta.verbose_name)
 
 
 @dataclass
@@ -77,7 +77,8 @@ def _prompt_texts(changes: list[ComponentChange]) -> None:
            for entry in (c.before, c.after) if entry}
     texts = dict(Prompt.objects.filter(pk__in=ids).values_list("pk", "text"))
     for change in changes:
-        if change.kind == "prompts" and change.change == "changed":
+        if (change.kind == "prompts" and change.change == "changed"
+                and change.before and change.after):
             change.text_diff = list(difflib.unified_diff(
                 texts.get(change.before["id"], "").splitlines(),
                 texts.get(change.after["id"], "").splitlines(),

@@ -31,7 +31,7 @@ class CommaListField(forms.CharField):
         return ", ".join(value) if isinstance(value, list) else value
 
     def to_python(self, value):
-        return split_commas(super().to_python(value))
+        return split_commas(super().to_python(value) or "")
 
 
 class KpiField(forms.CharField):
@@ -51,7 +51,7 @@ class KpiField(forms.CharField):
 
     def to_python(self, value):
         kpis = []
-        for number, line in enumerate(super().to_python(value).splitlines(), start=1):
+        for number, line in enumerate((super().to_python(value) or "").splitlines(), start=1):
             if not line.strip():
                 continue
             name, colon, target = line.partition(":")
@@ -242,7 +242,8 @@ class ReleaseCompareForm(forms.Form):
         choice_field(self, "old").choices = choice_field(self, "new").choices = choices
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("old") is not None and data.get("old") == data.get("new"):
             raise forms.ValidationError("Choose two different releases.")
         if "old" in data and "new" in data:

@@ -86,8 +86,10 @@ def delegate_history(agent_ids: Iterable[int], until: datetime) -> list[tuple]:
 
 def agent_delegates(agent: Agent) -> list[User]:
     """The people with a direct `change_agent` grant, the business owner left out."""
-    ids = (UserGrant.objects.filter(content_object=agent, permission__codename=CARE)
-           .exclude(user_id=agent.business_owner_id).values("user_id"))
+    rows = UserGrant.objects.filter(content_object=agent, permission__codename=CARE)
+    if agent.business_owner_id is not None:
+        rows = rows.exclude(user_id=agent.business_owner_id)
+    ids = rows.values("user_id")
     return list(User.objects.filter(pk__in=ids).order_by("username"))
 
 

@@ -1,8 +1,11 @@
+from typing import ClassVar
+
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from simple_history.manager import HistoryManager
 from simple_history.models import HistoricalRecords
 
 from ..core.hashing import content_hash, sha256_hex
@@ -100,7 +103,9 @@ class ComponentVersion(models.Model):
     kind: str = ""  # the manifest key, e.g. "prompts"
     manifest_fields: tuple[str, ...] = ()
 
-    # Each concrete kind declares `agent` with its own related_name (agent.prompts, agent.tools…).
+    # Each concrete kind overrides `agent` with its own related_name (agent.prompts,
+    # agent.tools…); declared here so code that handles any kind knows every one has an agent.
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="+")
     name = models.CharField(max_length=120,
                             validators=[RegexValidator(r"^[\w .:/@+-]+$", "Letters, digits and "
                                                        "._:/@+- only.")])
@@ -108,6 +113,9 @@ class ComponentVersion(models.Model):
     notes = models.CharField(max_length=500, blank=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # Each concrete kind declares its own HistoricalRecords; this names the manager they add.
+    history: ClassVar[HistoryManager]
 
     class Meta:
         abstract = True

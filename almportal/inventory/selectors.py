@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain
+from typing import Any
 
 from django.db.models import QuerySet
 
@@ -10,7 +11,7 @@ from ..accounts.models import User
 from ..accounts.permissions import can
 from . import grants
 from .grants import agent_delegates  # noqa: F401 (pages and API read it with the others)
-from .models import COMPONENT_MODELS, Agent, Release
+from .models import COMPONENT_MODELS, Agent, ComponentVersion, Release
 from .rules import SERVICE_RIGHTS
 
 
@@ -42,15 +43,21 @@ def releases_visible_to(user: User) -> QuerySet[Release]:
 
 def components_visible_to(user: User, kind: str):
     model = COMPONENT_MODELS[kind]
-    return model.objects.filter(agent__in=agents_visible_to(user)).select_related(
+    return model._default_manager.filter(agent__in=agents_visible_to(user)).select_related(
         "agent", "created_by")
 
 
 def agent_components(agent: Agent) -> dict[str, list]:
     """Every version of every component, newest version first within a name."""
-    return {kind: list(getattr(agent, model._meta.get_field("agent").remote_field.related_name)
-                       .select_related("created_by"))
+    return {kind: list(getattr(agent, _agent_relation(model)).select_related("created_by"))
             for kind, model in COMPONENT_MODELS.items()}
+
+
+def _agent_relation(model: type[ComponentVersion]) -> str:
+    """The name of the agent's relation to this component kind (agent.prompts, agent.tools…)."""
+    related_name = model._meta.get_field("agent").remote_field.related_name
+    assert related_name, "every component kind names its relation"  # see inventory.models
+    return related_name
 
 
 def agent_service_accounts(agent: Agent) -> list[tuple[User, list[str]]]:
@@ -100,7 +107,8 @@ def _tracked_fields(model):
 
 
 def _entries_for(rows, subject_of, users) -> list[HistoryEntry]:
-    entries, previous = [], {}
+    entries: list[HistoryEntry] = []
+    previous: dict[int, Any] = {}
     for row in rows:
         fields = _tracked_fields(row.instance_type)
         before = previous.get(row.id)

@@ -14,7 +14,7 @@ from ..accounts.models import User
 from ..accounts.permissions import can, require
 from ..accounts.roles import Role
 from ..core.errors import Conflict, DomainError, NotPermitted, clean_or_refuse
-from ..core.lifecycle import Transitions, lock, record
+from ..core.lifecycle import Transitions, attribute_change, lock, record
 from . import grants, signals
 from .choices import (
     RELEASE_TRANSITIONS,
@@ -244,7 +244,7 @@ def _grant(agent: Agent, user: User, *, actor: User, reason: str,
 def _ungrant(agent: Agent, user: User, *, actor: User, reason: str,
              codenames: Iterable[str] = OWNER_PERMISSIONS) -> None:
     for row in grants.grants_of(agent, user).filter(permission__codename__in=list(codenames)):
-        row._history_user, row._change_reason = actor, reason
+        attribute_change(row, actor=actor, reason=reason)
         row.delete()
 
 
@@ -328,7 +328,8 @@ def component_add_version(*, actor: User, agent: Agent, kind: str,
     if unknown:
         raise DomainError(errors={f: ["This field cannot be set here."] for f in sorted(unknown)})
     component = model(agent=agent, created_by=actor, **data)
-    latest = model.objects.filter(agent=agent, name=component.name).aggregate(v=Max("version"))
+    latest = (model._default_manager.filter(agent=agent, name=component.name)
+              .aggregate(v=Max("version")))
     component.version = (latest["v"] or 0) + 1
     clean_or_refuse(component)
     record(component, actor=actor,
@@ -358,7 +359,7 @@ def _resolve_components(agent: Agent, components: Mapping[str, Iterable[int]]) -
         if model is None:
             raise DomainError(f"Unknown component kind {kind!r}.", field="components")
         ids = set(ids)
-        found = list(model.objects.filter(agent=agent, pk__in=ids))
+        found = list(model._default_manager.filter(agent=agent, pk__in=ids))
         if len(found) != len(ids):
             raise DomainError(f"Some {kind.replace('_', ' ')} do not belong to this agent.",
                               field=kind)

@@ -274,10 +274,12 @@ def component_create(request, slug, kind):
     _require_change(request.user, agent)
     form = COMPONENT_FORMS[kind](request.POST or None)
     if request.method == "POST" and form.is_valid():
+        fields = form._meta.fields
+        assert fields is not None  # every component form lists its fields
         with refusals_on(form) as outcome:
             component = services.component_add_version(
                 actor=request.user, agent=agent, kind=kind,
-                data={name: form.cleaned_data[name] for name in form._meta.fields})
+                data={name: form.cleaned_data[name] for name in fields})
         if outcome.ok:
             messages.success(request, f"{component} added.")
             return redirect(agent)

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from ..accounts.models import User
 from ..accounts.permissions import signed_in
+from ..accounts.roles import Role
 from ..core.api import StrictSerializer, slug_field, username_field, validated
 from ..core.parsers import JSONParser
 from ..inventory.api import VisibleAgentField
@@ -252,7 +253,7 @@ class SignOffSerializer(serializers.ModelSerializer):
 
 class SignOffCreateSerializer(StrictSerializer):
     release = VisibleField(releases_visible_to, Release)
-    role = serializers.ChoiceField(choices=SignOff._meta.get_field("role").choices)
+    role = serializers.ChoiceField(choices=Role.choices)  # SignOff.role's choices
     decision = serializers.ChoiceField(choices=Decision.choices)
     comment = serializers.CharField(required=False, allow_blank=True, max_length=4000,
                                     default="")
@@ -316,7 +317,8 @@ class ReleaseGateView(APIView):
 
 class RoleProgressSerializer(serializers.Serializer):
     role = serializers.CharField()
-    label = serializers.CharField()
+    # The metaclass moves declared fields off the class, so this does not replace Field.label.
+    label = serializers.CharField()  # type: ignore[assignment]
     count = serializers.IntegerField()
     quorum = serializers.IntegerField()
     signers = serializers.ListField(child=serializers.CharField())

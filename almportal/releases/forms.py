@@ -1,9 +1,14 @@
+from typing import TYPE_CHECKING
+
 from django import forms
 
 from ..accounts.models import User
 from ..accounts.roles import Role
 from ..core.forms import choice_field, model_choice_field
 from .choices import METRICS, Decision, EvidenceKind, ItemStatus
+
+if TYPE_CHECKING:  # imported inside the methods at run time; named here for the field types
+    from .models import EvaluationRun, EvaluationSuite, Evidence
 
 
 def _people():
@@ -49,12 +54,13 @@ class EvidenceForm(forms.Form):
     file = forms.FileField(required=False, help_text="PDF, PNG, JPEG, text, CSV, JSON or "
                                                      "Markdown.")
     url = forms.URLField(required=False, max_length=1000, assume_scheme="https")
-    evaluation_run = forms.ModelChoiceField(queryset=None, required=False)
+    evaluation_run: "forms.ModelChoiceField[EvaluationRun]" = forms.ModelChoiceField(
+        queryset=None, required=False)
     effective_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}),
                                      help_text="The date the evidence speaks for (default today).")
     note = forms.CharField(required=False, max_length=1000)
-    replaces = forms.ModelChoiceField(queryset=None, required=False,
-                                      help_text="The evidence this replaces, if any.")
+    replaces: "forms.ModelChoiceField[Evidence]" = forms.ModelChoiceField(
+        queryset=None, required=False, help_text="The evidence this replaces, if any.")
 
     def __init__(self, *args, item=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -77,7 +83,7 @@ class SuiteForm(forms.Form):
 
 
 class RunForm(forms.Form):
-    suite = forms.ModelChoiceField(queryset=None)
+    suite: "forms.ModelChoiceField[EvaluationSuite]" = forms.ModelChoiceField(queryset=None)
     notes = forms.CharField(required=False, max_length=1000)
 
     def __init__(self, *args, agent=None, **kwargs):

@@ -17,10 +17,16 @@ involved person types in is kept and shown, but never counts.
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ..accounts.roles import Role, is_read_only
 from ..core.errors import Conflict, DomainError, NotPermitted
 from ..inventory.choices import ReleaseState, RiskTier
+
+if TYPE_CHECKING:  # for annotations only: the decisions here read what the selectors fetched
+    from ..inventory.models import Release
+    from ..risk.models import TierPolicy
 
 # --- Involvement ---------------------------------------------------------------------------
 
@@ -118,8 +124,8 @@ class SigningFacts:
     """What a sign-off decision rests on: the release, its tier policy, the sign-offs not
     voided, the approvals that count, and who is involved."""
 
-    release: object
-    policy: object | None
+    release: "Release"
+    policy: "TierPolicy | None"
     active: list  # sign-offs not voided
     approvals: list  # approvals bound to the current manifest
     involvement: Involvement
@@ -290,7 +296,7 @@ class TermsChange:
     """The latest change of the terms an agent's releases are approved under: its tier policy
     changed (`fields`, with the policy's recorded `note`) or the agent moved to another tier."""
 
-    at: object  # datetime
+    at: datetime
     tier: str
     fields: tuple[str, ...] = ()
     note: str = ""
@@ -319,8 +325,8 @@ class StandingFacts:
     assessment_current: bool
     assessment_reasons: tuple[str, ...] = ()
     terms_change: TermsChange | None = None
-    approved_at: object = None  # datetime it was approved, when it was
-    signed_at: tuple = ()  # when each sign-off not voided was given
+    approved_at: datetime | None = None  # when it was approved, if it was
+    signed_at: tuple[datetime, ...] = ()  # when each sign-off not voided was given
     voided_because: str = ""  # the recorded reason, for a voided release
 
 

@@ -209,7 +209,7 @@ def _delegates_at_submission(releases: list[Release]) -> dict[int, set[int]]:
     rows = (AgentUserObjectPermission.history.filter(
                 content_object_id__in={r.agent_id for r in submitted},
                 permission__codename="change_agent",
-                history_date__lte=max(r.submitted_at for r in submitted))
+                history_date__lte=max(r.submitted_at for r in submitted if r.submitted_at))
             .order_by("history_date", "history_id")
             .values_list("content_object_id", "user_id", "history_type", "history_date"))
     rows = list(rows)
@@ -224,10 +224,13 @@ def _delegates_at_submission(releases: list[Release]) -> dict[int, set[int]]:
 
 
 def _component_authors(release_ids: set[int]) -> dict[int, set[int]]:
-    authors = defaultdict(set)
+    authors: dict[int, set[int]] = defaultdict(set)
     for model in COMPONENT_MODELS.values():
-        for release_id, user_id in model.objects.filter(releases__in=release_ids).values_list(
-                "releases", "created_by_id"):
+        # Every concrete kind has the `releases` reverse relation (Release's many-to-manys);
+        # the plugin resolves the field against the abstract base, which cannot have it.
+        rows = model._default_manager.filter(releases__in=release_ids)  # type: ignore[misc]
+        pairs = rows.values_list("releases", "created_by_id")  # type: ignore[misc]
+        for release_id, user_id in pairs:
             authors[release_id].add(user_id)
     return authors
 

@@ -6,7 +6,7 @@ releases rows. The release itself moves only through inventory.services.release_
 import codecs
 import datetime as dt
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
@@ -117,6 +117,7 @@ def _gate_assessment(release: Release, involvement: rules.Involvement) -> Condit
     status = assessment_status(release.agent)
     missing = [] if status.is_current else list(status.reasons)
     if status.is_current:
+        assert status.assessment is not None  # a current status is that of an assessment
         missing += rules.assessment_missing(status.assessment.completed_by, involvement)
     if status.is_current and status.tier == RiskTier.UNACCEPTABLE:
         missing.append("The agent is assessed as unacceptable (a prohibited practice).")
@@ -258,7 +259,8 @@ def _void_signoffs(release: Release, *, actor: User, reason: str) -> list[User]:
     return signers
 
 
-def _tell_signers(release: Release, signers: list[User], *, subject: str, reason: str) -> None:
+def _tell_signers(release: Release, signers: Sequence[User | None], *, subject: str,
+                  reason: str) -> None:
     if signers:
         notify(users=signers, kind="signoff-voided", subject=subject, body=reason,
                url=readiness_url(release))
@@ -273,7 +275,7 @@ def release_void(*, actor: User, release: Release, reason: str) -> Release:
     release = inventory.release_set_state(actor=actor, release=release,
                                           state=ReleaseState.VOIDED, reason=f"Voided: {reason}")
     signers = _void_signoffs(release, actor=actor, reason=reason)
-    _tell_signers(release, signers + [release.agent.business_owner, release.submitted_by],
+    _tell_signers(release, [*signers, release.agent.business_owner, release.submitted_by],
                   subject=f"{release} was voided", reason=reason)
     return release
 
@@ -363,10 +365,11 @@ def _carry_item(*, actor: User, item: ChecklistItem, old: ChecklistItem,
                 runs: dict[int, EvaluationRun], involvement: rules.Involvement) -> int:
     carried = 0
     for evidence in old.evidence.filter(replaced_at__isnull=True).order_by("uploaded_at", "pk"):
+        run_id = evidence.evaluation_run_id
         copy = Evidence(item=item, kind=evidence.kind, file=evidence.file.name,
                         original_name=evidence.original_name, sha256=evidence.sha256,
                         size=evidence.size, content_type=evidence.content_type, url=evidence.url,
-                        evaluation_run=runs.get(evidence.evaluation_run_id),
+                        evaluation_run=runs.get(run_id) if run_id is not None else None,
                         note=evidence.note, effective_date=evidence.effective_date,
                         uploaded_by=evidence.uploaded_by)
         record(copy, actor=actor, reason=f"Evidence #{evidence.pk} carried over from release "
@@ -459,8 +462,10 @@ def checklist_sync(*, actor: User, release: Release) -> list[ChecklistItem]:
     policy = policy_for(release)
     have = set(release.checklist_items.values_list("key", flat=True))
     owner = release.agent.business_owner or release.submitted_by or actor
-    made = []
-    for order, entry in enumerate(policy.checklist_template if policy else []):
+    made: list[ChecklistItem] = []
+    if policy is None:
+        return made
+    for order, entry in enumerate(policy.checklist_template):
         if entry.get("key") in have:
             continue
         item = ChecklistItem(release=release, key=entry["key"], pillar=entry.get("pillar", ""),
@@ -693,6 +698,7 @@ def judge_metrics(metrics: Mapping[str, float], policy: TierPolicy | None,
                             f"{_number(bound['max'])}.")
     if baseline is None or policy is None:
         return failures
+    assert baseline_release is not None  # production_baseline gives a run with its release
     margin = policy.regression_margin
     for key, value in metrics.items():
         before = baseline.metrics.get(key)

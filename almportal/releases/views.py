@@ -62,9 +62,8 @@ def release_detail(request, pk):
     suites = selectors.agent_suites(release.agent)
     facts = selectors.signing_facts(release)
     signing = rules.signing_options(request.user, facts)
-    runs = selectors.release_runs(release)
-    for run in runs:
-        run.counts = rules.run_counts(run, facts.involvement)
+    runs = [(run, rules.run_counts(run, facts.involvement))
+            for run in selectors.release_runs(release)]  # each with whether it counts
     return render(request, "releases/release_detail.html", {
         "release": release, "agent": release.agent, "gate": services.release_gate(release),
         "checklist": selectors.release_checklist(release),

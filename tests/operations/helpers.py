@@ -56,7 +56,9 @@ class Team:
         """A release taken to `approved` by the releases app's own flow."""
         release = make_release(agent, actor=self.delegate, **kwargs)
         release = inventory.release_submit(actor=self.delegate, release=release)
-        metrics = _passing(releases.policy_for(release).evaluation_thresholds)
+        policy = releases.policy_for(release)
+        assert policy is not None  # the agent was assessed, so its tier has a policy
+        metrics = _passing(policy.evaluation_thresholds)
         suite = (agent.evaluation_suites.first() or releases.evaluation_suite_create(
             actor=self.owner, agent=agent, name="regression", dataset_ref="s3://evals/faq",
             dataset_version="1", metrics=list(metrics)))
@@ -70,7 +72,7 @@ class Team:
             item.refresh_from_db()
             releases.checklist_item_set_status(actor=self.reviewer, item=item,
                                                status=ItemStatus.ACCEPTED)
-        for role in releases.policy_for(release).signoff_roles:
+        for role in policy.signoff_roles:
             signer = {Role.BUSINESS_OWNER: self.owner, Role.COMPLIANCE: self.compliance}[role]
             releases.signoff_record(actor=signer, release=release, role=role,
                                     decision=Decision.APPROVE)

@@ -82,9 +82,10 @@ def build_agent(spec: dict, users: dict[str, User]) -> Agent:
 
 def operate(agent: Agent, spec: dict, users: dict[str, User]) -> Agent:
     """Ship the agent's releases and take it through what happened to it in production."""
-    submitter = users.get(spec.get("delegate"), agent.business_owner)
+    owner = flows.owner_of(agent)
+    submitter = users.get(spec.get("delegate", ""), owner)
     for release_spec in spec.get("releases", []):
-        add_release(agent, release_spec, owner=agent.business_owner, submitter=submitter,
+        add_release(agent, release_spec, owner=owner, submitter=submitter,
                     users=users)
     agent.refresh_from_db()
     if spec.get("lifetime"):

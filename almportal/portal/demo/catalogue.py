@@ -7,6 +7,8 @@ several dicts with one name make several versions) and releases, each made of th
 of every component once its own `new_versions` are added. A release marked `deploy` goes through
 the release gate to production (`all_at_once`, or `canary` at `canary_weight` percent)."""
 
+from typing import Any
+
 from almportal.inventory.choices import (
     ActionReach,
     Audience,
@@ -52,7 +54,7 @@ def _llama(name="main-model", **overrides) -> dict:
     return data
 
 
-DEMO_AGENTS = [
+DEMO_AGENTS: list[dict[str, Any]] = [
     {
         "owner": "owner2", "stage": Stage.DRAFT,
         "intake": {

@@ -30,6 +30,12 @@ EVALUATION = {
 SAMPLE_DAYS = 14
 
 
+def owner_of(agent: Agent) -> User:
+    """The agent's business owner: every demo agent has one (its intake names it)."""
+    assert agent.business_owner is not None, f"{agent} has no business owner"
+    return agent.business_owner
+
+
 def assess(agent: Agent, answers: dict, *, owner: User, assessor: User) -> None:
     draft = risk.assessment_draft(actor=owner, agent=agent, answers=answers,
                                   reason="Demo data: answered by the business owner")
@@ -56,7 +62,8 @@ def approve(release: Release, users: dict[str, User]) -> Release:
     """Take a submitted release through its gate: an evaluation run, every checklist item with
     evidence accepted by a reviewer, and the sign-offs the tier asks for."""
     agent = release.agent
-    owner, submitter = agent.business_owner, release.submitted_by
+    owner, submitter = owner_of(agent), release.submitted_by
+    assert submitter is not None  # only a submitted release is approved
     run = releases.evaluation_run_record(actor=ci_account(agent, users["admin"]),
                                          release=release, suite=_suite(agent, owner),
                                          metrics=EVALUATION, source=RunSource.API,
@@ -75,7 +82,7 @@ def approve(release: Release, users: dict[str, User]) -> Release:
                                                   status=ItemStatus.IN_REVIEW)
         releases.checklist_item_set_status(actor=reviewer, item=item, status=ItemStatus.ACCEPTED,
                                            comment="Evidence checked")
-    signers = {Role.SECURITY: ["security", "security2"],
+    signers: dict[str, list[str]] = {Role.SECURITY: ["security", "security2"],
                Role.COMPLIANCE: ["compliance", "compliance2"]}
     policy = releases.policy_for(release)
     for role, (count, quorum) in releases.quorum_counts(release, policy).items():
@@ -97,7 +104,7 @@ def deploy(release: Release, spec: dict) -> None:
     weight = spec.get("canary_weight")
     reason = (f"Canary of {release.display_version} at {weight}%" if strategy == "canary"
               else f"Release {release.display_version} to production")
-    operations.deployment_start(actor=agent.business_owner, agent=agent,
+    operations.deployment_start(actor=owner_of(agent), agent=agent,
                                 environment=production, strategy=strategy,
                                 routes=[operations.RouteSpec(release)], reason=reason,
                                 canary_weight=weight)
@@ -137,7 +144,7 @@ def _hourly(release: Release, now, *, spike_end: int | None) -> list[dict]:
 def send_samples(release: Release, *, spike_end: int | None = None) -> None:
     """Two weeks of hourly production samples, sent in batches as a gateway would."""
     samples = _hourly(release, timezone.now(), spike_end=spike_end)
-    owner = release.agent.business_owner
+    owner = owner_of(release.agent)
     for n, start in enumerate(range(0, len(samples), operations.MAX_BATCH)):
         operations.samples_ingest(actor=owner, token=None,
                                   batch_id=f"demo-{release.agent.slug}-{release.number}-{n}",
@@ -167,7 +174,7 @@ def alert_and_incident(agent: Agent, users: dict[str, User]) -> None:
         severity=Severity.HIGH, alert=alerts[0] if alerts else None,
         description="Customers report the assistant promised refunds on marketplace orders; "
                     "the error rate rose at the same time.")
-    operations.incident_add_note(actor=agent.business_owner, incident=incident,
+    operations.incident_add_note(actor=owner_of(agent), incident=incident,
                                  text="Twelve conversations found so far; customer service is "
                                       "calling each customer back.")
     operations.incident_mark_serious(
@@ -180,7 +187,7 @@ def suspend(agent: Agent, reason: str, users: dict[str, User]) -> None:
 
 
 def sunset(agent: Agent, spec: dict, users: dict[str, User]):
-    return retirement.plan_start(actor=agent.business_owner, agent=agent, reason=spec["sunset"],
+    return retirement.plan_start(actor=owner_of(agent), agent=agent, reason=spec["sunset"],
                                  planned_date=timezone.localdate() + timedelta(days=21),
                                  contact_users=[users[spec["delegate"]]],
                                  dependents=spec.get("dependents", ""))

@@ -64,7 +64,7 @@ def live_through(agent: Agent, spec: dict, users: dict[str, User]) -> None:
 def incident_from_alert(agent: Agent, hours_ago: int, users: dict[str, User]) -> None:
     """The owner sets the monitoring plan; the error spike opens an alert, the owner opens an
     incident from it, and the scan clears the alert once errors are back to normal."""
-    owner = agent.business_owner
+    owner = flows.owner_of(agent)
     operations.monitoring_settings_update(
         actor=owner, agent=agent, data=MONITORING,
         reason="Demo data: monitoring plan agreed with the sponsor")
@@ -95,7 +95,7 @@ def drill(agent: Agent, users: dict[str, User]) -> None:
     """The overseer who may halt the agent tests the kill switch; the owner resumes it."""
     operations.agent_suspend(actor=users["security"], agent=agent, drill=True,
                              reason="Quarterly kill-switch drill.")
-    operations.agent_resume(actor=agent.business_owner, agent=agent,
+    operations.agent_resume(actor=flows.owner_of(agent), agent=agent,
                             reason="Drill over: the gateway stopped serving within a minute.")
 
 
@@ -112,5 +112,5 @@ def access_review(agent: Agent, users: dict[str, User]) -> None:
     review = opened[0]
     entries = [{"item": item.pk, "decision": Decision.KEEP, "comment": KEEP[item.kind]}
                for item in review.items.all()]
-    reviews.access_review_certify(actor=agent.business_owner, review=review, entries=entries,
+    reviews.access_review_certify(actor=flows.owner_of(agent), review=review, entries=entries,
                                   now=held + timedelta(days=2))

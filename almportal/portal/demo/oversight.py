@@ -15,7 +15,7 @@ from almportal.inventory.models import Agent
 from almportal.operations import services as operations
 from almportal.operations.choices import OversightRole
 
-from .flows import SAMPLE_DAYS
+from .flows import SAMPLE_DAYS, owner_of
 
 AUDIT_TITLE = "AI management system internal audit"
 REVIEW_TITLE = "Management review of the AI management system"
@@ -51,7 +51,7 @@ def _overseers(users: dict[str, User]) -> list[str]:
 def name_overseers(agent: Agent, users: dict[str, User], *, since: date | None = None) -> None:
     """The owner operates the agent; a security reviewer trained in the drill may halt it
     (from `since`, today by default)."""
-    owner = agent.business_owner
+    owner = owner_of(agent)
     today = timezone.localdate()
     for user, role, course in (
             (owner, OversightRole.OPERATOR, "AI oversight for operators (internal course)"),
@@ -103,7 +103,7 @@ def audit_with_finding(spec: dict, agent: Agent | None, users: dict[str, User]
     audit = findings.internal_audit_move(actor=compliance, audit=audit,
                                          state=AuditState.IN_PROGRESS)
     finding = findings.finding_record(actor=auditor, audit=audit, agent=agent, **spec["finding"])
-    owner = agent.business_owner if agent else users["owner"]
+    owner = owner_of(agent) if agent else users["owner"]
     action = findings.corrective_action_assign(actor=compliance, finding=finding, owner=owner,
                                                description=spec["action"],
                                                due_on=today + timedelta(days=14))
