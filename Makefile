@@ -36,7 +36,7 @@ typecheck: install
 	$(BIN)/mypy
 
 test: export SECRET_KEY ?= test-only-secret-key-never-used-outside-the-test-suite-0123456789
-test: lint
+test: lint typecheck
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 check: install

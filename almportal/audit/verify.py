@@ -131,8 +131,8 @@ def _recheck(aside: list[tuple[int, str]]) -> tuple[int, str] | None:
 def _check_chain(result: LedgerCheck, head: LedgerHead) -> None:
     """The chain read a range of VERIFY_RANGE entries at a time (the last one open, to meet any
     entry beyond the head), the entries set aside checked after each."""
-    expected, prev_hash, after, problem = result.since_seq + 1, result.last_hash, \
-        result.since_seq, None
+    expected, prev_hash, problem = result.since_seq + 1, result.last_hash, None
+    after: int | None = result.since_seq
     while problem is None and after is not None:
         upto = after + VERIFY_RANGE if after + VERIFY_RANGE < head.seq else None
         aside: list[tuple[int, str]] = []

@@ -105,8 +105,10 @@ class DecommissionPlanDetailSerializer(DecommissionPlanSerializer):
         if rules.final_archive_pending(user, plan, archives):
             return {"state": "building"}
         final = archives[0] if archives and archives[0].final else None
-        return final and {"state": "ready", "id": final.pk, "file_name": final.file_name,
-                          "sha256": final.sha256}
+        if final is None:
+            return None
+        return {"state": "ready", "id": final.pk, "file_name": final.file_name,
+                "sha256": final.sha256}
 
 
 class DecommissionPlanStartSerializer(StrictSerializer):

@@ -82,7 +82,7 @@ def final_archive_queue(plan: DecommissionPlan, *, reason: str) -> None:
 
 def _enqueue(plan_id: int, reason: str) -> None:
     try:
-        final_archive_build_task.apply_async(args=[plan_id, reason], retry=False)
+        final_archive_build_task.apply_async(args=(plan_id, reason), retry=False)
     except Exception:  # the retired plan stays without one; final_archives_sweep asks again
         log.warning("Could not queue the final archive of plan %s.", plan_id, exc_info=True)
 
@@ -114,7 +114,7 @@ def final_archive_build(plan_id: int, reason: str = "") -> Archive | None:
     with transaction.atomic():
         plan = (DecommissionPlan.objects.select_for_update().select_related("agent", "retired_by")
                 .filter(pk=plan_id).first())
-        if plan is None or plan.state != PlanState.RETIRED or \
+        if plan is None or plan.state != PlanState.RETIRED or plan.retired_by is None or \
                 plan.archives.filter(final=True).exists():
             return None
         signing.sign_head()  # the pack carries a checkpoint of the ledger as it stands

@@ -21,5 +21,5 @@ def retirement_panel(context, agent) -> dict:
         and user else []
     return {"plan": plan, "may_start": may_start,
             "archive": archives[0] if archives and archives[0].final else None,
-            "archive_pending": bool(plan) and bool(user)
+            "archive_pending": plan is not None and user is not None
             and rules.final_archive_pending(user, plan, archives)}
