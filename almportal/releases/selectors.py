@@ -10,11 +10,11 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from ..accounts.models import User
 from ..accounts.roles import GROUP_NAMES, Role
+from ..inventory import grants
 from ..inventory.choices import ReleaseState
 from ..inventory.models import (
     COMPONENT_MODELS,
     Agent,
-    AgentUserObjectPermission,
     Release,
 )
 from ..inventory.selectors import agents_visible_to, releases_visible_to
@@ -191,28 +191,14 @@ def work_waiting_for(user: User) -> Work:
 
 # --- Involvement: the facts releases.rules judges independence on ---------------------------
 
-def _delegates_now(agent_ids: set[int]) -> dict[int, set[int]]:
-    held = defaultdict(set)
-    for agent_id, user_id in AgentUserObjectPermission.objects.filter(
-            content_object_id__in=agent_ids, permission__codename="change_agent",
-    ).values_list("content_object_id", "user_id"):
-        held[agent_id].add(user_id)
-    return held
-
-
 def _delegates_at_submission(releases: list[Release]) -> dict[int, set[int]]:
     """Per release, who held the agent's change grant when it was submitted (from the grants'
     history: the last change of each grant before that moment was not its removal)."""
     submitted = [r for r in releases if r.submitted_at is not None]
     if not submitted:
         return {}
-    rows = (AgentUserObjectPermission.history.filter(
-                content_object_id__in={r.agent_id for r in submitted},
-                permission__codename="change_agent",
-                history_date__lte=max(r.submitted_at for r in submitted if r.submitted_at))
-            .order_by("history_date", "history_id")
-            .values_list("content_object_id", "user_id", "history_type", "history_date"))
-    rows = list(rows)
+    rows = grants.delegate_history({r.agent_id for r in submitted},
+                                   until=max(r.submitted_at for r in submitted if r.submitted_at))
     found = {}
     for release in submitted:
         last: dict[int, str] = {}
@@ -240,7 +226,7 @@ def involvements(releases: Iterable[Release]) -> dict[int, rules.Involvement]:
     releases = list(releases)
     if not releases:
         return {}
-    now = _delegates_now({r.agent_id for r in releases})
+    now = grants.delegate_ids({r.agent_id for r in releases})
     then = _delegates_at_submission(releases)
     authors = _component_authors({r.pk for r in releases})
     return {r.pk: rules.involvement_of(
@@ -263,7 +249,7 @@ def agent_involvement(agent: Agent) -> rules.Involvement:
     found = involvements(pending)
     merged: dict[int, tuple[str, ...]] = dict(rules.involvement_of(
         business_owner_id=agent.business_owner_id, technical_owner_id=agent.technical_owner_id,
-        delegate_ids=_delegates_now({agent.pk}).get(agent.pk, ())).reasons)
+        delegate_ids=grants.delegate_ids({agent.pk}).get(agent.pk, ())).reasons)
     for involvement in found.values():
         for user_id, why in involvement.reasons.items():
             merged[user_id] = tuple(dict.fromkeys((*merged.get(user_id, ()), *why)))
