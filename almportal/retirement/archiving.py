@@ -112,7 +112,8 @@ def final_archive_build(plan_id: int, reason: str = "") -> Archive | None:
     # The pack is checked against the ledger: take in any history a lost append left behind.
     audit.ledger_catch_up()
     with transaction.atomic():
-        plan = (DecommissionPlan.objects.select_for_update().select_related("agent", "retired_by")
+        plan = (DecommissionPlan.objects.select_for_update(of=("self",))
+                .select_related("agent", "retired_by")
                 .filter(pk=plan_id).first())
         if plan is None or plan.state != PlanState.RETIRED or plan.retired_by is None or \
                 plan.archives.filter(final=True).exists():
