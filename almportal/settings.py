@@ -211,6 +211,9 @@ SPECTACULAR_SETTINGS = {
     "`Authorization: Bearer <token>`.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Tags come from the segment after this prefix; the OTLP route at the root (/v1/metrics)
+    # would otherwise shorten the common prefix to "/" and put every operation under "api".
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
