@@ -87,10 +87,10 @@ def check_time(parsed: datetime, now: datetime) -> tuple[datetime | None, str]:
     return parsed, ""
 
 
-def check_value(value: Any, metric: str | None) -> tuple[float | None, str]:
+def check_value(value: Any, metric: Any) -> tuple[float | None, str]:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return None, "Give a number."
-    spec = SAMPLE_METRICS.get(metric) if metric is not None else None
+    spec = SAMPLE_METRICS.get(metric) if isinstance(metric, str) else None
     if spec is not None and not 0 <= value <= spec.maximum:
         return None, f"Must be between 0 and {spec.maximum:g}."
     return float(value), ""
@@ -120,7 +120,7 @@ def _check_item(item: Any, look: _Lookups, now: datetime
     if "environment" not in errors and env_id is None:
         errors["environment"] = ["Unknown environment."]
     metric = item.get("metric")
-    if "metric" not in errors and metric not in SAMPLE_METRICS:
+    if "metric" not in errors and not (isinstance(metric, str) and metric in SAMPLE_METRICS):
         errors["metric"] = ["Use one of: " + ", ".join(SAMPLE_METRICS) + "."]
     ts, problem = _timestamp(item.get("timestamp"), now) if "timestamp" not in errors else (None,
                                                                                            "")
