@@ -118,7 +118,7 @@ def agent_create(request):
             with transaction.atomic():
                 agent = services.agent_create(actor=request.user, data=form.service_data())
                 if request.POST.get("action") == "submit":
-                    services.agent_submit_intake(actor=request.user, agent=agent)
+                    agent = services.agent_submit_intake(actor=request.user, agent=agent)
         if outcome.ok:
             submitted = agent.stage == Stage.PROPOSED
             messages.success(request, f"Intake “{agent}” " + (

@@ -70,8 +70,10 @@ def test_it_files_a_draft_then_submits_it(client, owner):
 
 def test_it_saves_and_submits_in_one_step(client, owner):
     client.force_login(owner)
-    client.post(url("agent-create"), intake_form(action="submit"))
+    response = client.post(url("agent-create"), intake_form(action="submit"), follow=True)
     assert Agent.objects.get().stage == Stage.PROPOSED
+    said = [str(message) for message in response.context["messages"]]
+    assert any("submitted for triage" in text for text in said), said
 
 
 def test_it_withdraws_a_proposed_intake(client, owner):
