@@ -56,10 +56,10 @@ def _evidence_ref(evidence: Evidence) -> dict:
             "props": [_prop("evidence-current", "yes" if evidence.is_current else "no")]}
 
 
-def _observation(item: ChecklistItem) -> dict:
+def _observation(item: ChecklistItem, release: Release) -> dict:
     observation = {
         "uuid": _uuid("checklist-item", item.pk), "title": item.title,
-        "description": f"Readiness item “{item.title}” ({item.pillar}) of {item.release}: "
+        "description": f"Readiness item “{item.title}” ({item.pillar}) of {release}: "
                        f"{item.get_status_display().lower()}.",
         "props": [_prop("checklist-key", item.key), _prop("pillar", item.pillar),
                   _prop("status", item.status)],
@@ -112,7 +112,7 @@ def _release_result(release: Release, clauses: dict[str, FrameworkClause]) -> di
         "props": [_prop("manifest-hash", release.manifest_hash),
                   _prop("release-state", release.state)],
         "reviewed-controls": {"control-selections": [{"include-all": {}}]},
-        "observations": [_observation(i) for i in items],
+        "observations": [_observation(i, release) for i in items],
     }
     findings = [_clause_finding(clauses[code], citing[code]) for code in sorted(citing)]
     if findings:

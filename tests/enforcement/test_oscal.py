@@ -101,3 +101,24 @@ def test_the_download_is_for_those_who_may_export(reviewed, auditor, owner, clie
     page = client_for(client, auditor).get(f"/audit/agents/{agent.slug}/as-of/")
     assert url in page.content.decode()
 
+
+
+def test_the_queries_do_not_grow_with_evidence(reviewed):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from almportal.enforcement.oscal import assessment_results
+
+    agent, _, pending, _ = reviewed
+
+    def counted() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assessment_results(agent)
+        return len(queries)
+
+    before = counted()
+    for item in pending.checklist_items.all():
+        for n in range(3):
+            releases.evidence_add(actor=item.owner, item=item, kind="link",
+                                  url=f"https://evidence.example.test/{item.pk}/{n}")
+    assert counted() == before
