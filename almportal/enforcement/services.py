@@ -28,20 +28,23 @@ def revision_report(*, token: ApiToken, agent_id: int, environment_id: int, gate
     and the agent looked up (the agents its account may act on as a gateway)."""
     rows = GatewayReport.objects.filter(token=token, agent_id=agent_id,
                                         environment_id=environment_id, gateway=gateway)
-    changed = rows.filter(~Q(revision=revision)).update(revision=revision, revision_since=at,
-                                                        last_reported_at=at)
-    if not changed and not rows.filter(last_reported_at__lte=at - REPORT_RESOLUTION).update(
-            last_reported_at=at) and not rows.exists():
+    written = (rows.filter(~Q(revision=revision)).update(
+                   revision=revision, revision_since=at, last_reported_at=at)
+               or rows.filter(last_reported_at__lte=at - REPORT_RESOLUTION).update(
+                   last_reported_at=at))
+    if not written and not rows.exists():
         try:
             with transaction.atomic():
                 GatewayReport.objects.create(
                     token=token, agent_id=agent_id, environment_id=environment_id,
                     gateway=gateway, revision=revision, revision_since=at,
                     first_reported_at=at, last_reported_at=at)
-                changed = 1
+                written = 1
         except IntegrityError:
             pass  # a simultaneous first report created it
-    if changed and revision.startswith(rules.FORBID_ALL_PREFIX):
+    # Judged again at each written report, so a halt also completes when the last straggler
+    # falls silent.
+    if written and revision.startswith(rules.FORBID_ALL_PREFIX):
         halt_confirm(actor_token=token, agent_id=agent_id, revision=revision, at=at)
 
 

@@ -86,3 +86,23 @@ def test_without_policy_gateways_the_first_runtime_poll_still_halts(live, owner)
     runtime_client(owner).get(f"/api/v1/runtime/agents/{agent.slug}/")
     drill.refresh_from_db()
     assert drill.first_halted_poll_at is not None
+
+
+def test_the_halt_completes_when_the_last_straggler_falls_silent(live, owner):
+    agent, release = live
+    east, west = gateway(owner), gateway(owner)
+    report(east, agent, release.manifest_hash, "east")
+    report(west, agent, release.manifest_hash, "west")
+    drill = operations.agent_suspend(actor=owner, agent=agent, reason="Drill", drill=True)
+    forbid_all = rules.forbid_all_revision(agent.pk, drill.pk)
+    report(east, agent, forbid_all, "east")
+    report(east, agent, forbid_all, "east")
+    drill.refresh_from_db()
+    assert drill.first_halted_poll_at is None
+    long_ago = drill.suspended_at - rules.REPORTING_WINDOW - timedelta(minutes=1)
+    GatewayReport.objects.filter(gateway="west").update(last_reported_at=long_ago)
+    GatewayReport.objects.filter(gateway="east").update(
+        last_reported_at=drill.suspended_at - timedelta(seconds=30))
+    report(east, agent, forbid_all, "east")
+    drill.refresh_from_db()
+    assert drill.first_halted_poll_at is not None
