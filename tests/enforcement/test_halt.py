@@ -24,12 +24,18 @@ def report(client, agent, revision, name):
     return answer
 
 
-def test_the_halt_waits_for_every_reporting_gateway(live, owner):
+def drilled_with_two_gateways(live, owner):
+    """Two gateways enforce the release, then a drill suspends the agent."""
     agent, release = live
     east, west = gateway(owner), gateway(owner)
     report(east, agent, release.manifest_hash, "east")
     report(west, agent, release.manifest_hash, "west")
     drill = operations.agent_suspend(actor=owner, agent=agent, reason="Drill", drill=True)
+    return agent, east, west, drill
+
+
+def test_the_halt_waits_for_every_reporting_gateway(live, owner):
+    agent, east, west, drill = drilled_with_two_gateways(live, owner)
     runtime_client(owner).get(f"/api/v1/runtime/agents/{agent.slug}/")
     drill.refresh_from_db()
     assert drill.first_halted_poll_at is None  # a runtime poll alone no longer ends it
@@ -89,11 +95,7 @@ def test_without_policy_gateways_the_first_runtime_poll_still_halts(live, owner)
 
 
 def test_the_halt_completes_when_the_last_straggler_falls_silent(live, owner):
-    agent, release = live
-    east, west = gateway(owner), gateway(owner)
-    report(east, agent, release.manifest_hash, "east")
-    report(west, agent, release.manifest_hash, "west")
-    drill = operations.agent_suspend(actor=owner, agent=agent, reason="Drill", drill=True)
+    agent, east, _, drill = drilled_with_two_gateways(live, owner)
     forbid_all = rules.forbid_all_revision(agent.pk, drill.pk)
     report(east, agent, forbid_all, "east")
     report(east, agent, forbid_all, "east")
