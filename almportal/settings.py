@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "almportal.risk",
     "almportal.releases",
     "almportal.operations",
+    "almportal.enforcement",
     "almportal.retirement",
     "almportal.reviews",
     "almportal.audit",

@@ -95,6 +95,7 @@ class ExportKind(models.TextChoices):
     AGENT_PACK = "agent_pack", "Evidence pack (agent)"
     PORTFOLIO_PACK = "portfolio_pack", "Evidence pack (portfolio)"
     ARCHIVE = "archive", "Retirement archive"
+    OSCAL = "oscal", "OSCAL Assessment Results (agent)"
 
 
 class ExportRecord(models.Model):

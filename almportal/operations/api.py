@@ -52,12 +52,12 @@ class RuntimeStatusView(APIView):
                 environment_id=served.environment_id, state=runtime.state, etag=runtime.etag,
                 at=timezone.now())
         headers = {"ETag": runtime.etag, "Cache-Control": "no-cache"}
-        if runtime.etag in _etags(request.headers.get("If-None-Match", "")):
+        if runtime.etag in etags_in(request.headers.get("If-None-Match", "")):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
         return Response(runtime.document, headers=headers)
 
 
-def _etags(header: str) -> set[str]:
+def etags_in(header: str) -> set[str]:
     return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
 
 

@@ -125,7 +125,8 @@ class Route(models.Model):
 
 class Suspension(models.Model):
     """One use of the kill switch (or a drill of it), from the suspension to the resume.
-    `first_halted_poll_at` is when a gateway was first served the suspended state."""
+    `first_halted_poll_at` is when a gateway was first served the suspended state (or, where
+    policy gateways report what they enforce, when the last of them enforced the forbid-all)."""
 
     agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="suspensions")
     is_drill = models.BooleanField(default=False)

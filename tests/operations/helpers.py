@@ -80,10 +80,11 @@ class Team:
         assert release.state == ReleaseState.APPROVED, releases.release_gate(release).missing
         return release
 
-    def live(self, agent=None):
-        """An agent with an approved release deployed all at once to production."""
+    def live(self, agent=None, **release_fields):
+        """An agent with an approved release (made with `release_fields`) deployed all at once
+        to production."""
         agent = agent or self.agent()
-        release = self.approved_release(agent)
+        release = self.approved_release(agent, **release_fields)
         services.deployment_start(actor=self.owner, agent=agent, environment=env("production"),
                                   strategy="all_at_once",
                                   routes=[services.RouteSpec(release)], reason="Launch")

@@ -1,7 +1,9 @@
 """The kill switch: suspend an agent at once, resume it (compliance for high and critical
 tiers), and drills that measure the time from the suspension to the first gateway poll that
-was served the suspended state."""
+was served the suspended state (or, where policy gateways enforce the agent, until the last of
+them enforces the forbid-all policy)."""
 
+from collections.abc import Callable
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
@@ -91,14 +93,33 @@ def agent_resume(*, actor: User, agent: Agent, reason: str) -> Agent:
     return agent
 
 
+# A higher area whose gateways must also confirm a halt registers a check here (enforcement:
+# the gateways that report the policy revision they enforce). While a check says a suspension
+# awaits its gateways, a runtime poll does not end the time-to-halt; that area ends it, with
+# `confirmed=True`, when the last of its gateways confirms.
+HaltAwaiter = Callable[[Suspension], bool]
+_halt_awaiters: list[HaltAwaiter] = []
+
+POLL_HALT_REASON = "First gateway poll served the suspended state"
+
+
+def register_halt_awaiter(awaiter: HaltAwaiter) -> None:
+    if awaiter not in _halt_awaiters:
+        _halt_awaiters.append(awaiter)
+
+
 @transaction.atomic
-def suspension_record_halt(*, actor: User, agent: Agent, at: datetime) -> Suspension | None:
-    """A gateway was served the suspended state: the first such poll ends the time-to-halt."""
+def suspension_record_halt(*, actor: User, agent: Agent, at: datetime, confirmed: bool = False,
+                           reason: str = POLL_HALT_REASON) -> Suspension | None:
+    """A gateway was served the suspended state: the first such poll ends the time-to-halt,
+    unless a registered area still awaits its gateways (then only its confirmation does)."""
     pending = (Suspension.objects.select_for_update()
                .filter(agent=agent, resumed_at__isnull=True, first_halted_poll_at__isnull=True)
                .first())
     if pending is None:
         return None
+    if not confirmed and any(awaits(pending) for awaits in _halt_awaiters):
+        return None
     pending.first_halted_poll_at = max(at, pending.suspended_at)
-    record(pending, actor=actor, reason="First gateway poll served the suspended state")
+    record(pending, actor=actor, reason=reason)
     return pending
