@@ -15,7 +15,8 @@ from almportal.core import lists
 from almportal.inventory import choices
 from almportal.inventory import selectors as inventory_selectors
 from almportal.inventory import services as inventory
-from almportal.inventory.models import Agent, AgentUserObjectPermission, Credential, Release
+from almportal.inventory.models import Agent, AgentUserObjectPermission, Credential
+from almportal.releases.models import Release
 from almportal.risk import selectors as risk
 
 from ..factories import make_agent
