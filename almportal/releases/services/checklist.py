@@ -18,28 +18,11 @@ from ...core.errors import Conflict, DomainError, NotPermitted, clean_or_refuse
 from ...core.lifecycle import Transitions, lock, record
 from ...inventory.selectors import agents_visible_to
 from .. import rules
-from ..choices import (
-    ITEM_TRANSITIONS,
-    EvidenceKind,
-    ItemStatus,
-    ReleaseState,
-)
-from ..models import (
-    ChecklistItem,
-    EvaluationRun,
-    Evidence,
-    Release,
-)
+from ..choices import ITEM_TRANSITIONS, EvidenceKind, ItemStatus, ReleaseState
+from ..models import ChecklistItem, EvaluationRun, Evidence, Release
 from ..selectors import release_involvement
-from .common import (
-    may_manage,
-    policy_for,
-    require_manage,
-)
-from .gate import (
-    approve_if_ready,
-    release_reopen,
-)
+from .common import may_manage, policy_for, require_manage
+from .gate import approve_if_ready, release_reopen
 
 item_states = Transitions(ItemStatus, ITEM_TRANSITIONS)
 
@@ -266,6 +249,3 @@ def _replace(*, actor: User, item: ChecklistItem, old: Evidence, new: Evidence) 
         item.status = ItemStatus.IN_REVIEW
         record(item, actor=actor, reason=f"{reason}: back to review")
     release_reopen(actor=actor, release=item.release, reason=reason)
-
-
-# --- Evaluations ---------------------------------------------------------------------------

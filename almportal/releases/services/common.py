@@ -9,10 +9,7 @@ from ...accounts.permissions import can, require
 from ...core.lifecycle import Transitions, lock, record
 from ...risk.models import TierPolicy
 from ...risk.selectors import tier_policy
-from ..choices import (
-    RELEASE_TRANSITIONS,
-    ReleaseState,
-)
+from ..choices import RELEASE_TRANSITIONS, ReleaseState
 from ..models import Release
 
 release_states = Transitions(ReleaseState, RELEASE_TRANSITIONS)

@@ -17,11 +17,7 @@ from ...inventory.choices import Stage
 from ...inventory.models import COMPONENT_MODELS, Agent, ComponentVersion
 from ...risk.services import refuse_unacceptable_agent
 from .. import rules
-from ..choices import (
-    Decision,
-    ItemStatus,
-    ReleaseState,
-)
+from ..choices import Decision, ItemStatus, ReleaseState
 from ..models import (
     ChecklistItem,
     EvaluationRun,
@@ -241,4 +237,3 @@ def carry_over(*, actor: User, release: Release) -> Release | None:
            subject=f"{release}: work carried over from release {earlier.display_version}",
            body=said, url=release.get_absolute_url())
     return earlier
-

@@ -11,11 +11,7 @@ from ...core.errors import Conflict, DomainError, NotPermitted, clean_or_refuse
 from ...core.lifecycle import lock, record
 from ...inventory.choices import CLOSED_STAGES
 from ...inventory.models import Agent
-from ..choices import (
-    METRICS,
-    ReleaseState,
-    RunSource,
-)
+from ..choices import METRICS, ReleaseState, RunSource
 from ..models import EvaluationRun, EvaluationSuite, Release
 from .common import may_record_runs, policy_for
 from .gate import approve_if_ready, judge_metrics, production_baseline
@@ -94,6 +90,3 @@ def evaluation_run_record(*, actor: User, release: Release, suite: EvaluationSui
                                     f"{'passed' if run.passed else 'failed'}")
     approve_if_ready(actor=actor, release=release)
     return run
-
-
-# --- Sign-offs -----------------------------------------------------------------------------

@@ -16,11 +16,7 @@ from ...inventory.models import Agent, ComponentVersion
 from ...risk.models import TierPolicy
 from ...risk.selectors import assessment_status
 from .. import rules
-from ..choices import (
-    METRICS,
-    ItemStatus,
-    ReleaseState,
-)
+from ..choices import METRICS, ItemStatus, ReleaseState
 from ..models import EvaluationRun, EvaluationSuite, Release, SignOff
 from ..rules import role_label
 from ..selectors import UNDER_APPROVAL, release_involvement, signing_facts, standing_facts
@@ -343,6 +339,3 @@ def releases_check_assessment(*, actor: User, agent: Agent) -> None:
     """The agent changed (its record, a component, its tier): its pending releases are judged
     again."""
     releases_uphold(actor=actor, releases=pending_releases(agent))
-
-
-# --- Checklist -----------------------------------------------------------------------------

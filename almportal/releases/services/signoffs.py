@@ -8,10 +8,7 @@ from ...accounts.notifications import notify
 from ...core.errors import DomainError, NotPermitted
 from ...core.lifecycle import lock, record
 from .. import rules
-from ..choices import (
-    Decision,
-    ReleaseState,
-)
+from ..choices import Decision, ReleaseState
 from ..models import Release, SignOff
 from ..rules import role_label
 from ..selectors import signing_facts
