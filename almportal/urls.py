@@ -34,9 +34,9 @@ api_v1 = [
 
 urlpatterns = [
     path("", include("almportal.portal.urls")),
+    path("", include("almportal.releases.urls")),  # /releases/ and /agents/<slug>/releases/
     path("agents/", include("almportal.inventory.urls")),
     path("risk/", include("almportal.risk.urls")),
-    path("releases/", include("almportal.releases.urls")),
     path("operations/", include("almportal.operations.urls")),
     path("enforcement/", include("almportal.enforcement.urls")),
     path("retirement/", include("almportal.retirement.urls")),

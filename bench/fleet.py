@@ -49,7 +49,9 @@ def seed_agents(owner, start: int, stop: int) -> None:
     from simple_history.utils import bulk_create_with_history
 
     from almportal.inventory import choices
-    from almportal.inventory.models import Agent, AgentUserObjectPermission, Credential, Release
+    from almportal.inventory.models import Agent, AgentUserObjectPermission, Credential
+    from almportal.releases.choices import ReleaseState
+    from almportal.releases.models import Release
 
     stages, tiers = list(choices.Stage), list(choices.RiskTier)
     agents = bulk_create_with_history([
@@ -81,7 +83,7 @@ def seed_agents(owner, start: int, stop: int) -> None:
         for n, agent in enumerate(agents)
     ], Credential, batch_size=1000, default_user=owner)
     bulk_create_with_history([
-        Release(agent=agent, number=1, state=choices.ReleaseState.SUBMITTED,
+        Release(agent=agent, number=1, state=ReleaseState.SUBMITTED,
                 manifest={"agent": agent.slug}, manifest_hash=f"{n:064d}", created_by=owner,
                 submitted_by=owner, submitted_at=now - timedelta(hours=n % 200))
         for n, agent in enumerate(agents) if n % 10 == 0

@@ -62,6 +62,7 @@ def seed():
     from almportal.accounts.roles import GROUP_NAMES, Role
     from almportal.accounts.services import token_create
     from almportal.inventory import services as inventory
+    from almportal.releases import services as releases
 
     owner = User.objects.create(username="bench-owner", first_name="Owner")
     owner.groups.add(Group.objects.get(name=GROUP_NAMES[Role.BUSINESS_OWNER]))
@@ -78,8 +79,8 @@ def seed():
     model = inventory.component_add_version(actor=owner, agent=agent, kind="models", data={
         "name": "main", "provider": "Example", "model_name": "example", "pinned_version": "1",
         "hosting": "vendor_api", "data_retention": "none"})
-    release = inventory.release_create(actor=owner, agent=agent,
-                                       components={"models": [model.pk]})
+    release = releases.release_create(actor=owner, agent=agent,
+                                      components={"models": [model.pk]})
     _, key = token_create(actor=owner, name="bench", scopes=[TokenScope.INGEST],
                           expires_at=timezone.now() + timedelta(days=1))
     return agent, release, key

@@ -19,6 +19,7 @@ from almportal.inventory.choices import (
     RegulatedDomain,
     Stage,
 )
+from almportal.releases import services as release_services
 
 
 def _join_role(user: User, create: bool, extracted: str | None, **kwargs: object) -> None:
@@ -105,7 +106,8 @@ def make_release(agent, actor=None, **kwargs):
     prompt = make_prompt(agent, actor)
     components = {"models": [model.pk], "prompts": [prompt.pk]}
     components.update(kwargs.pop("components", {}))
-    return inventory.release_create(actor=actor, agent=agent, components=components, **kwargs)
+    return release_services.release_create(actor=actor, agent=agent, components=components,
+                                           **kwargs)
 
 
 def make_service_account(agent=None, rights=("record_evaluations",), username: str = "ci-bot"):

@@ -17,9 +17,11 @@ from simple_history.models import HistoricalChanges
 from almportal.accounts.models import ApiToken, User
 from almportal.accounts.roles import GROUP_NAMES, Role
 from almportal.accounts.services import hash_token_key, token_create
-from almportal.inventory.choices import ReleaseState, Stage
-from almportal.inventory.models import Agent, ModelComponent, Release
-from almportal.inventory.services import release_submit
+from almportal.inventory.choices import Stage
+from almportal.inventory.models import Agent, ModelComponent
+from almportal.releases.choices import ReleaseState
+from almportal.releases.models import Release
+from almportal.releases.services import release_submit
 
 from .conftest import client_for
 from .factories import make_agent, make_model, make_release

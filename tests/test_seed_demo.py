@@ -10,8 +10,8 @@ from simple_history.models import HistoricalChanges
 from almportal.accounts.models import User
 from almportal.accounts.roles import Role
 from almportal.audit.models import ActionState, AuditState, Finding
-from almportal.inventory.choices import ReleaseState, Stage
-from almportal.inventory.models import COMPONENT_MODELS, Agent, Release
+from almportal.inventory.choices import Stage
+from almportal.inventory.models import COMPONENT_MODELS, Agent
 from almportal.operations.choices import CanaryState, DeploymentState, IncidentStatus
 from almportal.operations.models import (
     Alert,
@@ -21,8 +21,8 @@ from almportal.operations.models import (
     MetricSample,
     Suspension,
 )
-from almportal.releases.choices import ItemStatus
-from almportal.releases.models import ChecklistItem, EvaluationRun, SignOff
+from almportal.releases.choices import ItemStatus, ReleaseState
+from almportal.releases.models import ChecklistItem, EvaluationRun, Release, SignOff
 from almportal.releases.services import release_gate
 from almportal.retirement.choices import PlanState, TaskStatus
 from almportal.retirement.models import Archive, DecommissionPlan, DecommissionTask

@@ -14,7 +14,8 @@ from simple_history.utils import get_history_manager_for_model
 
 from ..core.hashing import canonical_json
 from ..inventory import grants
-from ..inventory.models import COMPONENT_MODELS, Agent, Release
+from ..inventory.models import COMPONENT_MODELS, Agent
+from ..releases.models import Release
 from . import evidence, signing
 from .ledger import jsonable
 from .models import RetentionHold

@@ -1,5 +1,6 @@
 """What every page shares when it calls a service."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
@@ -80,9 +81,10 @@ class Outcome:
         return self.ok
 
 
-def post_action(request, form, call, done: str) -> Outcome:
+def post_action(request, form, call, done: str | Callable[[Any], str]) -> Outcome:
     """Run one service for a small POST form (`call(form.cleaned_data)`); bad input and the
     service's refusals become messages, NotPermitted the 403 page (with refuse_not_permitted).
+    `done` is the success message, or makes it from what the service returned.
 
         outcome = post_action(request, ReasonForm(request.POST), lambda d: services.x(...),
                               "Done.")
@@ -97,5 +99,5 @@ def post_action(request, form, call, done: str) -> Outcome:
     with refusals_on(request=request) as outcome:
         result = call(form.cleaned_data)
     if outcome.ok:
-        messages.success(request, done)
+        messages.success(request, done(result) if callable(done) else done)
     return Outcome(outcome.ok, result)

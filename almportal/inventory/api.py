@@ -1,4 +1,4 @@
-"""The inventory API: agents and their intake, versioned components, releases.
+"""The inventory API: agents and their intake, versioned components (releases: releases.api).
 
 Serializers only parse and render; every change is one call to inventory.services, and every
 read goes through inventory.selectors, so the API and the pages agree on who sees and does what.
@@ -10,7 +10,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
-    extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, status, viewsets
@@ -24,12 +23,10 @@ from ..core.api import (
     RequiredReasonSerializer,
     StrictModelSerializer,
     StrictSerializer,
-    slug_field,
     username_field,
     validated,
 )
 from . import services
-from .choices import ReleaseState
 from .filters import AgentFilter
 from .models import (
     COMPONENT_MODELS,
@@ -38,7 +35,6 @@ from .models import (
     DataSource,
     ModelComponent,
     Prompt,
-    Release,
     Tool,
 )
 from .rules import SERVICE_RIGHTS
@@ -47,11 +43,9 @@ from .selectors import (
     agent_service_accounts,
     agents_visible_to,
     components_visible_to,
-    releases_visible_to,
 )
 
 MAX_LIST_ITEMS = 100
-MAX_JSON_DEPTH = 16
 
 
 class VisibleAgentField(serializers.SlugRelatedField):
@@ -396,125 +390,3 @@ class CredentialViewSet(ComponentViewSet):
         credential = services.credential_revoke(actor=request.user, credential=credential,
                                                 reason=reason)
         return Response(self.get_serializer(credential).data)
-
-
-# --- Releases -------------------------------------------------------------------------------
-
-def _component_ids(help_text: str) -> serializers.ListField:
-    row_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
-    return serializers.ListField(child=row_id, required=False, max_length=MAX_LIST_ITEMS,
-                                 help_text=help_text)
-
-
-class ReleaseComponentsSerializer(StrictSerializer):
-    """The component versions of a release, by kind: ids of rows of that kind's route."""
-
-    models = _component_ids("Model versions (ids).")
-    prompts = _component_ids("Prompt versions (ids).")
-    tools = _component_ids("Tool versions (ids).")
-    data_sources = _component_ids("Data source versions (ids).")
-    credentials = _component_ids("Credential versions (ids).")
-
-
-class ReleaseSerializer(serializers.ModelSerializer):
-    agent = slug_field(read_only=True)
-    components = serializers.SerializerMethodField()
-    created_by = username_field(read_only=True)
-    submitted_by = username_field(read_only=True)
-
-    class Meta:
-        model = Release
-        fields = ["id", "agent", "number", "label", "state", "notes", "configuration",
-                  "components", "manifest", "manifest_hash", "created_by", "created_at",
-                  "submitted_by", "submitted_at"]
-        read_only_fields = fields
-
-    @extend_schema_field(ReleaseComponentsSerializer)
-    def get_components(self, release: Release) -> dict[str, list[int]]:
-        # Read from the manifest, which is the release's content: no query per row.
-        chosen = release.manifest.get("components", {})
-        return {kind: [entry["id"] for entry in chosen.get(kind, [])] for kind in COMPONENT_MODELS}
-
-
-def _nested_deeper_than(value, limit: int) -> bool:
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) \
-            else ()
-        if children and depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in children)
-    return False
-
-
-class ReleaseWriteSerializer(StrictSerializer):
-    # The metaclass moves declared fields off the class, so this does not replace Field.label.
-    label = serializers.CharField(  # type: ignore[assignment]
-        max_length=40, required=False, allow_blank=True)
-    notes = serializers.CharField(max_length=4000, required=False, allow_blank=True)
-    configuration = serializers.DictField(
-        required=False, help_text="Token and budget limits, rate limits, guardrails.")
-    components = ReleaseComponentsSerializer(required=False)
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=1000,
-                                   help_text="Why; kept in the history.")
-
-    def validate_configuration(self, value: dict) -> dict:
-        if _nested_deeper_than(value, MAX_JSON_DEPTH):
-            raise serializers.ValidationError(f"Nest at most {MAX_JSON_DEPTH} levels deep.")
-        return value
-
-
-class ReleaseCreateSerializer(ReleaseWriteSerializer):
-    agent = VisibleAgentField()
-    # A declared field set to None is dropped: a new draft's history says "drafted".
-    reason = None  # type: ignore[assignment]
-
-
-class ReleaseFilter(django_filters.FilterSet):
-    agent = django_filters.CharFilter(field_name="agent__slug", label="Agent slug")
-    state = django_filters.MultipleChoiceFilter(choices=ReleaseState.choices)
-
-    class Meta:
-        model = Release
-        fields = ["agent", "state"]
-
-
-@extend_schema(tags=["releases"])
-@extend_schema_view(
-    list=extend_schema(summary="Releases of the agents you may see"),
-    retrieve=extend_schema(summary="One release, with its manifest"),
-)
-class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    serializer_class = ReleaseSerializer
-    filterset_class = ReleaseFilter
-    queryset = Release.objects.none()
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Release.objects.none()
-        return releases_visible_to(signed_in(self.request.user))
-
-    @extend_schema(summary="Draft a release of an accepted agent",
-                   request=ReleaseCreateSerializer, responses={201: ReleaseSerializer})
-    def create(self, request):
-        data = validated(ReleaseCreateSerializer, request)
-        release = services.release_create(actor=request.user, **data)
-        return Response(self.get_serializer(release).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(summary="Change a draft release (a submitted release is frozen: 409)",
-                   request=ReleaseWriteSerializer, responses=ReleaseSerializer)
-    def partial_update(self, request, pk=None):
-        release = self.get_object()
-        data = validated(ReleaseWriteSerializer, request)
-        release = services.release_update(actor=request.user, release=release, **data)
-        return Response(self.get_serializer(release).data)
-
-    @extend_schema(summary="Freeze the manifest and submit the release for sign-off",
-                   request=ReasonSerializer, responses=ReleaseSerializer)
-    @action(detail=True, methods=["post"])
-    def submit(self, request, pk=None):
-        release = self.get_object()
-        reason = validated(ReasonSerializer, request)["reason"]
-        release = services.release_submit(actor=request.user, release=release, reason=reason)
-        return Response(self.get_serializer(release).data)

@@ -9,5 +9,4 @@ router.register("prompts", api.PromptViewSet, basename="api-prompt")
 router.register("tools", api.ToolViewSet, basename="api-tool")
 router.register("data-sources", api.DataSourceViewSet, basename="api-data-source")
 router.register("credentials", api.CredentialViewSet, basename="api-credential")
-router.register("releases", api.ReleaseViewSet, basename="api-release")
 urlpatterns = router.urls

@@ -95,27 +95,3 @@ class ToolKind(models.TextChoices):
 class GrantMode(models.TextChoices):
     STANDING = "standing", "Standing"
     JUST_IN_TIME = "just_in_time", "Just in time"
-
-
-class ReleaseState(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    SUBMITTED = "submitted", "Submitted"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    DEPLOYED = "deployed", "Deployed"
-    SUPERSEDED = "superseded", "Superseded"
-    ROLLED_BACK = "rolled_back", "Rolled back"
-    VOIDED = "voided", "Voided"
-
-
-RELEASE_TRANSITIONS = {
-    ReleaseState.DRAFT: {ReleaseState.SUBMITTED},
-    ReleaseState.SUBMITTED: {ReleaseState.APPROVED, ReleaseState.REJECTED, ReleaseState.VOIDED},
-    ReleaseState.APPROVED: {ReleaseState.DEPLOYED, ReleaseState.VOIDED},
-    ReleaseState.REJECTED: {ReleaseState.DRAFT},
-    ReleaseState.DEPLOYED: {ReleaseState.SUPERSEDED, ReleaseState.ROLLED_BACK},
-    ReleaseState.SUPERSEDED: {ReleaseState.DEPLOYED},
-    ReleaseState.ROLLED_BACK: {ReleaseState.DEPLOYED},
-    ReleaseState.VOIDED: set(),
-}
-FROZEN_RELEASE_STATES = set(ReleaseState.values) - {ReleaseState.DRAFT}

@@ -8,7 +8,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.manager import HistoryManager
 from simple_history.models import HistoricalRecords
 
-from ..core.hashing import content_hash, sha256_hex
+from ..core.hashing import sha256_hex
 from .choices import (
     ActionReach,
     Audience,
@@ -17,7 +17,6 @@ from .choices import (
     GrantMode,
     Hosting,
     RegulatedDomain,
-    ReleaseState,
     RiskTier,
     Stage,
     ToolKind,
@@ -225,76 +224,3 @@ class Credential(ComponentVersion):
 COMPONENT_MODELS: dict[str, type[ComponentVersion]] = {
     model.kind: model for model in (ModelComponent, Prompt, Tool, DataSource, Credential)
 }
-
-
-class Release(models.Model):
-    """A version of an agent: a frozen manifest of exact component versions and configuration.
-
-    While a draft, its components and configuration may change (the manifest is recomputed);
-    once submitted it never changes: a new component version goes into a new release."""
-
-    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="releases")
-    number = models.PositiveIntegerField()
-    label = models.CharField(max_length=40, blank=True, help_text="e.g. 1.4.0")
-    state = models.CharField(max_length=20, choices=ReleaseState.choices,
-                             default=ReleaseState.DRAFT, db_index=True)
-    notes = models.TextField(max_length=4000, blank=True)
-    configuration = models.JSONField(default=dict, blank=True,
-                                     help_text="Token and budget limits, rate limits, guardrails.")
-    models_used = models.ManyToManyField(ModelComponent, blank=True, related_name="releases")
-    prompts = models.ManyToManyField(Prompt, blank=True, related_name="releases")
-    tools = models.ManyToManyField(Tool, blank=True, related_name="releases")
-    data_sources = models.ManyToManyField(DataSource, blank=True, related_name="releases")
-    credentials = models.ManyToManyField(Credential, blank=True, related_name="releases")
-    manifest = models.JSONField(default=dict, editable=False)
-    manifest_hash = models.CharField(max_length=64, editable=False, db_index=True)
-    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    submitted_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="+")
-    submitted_at = models.DateTimeField(null=True, blank=True)
-
-    history = HistoricalRecords()
-
-    # The manifest key of each component relation.
-    COMPONENT_RELATIONS = {"models": "models_used", "prompts": "prompts", "tools": "tools",
-                           "data_sources": "data_sources", "credentials": "credentials"}
-
-    class Meta:
-        ordering = ["agent", "-number"]
-        constraints = [
-            models.UniqueConstraint(fields=["agent", "number"], name="release_unique_number"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.agent} release {self.display_version}"
-
-    def get_absolute_url(self) -> str:
-        return reverse("inventory:release-detail",
-                       kwargs={"slug": self.agent.slug, "number": self.number})
-
-    @property
-    def display_version(self) -> str:
-        return self.label or f"#{self.number}"
-
-    @property
-    def is_frozen(self) -> bool:
-        return self.state != ReleaseState.DRAFT
-
-
-def build_manifest(*, agent_slug: str, configuration: dict,
-                   components: dict[str, list[ComponentVersion]]) -> dict:
-    """The canonical content of a release. Component lists are sorted so order never matters."""
-    return {
-        "agent": agent_slug,
-        "configuration": configuration,
-        "components": {
-            kind: sorted((c.manifest_entry() for c in components.get(kind, [])),
-                         key=lambda e: (e["name"], e["version"]))
-            for kind in COMPONENT_MODELS
-        },
-    }
-
-
-def manifest_hash(manifest: dict) -> str:
-    return content_hash(manifest)

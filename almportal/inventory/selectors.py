@@ -5,13 +5,14 @@ from datetime import datetime
 from itertools import chain
 from typing import Any
 
+from django.apps import apps
 from django.db.models import QuerySet
 
 from ..accounts.models import User
 from ..accounts.permissions import can
 from . import grants
 from .grants import agent_delegates  # noqa: F401 (pages and API read it with the others)
-from .models import COMPONENT_MODELS, Agent, ComponentVersion, Release
+from .models import COMPONENT_MODELS, Agent, ComponentVersion
 from .rules import SERVICE_RIGHTS
 
 
@@ -34,11 +35,6 @@ def agents_for_gateway(user: User, right: str) -> QuerySet[Agent]:
     service account only where that narrow right was granted to it; a person wherever they see
     the agent."""
     return agents_visible_to(user, right if user.is_service_account else "view_agent")
-
-
-def releases_visible_to(user: User) -> QuerySet[Release]:
-    return Release.objects.filter(agent__in=agents_visible_to(user)).select_related(
-        "agent", "created_by", "submitted_by")
 
 
 def components_visible_to(user: User, kind: str):
@@ -135,9 +131,11 @@ def agent_history(agent: Agent, limit: int | None = None) -> list[HistoryEntry]:
     grants, newest first (the audit timeline pages through the rest). Each source reads at
     most limit + 1 rows: the extra, older row is what the oldest shown one is compared to."""
     limit = limit or HISTORY_SHOWN
+    # Releases live in the higher releases area (under this app's label): read by name.
+    release_history = apps.get_model("inventory", "Release").history
     sources = [
         (Agent.history.filter(id=agent.pk), lambda r: "Agent record"),
-        (Release.history.filter(agent_id=agent.pk),
+        (release_history.filter(agent_id=agent.pk),
          lambda r: f"Release {r.label or '#' + str(r.number)}"),
         (grants.grant_history(agent.pk),
          lambda r: f"Access: {r.permission.codename.replace('_', ' ')}"),

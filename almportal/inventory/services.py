@@ -1,4 +1,4 @@
-"""Every change to agents, their components and releases. Pages, API, admin, tasks and commands
+"""Every change to agents and their components. Pages, API, admin, tasks and commands
 call these functions and nothing else writes inventory rows."""
 
 from collections.abc import Iterable, Mapping
@@ -14,21 +14,14 @@ from ..accounts.models import User
 from ..accounts.permissions import can, require
 from ..accounts.roles import Role
 from ..core.errors import Conflict, DomainError, NotPermitted, clean_or_refuse
-from ..core.lifecycle import Transitions, attribute_change, lock, record
+from ..core.lifecycle import attribute_change, lock, record
 from . import grants, signals
-from .choices import (
-    RELEASE_TRANSITIONS,
-    ReleaseState,
-    Stage,
-)
+from .choices import Stage
 from .models import (
     COMPONENT_MODELS,
     Agent,
     ComponentVersion,
     Credential,
-    Release,
-    build_manifest,
-    manifest_hash,
 )
 from .rules import (
     SERVICE_RIGHTS,
@@ -38,8 +31,6 @@ from .rules import (
     grant_refusal,
     triage_refusal,
 )
-
-release_states = Transitions(ReleaseState, RELEASE_TRANSITIONS)
 
 OWNER_PERMISSIONS = ("view_agent", "change_agent")
 
@@ -206,7 +197,6 @@ class _Guard:
 
 
 accept_guard = _Guard()   # called with the agent before an intake is accepted
-submit_guard = _Guard()   # called with the release before it is submitted
 
 
 @transaction.atomic
@@ -350,111 +340,6 @@ def credential_revoke(*, actor: User, credential: Credential, reason: str) -> Cr
         credential.revoked_by = actor
         record(credential, actor=actor, reason=reason or "Grant revoked")
     return credential
-
-
-def _resolve_components(agent: Agent, components: Mapping[str, Iterable[int]]) -> dict:
-    resolved: dict[str, list[ComponentVersion]] = {}
-    for kind, ids in components.items():
-        model = COMPONENT_MODELS.get(kind)
-        if model is None:
-            raise DomainError(f"Unknown component kind {kind!r}.", field="components")
-        ids = set(ids)
-        found = list(model._default_manager.filter(agent=agent, pk__in=ids))
-        if len(found) != len(ids):
-            raise DomainError(f"Some {kind.replace('_', ' ')} do not belong to this agent.",
-                              field=kind)
-        if any(getattr(c, "is_revoked", False) for c in found):
-            raise DomainError("A revoked credential cannot go into a release.", field=kind)
-        names = [c.name for c in found]
-        if len(names) != len(set(names)):
-            raise DomainError(f"Choose one version of each of the {kind.replace('_', ' ')}.",
-                              field=kind)
-        resolved[kind] = found
-    return resolved
-
-
-def _set_release_content(release: Release, *, configuration: dict | None,
-                         components: Mapping[str, Iterable[int]] | None) -> dict:
-    if configuration is not None:
-        if not isinstance(configuration, dict):
-            raise DomainError("Configuration must be a JSON object.", field="configuration")
-        release.configuration = configuration
-    current = {kind: list(getattr(release, rel).all())
-               for kind, rel in Release.COMPONENT_RELATIONS.items()} if release.pk else {}
-    chosen = {**current, **_resolve_components(release.agent, components or {})}
-    release.manifest = build_manifest(agent_slug=release.agent.slug,
-                                      configuration=release.configuration, components=chosen)
-    release.manifest_hash = manifest_hash(release.manifest)
-    return chosen
-
-
-def _save_release(release: Release, chosen: dict, *, actor: User, reason: str) -> Release:
-    clean_or_refuse(release, exclude=["manifest", "manifest_hash"])
-    record(release, actor=actor, reason=reason)
-    for kind, rel in Release.COMPONENT_RELATIONS.items():
-        getattr(release, rel).set(chosen.get(kind, []))
-    return release
-
-
-@transaction.atomic
-def release_create(*, actor: User, agent: Agent, label: str = "", notes: str = "",
-                   configuration: dict | None = None,
-                   components: Mapping[str, Iterable[int]] | None = None) -> Release:
-    agent = lock(Agent, agent.pk)
-    require_agent_change(actor, agent)
-    if agent.stage not in (Stage.IN_DEVELOPMENT, Stage.LIVE, Stage.SUSPENDED):
-        raise Conflict("Releases are made once the intake is accepted.")
-    number = (agent.releases.aggregate(n=Max("number"))["n"] or 0) + 1
-    release = Release(agent=agent, number=number, label=label, notes=notes, created_by=actor)
-    chosen = _set_release_content(release, configuration=configuration or {},
-                                  components=components)
-    return _save_release(release, chosen, actor=actor, reason=f"Release #{number} drafted")
-
-
-@transaction.atomic
-def release_update(*, actor: User, release: Release, label: str | None = None,
-                   notes: str | None = None, configuration: dict | None = None,
-                   components: Mapping[str, Iterable[int]] | None = None,
-                   reason: str = "") -> Release:
-    release = lock(Release, release.pk)
-    require_agent_change(actor, release.agent)
-    if release.is_frozen:
-        raise Conflict(f"Release {release.display_version} is {release.get_state_display().lower()}"
-                       " and frozen: put changes into a new release.")
-    if label is not None:
-        release.label = label
-    if notes is not None:
-        release.notes = notes
-    chosen = _set_release_content(release, configuration=configuration, components=components)
-    return _save_release(release, chosen, actor=actor, reason=reason or "Draft release edited")
-
-
-@transaction.atomic
-def release_submit(*, actor: User, release: Release, reason: str = "") -> Release:
-    """Freeze the manifest and put the release up for sign-off."""
-    release = lock(Release, release.pk)
-    require_agent_change(actor, release.agent)
-    if not release.manifest["components"]["models"]:
-        raise DomainError("A release needs at least one model.", field="models")
-    submit_guard.check(release)
-    release_states.check(release.state, ReleaseState.SUBMITTED)
-    release.state = ReleaseState.SUBMITTED
-    release.submitted_by = actor
-    release.submitted_at = timezone.now()
-    record(release, actor=actor, reason=reason or "Release submitted for sign-off")
-    signals.release_submitted.send(sender=Release, release=release, actor=actor)
-    return release
-
-
-@transaction.atomic
-def release_set_state(*, actor: User, release: Release, state: str, reason: str) -> Release:
-    """Move a release along RELEASE_TRANSITIONS under a row lock (called by the releases and
-    operations services, which have already checked the actor's rights)."""
-    release = lock(Release, release.pk)
-    release_states.check(release.state, state)
-    release.state = state
-    record(release, actor=actor, reason=reason)
-    return release
 
 
 @transaction.atomic

@@ -7,5 +7,3 @@ from django.dispatch import Signal
 agent_changed = Signal()
 # component=ComponentVersion (the new version), actor=User
 component_version_added = Signal()
-# release=Release, actor=User
-release_submitted = Signal()

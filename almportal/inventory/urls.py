@@ -21,10 +21,4 @@ urlpatterns = [
          name="component-create"),
     path("<slug:slug>/credentials/<int:pk>/revoke/", views.credential_revoke,
          name="credential-revoke"),
-    path("<slug:slug>/releases/new/", views.release_create, name="release-create"),
-    path("<slug:slug>/releases/compare/", views.release_compare, name="release-compare"),
-    path("<slug:slug>/releases/<int:number>/", views.release_detail, name="release-detail"),
-    path("<slug:slug>/releases/<int:number>/edit/", views.release_edit, name="release-edit"),
-    path("<slug:slug>/releases/<int:number>/submit/", views.release_submit,
-         name="release-submit"),
 ]

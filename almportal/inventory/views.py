@@ -1,7 +1,6 @@
 """Inventory pages. Each view finds the object for this user (or 404), parses a form, calls one
 service and redirects; the services decide what is allowed."""
 
-import json
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -20,7 +19,6 @@ from ..accounts.roles import Role
 from ..core.views import refusals_on, refuse_not_permitted
 from . import rules, services
 from .choices import Stage
-from .diff import release_diff
 from .filters import AgentFilter
 from .forms import (
     COMPONENT_FORMS,
@@ -29,11 +27,9 @@ from .forms import (
     AgentForm,
     DelegateForm,
     NoteForm,
-    ReleaseCompareForm,
-    ReleaseForm,
     ServiceRightsForm,
 )
-from .models import COMPONENT_MODELS, Agent, Credential, Release
+from .models import COMPONENT_MODELS, Agent, Credential
 from .selectors import (
     agent_components,
     agent_delegates,
@@ -47,13 +43,6 @@ PAGE_SIZE = 25
 
 def _agent_for(user: User, slug: str) -> Agent:
     return get_object_or_404(agents_visible_to(user), slug=slug)
-
-
-def _release_for(user: User, slug: str, number: int) -> Release:
-    agent = _agent_for(user, slug)
-    return get_object_or_404(Release.objects.select_related("agent", "created_by",
-                                                            "submitted_by"),
-                             agent=agent, number=number)
 
 
 def _require_change(user: User, agent: Agent) -> None:
@@ -299,93 +288,3 @@ def credential_revoke(request, slug, pk):
                                reason=form.cleaned_data.get("reason", ""))
     messages.success(request, f"{credential} revoked.")
     return redirect(agent)
-
-
-# --- Releases -----------------------------------------------------------------------------
-
-def _release_form(request, agent: Agent, release: Release | None = None) -> ReleaseForm:
-    chosen, initial = {}, {}
-    if release is not None:
-        chosen = {kind: {e["id"] for e in entries}
-                  for kind, entries in release.manifest["components"].items()}
-        initial = {"label": release.label, "notes": release.notes,
-                   "configuration": json.dumps(release.configuration, indent=2)}
-    return ReleaseForm(request.POST or None, components=agent_components(agent), chosen=chosen,
-                       initial=initial)
-
-
-@login_required
-@refuse_not_permitted
-def release_create(request, slug):
-    agent = _agent_for(request.user, slug)
-    _require_change(request.user, agent)
-    form = _release_form(request, agent)
-    if request.method == "POST" and form.is_valid():
-        with refusals_on(form) as outcome:
-            release = services.release_create(
-                actor=request.user, agent=agent, label=form.cleaned_data["label"],
-                notes=form.cleaned_data["notes"],
-                configuration=form.cleaned_data["configuration"], components=form.components())
-        if outcome.ok:
-            messages.success(request, f"Release {release.display_version} drafted.")
-            return redirect(release)
-    return render(request, "inventory/release_form.html", {"agent": agent, "form": form})
-
-
-@login_required
-@refuse_not_permitted
-def release_edit(request, slug, number):
-    release = _release_for(request.user, slug, number)
-    _require_change(request.user, release.agent)
-    if release.is_frozen:
-        messages.error(request, f"Release {release.display_version} is "
-                                f"{release.get_state_display().lower()} and frozen: "
-                                "put changes into a new release.")
-        return redirect(release)
-    form = _release_form(request, release.agent, release)
-    if request.method == "POST" and form.is_valid():
-        with refusals_on(form) as outcome:
-            services.release_update(
-                actor=request.user, release=release, label=form.cleaned_data["label"],
-                notes=form.cleaned_data["notes"],
-                configuration=form.cleaned_data["configuration"], components=form.components())
-        if outcome.ok:
-            messages.success(request, "Draft release saved.")
-            return redirect(release)
-    return render(request, "inventory/release_form.html",
-                  {"agent": release.agent, "release": release, "form": form})
-
-
-@login_required
-def release_detail(request, slug, number):
-    release = _release_for(request.user, slug, number)
-    may_change = can(request.user, "inventory.change_agent", release.agent)
-    return render(request, "inventory/release_detail.html", {
-        "release": release, "agent": release.agent,
-        "manifest": json.dumps(release.manifest, indent=2, sort_keys=True),
-        "may_edit": may_change and not release.is_frozen,
-    })
-
-
-@login_required
-@require_POST
-@refuse_not_permitted
-def release_submit(request, slug, number):
-    release = _release_for(request.user, slug, number)
-    with refusals_on(request=request) as outcome:
-        services.release_submit(actor=request.user, release=release)
-    if outcome.ok:
-        messages.success(request, f"Release {release.display_version} submitted for sign-off.")
-    return redirect(release)
-
-
-@login_required
-def release_compare(request, slug):
-    agent = _agent_for(request.user, slug)
-    releases = list(agent.releases.order_by("-number"))
-    form = ReleaseCompareForm(request.GET or None, releases=releases)
-    result = None
-    if form.is_valid():
-        result = release_diff(form.cleaned_data["old"], form.cleaned_data["new"])
-    return render(request, "inventory/release_compare.html",
-                  {"agent": agent, "form": form, "diff": result})

@@ -21,7 +21,8 @@ from ..core.api import (
     validated,
 )
 from ..core.errors import Conflict
-from ..inventory.selectors import agents_visible_to, releases_visible_to
+from ..inventory.selectors import agents_visible_to
+from ..releases.selectors import releases_visible_to
 from . import selectors, services
 from .choices import IncidentStatus, Severity, Strategy
 from .contract import collector_yaml, has_contract

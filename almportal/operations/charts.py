@@ -10,7 +10,8 @@ from django.utils import timezone
 from ..core.charts import COLOURS
 from ..core.charts import fmt_number as _fmt
 from ..core.charts import nice_ceiling as _nice
-from ..inventory.models import Agent, Release
+from ..inventory.models import Agent
+from ..releases.models import Release
 from .models import Environment
 from .readings import Span, daily_figures, daily_p95_latency
 from .services.thresholds import budgets

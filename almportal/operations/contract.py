@@ -5,8 +5,8 @@ temporality, and the OTLP/HTTP exporter to the portal with a token placeholder."
 
 import yaml
 
-from ..inventory.choices import ReleaseState
-from ..inventory.models import Release
+from ..releases.choices import ReleaseState
+from ..releases.models import Release
 from . import otlp
 
 # Releases a gateway may run, so whose telemetry is expected.

@@ -4,8 +4,9 @@ from django import forms
 
 from ..accounts.models import User
 from ..core.forms import model_choice_field
-from ..inventory.choices import ReleaseState
-from ..inventory.models import Agent, Release
+from ..inventory.models import Agent
+from ..releases.choices import ReleaseState
+from ..releases.models import Release
 from .choices import (
     CANARY_STEPS,
     IncidentStatus,

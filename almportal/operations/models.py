@@ -10,7 +10,8 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from ..accounts.models import ApiToken
-from ..inventory.models import Agent, Release
+from ..inventory.models import Agent
+from ..releases.models import Release
 from .choices import (
     CanaryState,
     DeploymentState,

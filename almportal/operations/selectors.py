@@ -14,7 +14,8 @@ from ..accounts.models import User
 from ..core.hashing import content_hash
 from ..inventory.choices import Stage
 from ..inventory.models import Agent
-from ..inventory.selectors import agents_for_gateway, agents_visible_to, releases_visible_to
+from ..inventory.selectors import agents_for_gateway, agents_visible_to
+from ..releases.selectors import releases_visible_to
 from . import rules
 from .choices import DeploymentState, RuntimeState
 from .models import (

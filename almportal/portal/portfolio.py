@@ -12,14 +12,15 @@ from django.utils import timezone
 from ..accounts.models import User
 from ..core.charts import Bar, BarChart, bar_chart
 from ..core.lists import Shortlist
-from ..inventory.choices import ReleaseState, RiskTier, Stage
-from ..inventory.models import Agent, Release
-from ..inventory.selectors import agents_visible_to, releases_visible_to
+from ..inventory.choices import RiskTier, Stage
+from ..inventory.models import Agent
+from ..inventory.selectors import agents_visible_to
 from ..operations.choices import Severity
 from ..operations.models import MetricSample, MonitoringSettings
 from ..operations.selectors import incidents_visible_to
-from ..releases.choices import Decision
-from ..releases.selectors import signoffs_visible_to
+from ..releases.choices import Decision, ReleaseState
+from ..releases.models import Release
+from ..releases.selectors import releases_visible_to, signoffs_visible_to
 
 # Rubber-stamping: an approval given less than this long after the request opened (the release
 # was submitted, which is when signers are notified and can first see it) is too fast for a

@@ -11,12 +11,15 @@ from ..accounts.models import ApiToken, User
 from ..audit.models import LedgerEntry
 from ..audit.selectors import ledger_head, recent_exports, recent_verifications
 from ..core.lists import Shortlist
-from ..inventory.choices import CLOSED_STAGES, GrantMode, ReleaseState, Stage
-from ..inventory.models import Agent, Credential, Release
-from ..inventory.selectors import agents_in_care_of, agents_visible_to, releases_visible_to
+from ..inventory.choices import CLOSED_STAGES, GrantMode, Stage
+from ..inventory.models import Agent, Credential
+from ..inventory.selectors import agents_in_care_of, agents_visible_to
 from ..operations.choices import IncidentStatus, RuntimeState
 from ..operations.models import Alert, Incident
 from ..operations.selectors import incidents_visible_to, production, runtime_status
+from ..releases.choices import ReleaseState
+from ..releases.models import Release
+from ..releases.selectors import releases_visible_to
 from ..reviews.models import UNFINISHED_STATES
 from ..reviews.selectors import agent_review_status, reviews_visible_to
 from ..risk.selectors import assessment_status, with_latest_assessment

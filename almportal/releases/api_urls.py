@@ -4,6 +4,7 @@ from rest_framework.routers import SimpleRouter
 from . import api
 
 router = SimpleRouter()
+router.register("releases", api.ReleaseViewSet, basename="api-release")
 router.register("checklist-items", api.ChecklistItemViewSet, basename="checklist-item")
 router.register("evaluation-suites", api.EvaluationSuiteViewSet, basename="evaluation-suite")
 router.register("evaluation-runs", api.EvaluationRunViewSet, basename="evaluation-run")

@@ -117,7 +117,7 @@ def checklist_evidence(agents: list[Agent]) -> Iterable[tuple[int, CoverageEvide
                                           evidence__replaced_at__isnull=True)
              .select_related("release").distinct())
     for item in items:
-        agent = by_id[item.release.agent_id]
+        agent = item.release.agent = by_id[item.release.agent_id]  # its URL names the agent
         for code in item.clauses:
             if code in ids_by_code:
                 yield ids_by_code[code], CoverageEvidence(

@@ -1,3 +1,4 @@
+import json
 from typing import TYPE_CHECKING
 
 from django import forms
@@ -5,6 +6,8 @@ from django import forms
 from ..accounts.models import User
 from ..accounts.roles import Role
 from ..core.forms import choice_field, model_choice_field
+from ..inventory.forms import KIND_LABELS
+from ..inventory.models import COMPONENT_MODELS
 from .choices import METRICS, Decision, EvidenceKind, ItemStatus
 
 if TYPE_CHECKING:  # imported inside the methods at run time; named here for the field types
@@ -96,3 +99,86 @@ class RunForm(forms.Form):
 
     def metrics(self) -> dict:
         return {k: self.cleaned_data[k] for k in METRICS if self.cleaned_data.get(k) is not None}
+
+
+# --- Releases ---------------------------------------------------------------------------
+
+class ReleaseForm(forms.Form):
+    """Label, notes, configuration, and one version (or none) of each named component."""
+
+    label = forms.CharField(max_length=40, required=False, help_text="e.g. 1.4.0")
+    notes = forms.CharField(max_length=4000, required=False,
+                            widget=forms.Textarea(attrs={"rows": 3}))
+    configuration = forms.CharField(
+        required=False, max_length=20_000, initial="{}",
+        widget=forms.Textarea(attrs={"rows": 6, "class": "mono"}),
+        help_text='A JSON object: token and budget limits, rate limits, guardrails, '
+                  'e.g. {"max_tokens": 4000}.')
+
+    def __init__(self, *args, components: dict[str, list],
+                 chosen: dict[str, set[int]] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.component_fields: list[tuple[str, str, str]] = []  # (kind, name, field name)
+        chosen = chosen or {}
+        for kind, versions in components.items():
+            by_name: dict[str, list] = {}
+            for component in versions:
+                if not getattr(component, "is_revoked", False):
+                    by_name.setdefault(component.name, []).append(component)
+            for index, (name, group) in enumerate(sorted(by_name.items())):
+                field_name = f"{kind}-{index}"
+                picked = next((c.pk for c in group if c.pk in chosen.get(kind, ())), "")
+                self.fields[field_name] = forms.TypedChoiceField(
+                    label=name, required=False, coerce=int, empty_value=None, initial=picked,
+                    choices=[("", "— not included —")]
+                    + [(c.pk, f"v{c.version}" + (f" · {c.notes}" if c.notes else ""))
+                       for c in group])
+                self.component_fields.append((kind, name, field_name))
+
+    def clean_configuration(self):
+        text = self.cleaned_data["configuration"].strip() or "{}"
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(
+                "Not valid JSON (line %(line)s, column %(col)s): %(msg)s.", code="json",
+                params={"line": exc.lineno, "col": exc.colno, "msg": exc.msg}) from exc
+        if not isinstance(value, dict):
+            raise forms.ValidationError("The configuration must be a JSON object: {…}.",
+                                        code="json_object")
+        return value
+
+    def component_groups(self) -> list[tuple[str, list]]:
+        """(kind label, bound fields) for the template."""
+        groups: dict[str, list] = {}
+        for kind, _name, field_name in self.component_fields:
+            groups.setdefault(kind, []).append(self[field_name])
+        return [(KIND_LABELS[kind], fields) for kind, fields in groups.items()]
+
+    def components(self) -> dict[str, list[int]]:
+        picked: dict[str, list[int]] = {kind: [] for kind in COMPONENT_MODELS}
+        for kind, _name, field_name in self.component_fields:
+            if self.cleaned_data.get(field_name):
+                picked[kind].append(self.cleaned_data[field_name])
+        return picked
+
+
+class ReleaseCompareForm(forms.Form):
+    old = forms.TypedChoiceField(label="From release", coerce=int)
+    new = forms.TypedChoiceField(label="To release", coerce=int)
+
+    def __init__(self, *args, releases, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.releases = {release.number: release for release in releases}
+        choices = [(r.number, f"{r.display_version} ({r.get_state_display().lower()})")
+                   for r in releases]
+        choice_field(self, "old").choices = choice_field(self, "new").choices = choices
+
+    def clean(self):
+        super().clean()
+        data = self.cleaned_data
+        if data.get("old") is not None and data.get("old") == data.get("new"):
+            raise forms.ValidationError("Choose two different releases.")
+        if "old" in data and "new" in data:
+            data["old"], data["new"] = self.releases[data["old"]], self.releases[data["new"]]
+        return data

@@ -1,5 +1,6 @@
-"""Readiness checklists with their evidence, evaluation suites and runs, and sign-offs. Every
-change goes through releases.services; nothing here is ever deleted."""
+"""Releases (frozen manifests of an agent's component versions), their readiness checklists with
+evidence, evaluation suites and runs, and sign-offs. Every change goes through
+releases.services; nothing here is ever deleted."""
 
 import uuid
 from pathlib import PurePath
@@ -12,10 +13,96 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from ..accounts.roles import Role
-from ..inventory.models import Agent, Release
-from .choices import Decision, EvidenceKind, ItemStatus, RunSource
+from ..core.hashing import content_hash
+from ..inventory.models import (
+    COMPONENT_MODELS,
+    Agent,
+    ComponentVersion,
+    Credential,
+    DataSource,
+    ModelComponent,
+    Prompt,
+    Tool,
+)
+from .choices import Decision, EvidenceKind, ItemStatus, ReleaseState, RunSource
 
 User = settings.AUTH_USER_MODEL
+
+
+class Release(models.Model):
+    """A version of an agent: a frozen manifest of exact component versions and configuration.
+
+    While a draft, its components and configuration may change (the manifest is recomputed);
+    once submitted it never changes: a new component version goes into a new release."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="releases")
+    number = models.PositiveIntegerField()
+    label = models.CharField(max_length=40, blank=True, help_text="e.g. 1.4.0")
+    state = models.CharField(max_length=20, choices=ReleaseState.choices,
+                             default=ReleaseState.DRAFT, db_index=True)
+    notes = models.TextField(max_length=4000, blank=True)
+    configuration = models.JSONField(default=dict, blank=True,
+                                     help_text="Token and budget limits, rate limits, guardrails.")
+    models_used = models.ManyToManyField(ModelComponent, blank=True, related_name="releases")
+    prompts = models.ManyToManyField(Prompt, blank=True, related_name="releases")
+    tools = models.ManyToManyField(Tool, blank=True, related_name="releases")
+    data_sources = models.ManyToManyField(DataSource, blank=True, related_name="releases")
+    credentials = models.ManyToManyField(Credential, blank=True, related_name="releases")
+    manifest = models.JSONField(default=dict, editable=False)
+    manifest_hash = models.CharField(max_length=64, editable=False, db_index=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    # The manifest key of each component relation.
+    COMPONENT_RELATIONS = {"models": "models_used", "prompts": "prompts", "tools": "tools",
+                           "data_sources": "data_sources", "credentials": "credentials"}
+
+    class Meta:
+        # Kept in inventory's label: its tables keep their names and every ledger entry its
+        # model label ("inventory.release"), which the audit chain hashes.
+        app_label = "inventory"
+        ordering = ["agent", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "number"], name="release_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent} release {self.display_version}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("releases:release-detail",
+                       kwargs={"slug": self.agent.slug, "number": self.number})
+
+    @property
+    def display_version(self) -> str:
+        return self.label or f"#{self.number}"
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.state != ReleaseState.DRAFT
+
+
+def build_manifest(*, agent_slug: str, configuration: dict,
+                   components: dict[str, list[ComponentVersion]]) -> dict:
+    """The canonical content of a release. Component lists are sorted so order never matters."""
+    return {
+        "agent": agent_slug,
+        "configuration": configuration,
+        "components": {
+            kind: sorted((c.manifest_entry() for c in components.get(kind, [])),
+                         key=lambda e: (e["name"], e["version"]))
+            for kind in COMPONENT_MODELS
+        },
+    }
+
+
+def manifest_hash(manifest: dict) -> str:
+    return content_hash(manifest)
 
 
 def evidence_path(instance, filename: str) -> str:
@@ -54,7 +141,9 @@ class ChecklistItem(models.Model):
         return f"{self.title} ({self.release})"
 
     def get_absolute_url(self) -> str:
-        return reverse("releases:item-detail", kwargs={"pk": self.pk})
+        release = self.release
+        return reverse("releases:item-detail", kwargs={
+            "slug": release.agent.slug, "number": release.number, "pk": self.pk})
 
 
 class EvaluationSuite(models.Model):
@@ -138,7 +227,9 @@ class Evidence(models.Model):
         return self.replaced_at is None
 
     def get_download_url(self) -> str:
-        return reverse("releases:evidence-download", kwargs={"pk": self.pk})
+        release = self.item.release
+        return reverse("releases:evidence-download", kwargs={
+            "slug": release.agent.slug, "number": release.number, "pk": self.pk})
 
 
 class SignOff(models.Model):

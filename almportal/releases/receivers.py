@@ -4,10 +4,6 @@ service, which holds the rule."""
 from . import rules, selectors, services, voiding
 
 
-def on_release_submitted(sender, release, actor, **kwargs) -> None:
-    services.release_on_submitted(actor=actor, release=release)
-
-
 def on_component_version_added(sender, component, actor, **kwargs) -> None:
     services.releases_on_component_added(actor=actor, component=component)
 
@@ -30,7 +26,6 @@ def connect() -> None:
     from ..risk.signals import tier_policy_changed
 
     tier_policy_changed.connect(on_tier_policy_changed, dispatch_uid="releases-policy-changed")
-    signals.release_submitted.connect(on_release_submitted, dispatch_uid="releases-submitted")
     signals.component_version_added.connect(on_component_version_added,
                                             dispatch_uid="releases-component-added")
     signals.agent_changed.connect(on_agent_changed, dispatch_uid="releases-agent-changed")

@@ -22,11 +22,12 @@ from typing import TYPE_CHECKING
 
 from ..accounts.roles import Role, is_read_only
 from ..core.errors import Conflict, DomainError, NotPermitted
-from ..inventory.choices import ReleaseState, RiskTier
+from ..inventory.choices import RiskTier
+from .choices import ReleaseState
 
 if TYPE_CHECKING:  # for annotations only: the decisions here read what the selectors fetched
-    from ..inventory.models import Release
     from ..risk.models import TierPolicy
+    from .models import Release
 
 # --- Involvement ---------------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
-"""Read queries for the readiness pages, the API, the inbox and other apps' pages. What a user may
-see follows the releases they may see (inventory.selectors.releases_visible_to)."""
+"""Read queries for the release pages, the API, the inbox and other apps' pages. What a user may
+see follows the agents they may see (releases_visible_to)."""
 
 from collections import defaultdict
 from collections.abc import Iterable
@@ -11,21 +11,21 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from ..accounts.models import User
 from ..accounts.roles import GROUP_NAMES, Role
 from ..inventory import grants
-from ..inventory.choices import ReleaseState
-from ..inventory.models import (
-    COMPONENT_MODELS,
-    Agent,
-    Release,
-)
-from ..inventory.selectors import agents_visible_to, releases_visible_to
+from ..inventory.models import COMPONENT_MODELS, Agent
+from ..inventory.selectors import agents_visible_to
 from ..risk.models import TierPolicy
 from ..risk.selectors import tier_policy
 from . import rules
-from .choices import METRICS, Decision, ItemStatus
-from .models import ChecklistItem, EvaluationRun, EvaluationSuite, Evidence, SignOff
+from .choices import METRICS, Decision, ItemStatus, ReleaseState
+from .models import ChecklistItem, EvaluationRun, EvaluationSuite, Evidence, Release, SignOff
 
 # Releases whose sign-off request is open or whose approval still stands.
 UNDER_APPROVAL = (ReleaseState.SUBMITTED, ReleaseState.APPROVED)
+
+
+def releases_visible_to(user: User) -> QuerySet[Release]:
+    return Release.objects.filter(agent__in=agents_visible_to(user)).select_related(
+        "agent", "created_by", "submitted_by")
 
 
 def checklist_items_visible_to(user: User) -> QuerySet[ChecklistItem]:
@@ -262,7 +262,10 @@ def signing_facts(release: Release, policy: TierPolicy | None = None, *,
     sign-offs when the caller fetched them."""
     if policy is None:
         policy = tier_policy(release.agent.risk_tier)
-    active = [s for s in release.signoffs.all() if s.voided_at is None]
+    signoffs = release.signoffs.all()
+    if "signoffs" not in getattr(release, "_prefetched_objects_cache", {}):
+        signoffs = signoffs.select_related("user")  # the pages name each signer
+    active = [s for s in signoffs if s.voided_at is None]
     approvals = [s for s in active if s.decision == Decision.APPROVE
                  and s.manifest_hash == release.manifest_hash]
     return rules.SigningFacts(release, policy, active, approvals,

@@ -1,46 +1,53 @@
-"""Readiness pages: the release's gate, checklist, evaluations and sign-offs, the inbox, and
-evidence downloads. Each view finds the object for this user (or 404), parses a form and calls
-one service; the services decide what is allowed."""
+"""Release pages: the one page of a release (its manifest, changes since the release before,
+gate, checklist, evaluations, sign-offs and actions) under its agent, the drafting forms, the
+checklist item pages, the list, the inbox and evidence downloads. Each view finds the object
+for this user (or 404), parses a form and calls one service; the services decide what is
+allowed."""
+
+import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from ..core.errors import DomainError, NotPermitted
-from ..core.views import refusals_on, refuse_not_permitted
-from ..inventory.models import Release
-from ..inventory.selectors import releases_visible_to
+from ..accounts.models import User
+from ..core.views import post_action, refusals_on, refuse_not_permitted
+from ..inventory import services as inventory
+from ..inventory.models import Agent
+from ..inventory.selectors import agent_components, agents_visible_to
 from . import rules, selectors, services
 from .choices import EvidenceKind, RunSource
-from .forms import EvidenceForm, ItemAssignForm, ItemStatusForm, RunForm, SignOffForm, SuiteForm
-from .models import ChecklistItem
+from .diff import release_diff
+from .forms import (
+    EvidenceForm,
+    ItemAssignForm,
+    ItemStatusForm,
+    ReleaseCompareForm,
+    ReleaseForm,
+    RunForm,
+    SignOffForm,
+    SuiteForm,
+)
+from .models import ChecklistItem, Evidence, Release
 
 PAGE_SIZE = 25
 
 
-def _release_for(user, pk: int) -> Release:
-    return get_object_or_404(releases_visible_to(user), pk=pk)
+def _agent_for(user: User, slug: str) -> Agent:
+    return get_object_or_404(agents_visible_to(user), slug=slug)
 
 
-def _item_for(user, pk: int) -> ChecklistItem:
-    return get_object_or_404(selectors.checklist_items_visible_to(user), pk=pk)
+def _release_for(user: User, slug: str, number: int) -> Release:
+    return get_object_or_404(selectors.releases_visible_to(user), agent__slug=slug,
+                             number=number)
 
 
-def _refused(request, error: DomainError) -> None:
-    if isinstance(error, NotPermitted):
-        raise error
-    for field, texts in error.errors.items():
-        for text in texts:
-            messages.error(request, text if field == "__all__" else f"{field}: {text}")
-
-
-def _form_errors(request, form) -> None:
-    for field, texts in form.errors.items():
-        for text in texts:
-            messages.error(request, text if field == "__all__" else f"{field}: {text}")
+def _item_for(user: User, slug: str, number: int, pk: int) -> ChecklistItem:
+    return get_object_or_404(selectors.checklist_items_visible_to(user), pk=pk,
+                             release__agent__slug=slug, release__number=number)
 
 
 @login_required
@@ -56,166 +63,230 @@ def release_list(request):
     return render(request, "releases/release_list.html", {"page": page})
 
 
-@login_required
-def release_detail(request, pk):
-    release = _release_for(request.user, pk)
+# --- The release page ----------------------------------------------------------------------
+
+def _readiness(user: User, release: Release) -> dict:
     suites = selectors.agent_suites(release.agent)
     facts = selectors.signing_facts(release)
-    signing = rules.signing_options(request.user, facts)
-    runs = [(run, rules.run_counts(run, facts.involvement))
-            for run in selectors.release_runs(release)]  # each with whether it counts
-    return render(request, "releases/release_detail.html", {
-        "release": release, "agent": release.agent, "gate": services.release_gate(release),
+    signing = rules.signing_options(user, facts)
+    return {
+        "gate": services.release_gate(release),
         "checklist": selectors.release_checklist(release),
-        "runs": runs, "suites": suites,
-        "trends": [(s, selectors.evaluation_trend(s)) for s in suites],
+        "runs": [(run, rules.run_counts(run, facts.involvement))  # each with whether it counts
+                 for run in selectors.release_runs(release)],
+        "suites": suites, "trends": [(s, selectors.evaluation_trend(s)) for s in suites],
         "signoffs": selectors.release_signoffs(release),
-        "may_manage": services.may_manage(request.user, release),
-        "may_record_runs": services.may_record_runs(request.user, release),
         "signing": signing, "signing_order": selectors.signing_order(facts),
         "sign_form": SignOffForm(roles=signing.roles), "suite_form": SuiteForm(),
         "run_form": RunForm(agent=release.agent),
+    }
+
+
+@login_required
+def release_detail(request, slug, number):
+    release = _release_for(request.user, slug, number)
+    may_manage = services.may_manage(request.user, release)
+    previous = release.agent.releases.filter(number__lt=number).order_by("-number").first()
+    return render(request, "releases/release_detail.html", {
+        "release": release, "agent": release.agent,
+        "manifest": json.dumps(release.manifest, indent=2, sort_keys=True),
+        "diff": release_diff(previous, release) if previous else None,
+        "may_edit": may_manage and not release.is_frozen, "may_manage": may_manage,
+        "may_record_runs": services.may_record_runs(request.user, release),
+        **_readiness(request.user, release),
     })
 
 
-@login_required
-@require_POST
-@refuse_not_permitted
-def release_sign(request, pk):
-    release = _release_for(request.user, pk)
-    form = SignOffForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect("releases:release-detail", pk=pk)
-    try:
-        signoff = services.signoff_record(actor=request.user, release=release, **form.cleaned_data)
-    except DomainError as error:
-        _refused(request, error)
-    else:
-        messages.success(request, f"Recorded: {signoff}.")
-    return redirect("releases:release-detail", pk=pk)
+# --- Drafting ------------------------------------------------------------------------------
 
-
-@login_required
-@require_POST
-@refuse_not_permitted
-def suite_create(request, pk):
-    release = _release_for(request.user, pk)
-    form = SuiteForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect("releases:release-detail", pk=pk)
-    try:
-        suite = services.evaluation_suite_create(actor=request.user, agent=release.agent,
-                                                 **form.cleaned_data)
-    except DomainError as error:
-        _refused(request, error)
-    else:
-        messages.success(request, f"Evaluation suite {suite.name} defined.")
-    return redirect("releases:release-detail", pk=pk)
-
-
-@login_required
-@require_POST
-@refuse_not_permitted
-def run_create(request, pk):
-    release = _release_for(request.user, pk)
-    form = RunForm(request.POST, agent=release.agent)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect("releases:release-detail", pk=pk)
-    try:
-        run = services.evaluation_run_record(
-            actor=request.user, release=release, suite=form.cleaned_data["suite"],
-            metrics=form.metrics(), source=RunSource.PAGE, notes=form.cleaned_data["notes"])
-    except DomainError as error:
-        _refused(request, error)
-    else:
-        outcome = "passed" if run.passed else "failed: " + " ".join(run.failures)
-        (messages.success if run.passed else messages.warning)(request, f"Run {outcome}")
-    return redirect("releases:release-detail", pk=pk)
-
-
-def _not_reviewers(item: ChecklistItem) -> frozenset[int]:
-    return selectors.release_involvement(item.release).people | {item.owner_id}
+def _release_form(request, agent: Agent, release: Release | None = None) -> ReleaseForm:
+    chosen, initial = {}, {}
+    if release is not None:
+        chosen = {kind: {e["id"] for e in entries}
+                  for kind, entries in release.manifest["components"].items()}
+        initial = {"label": release.label, "notes": release.notes,
+                   "configuration": json.dumps(release.configuration, indent=2)}
+    return ReleaseForm(request.POST or None, components=agent_components(agent), chosen=chosen,
+                       initial=initial)
 
 
 @login_required
 @refuse_not_permitted
-def item_detail(request, pk):
-    item = _item_for(request.user, pk)
-    form = ItemAssignForm(request.POST or None, not_reviewers=_not_reviewers(item),
-                          initial={"owner": item.owner_id, "reviewer": item.reviewer_id})
+def release_create(request, slug):
+    agent = _agent_for(request.user, slug)
+    inventory.require_agent_change(request.user, agent)  # the form only for who may use it
+    form = _release_form(request, agent)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.checklist_item_assign(actor=request.user, item=item, **form.cleaned_data)
-        except DomainError as error:
-            _refused(request, error)
-        else:
-            messages.success(request, "Owner and reviewer saved.")
-        return redirect(item)
-    return render(request, "releases/item_detail.html", {
-        "item": item, "release": item.release, "assign_form": form,
-        "evidence": list(item.evidence.select_related("uploaded_by", "evaluation_run__suite")),
-        "evidence_form": EvidenceForm(item=item), "status_form": ItemStatusForm(),
-        "may_manage": services.may_manage(request.user, item.release)})
+        with refusals_on(form) as outcome:
+            release = services.release_create(
+                actor=request.user, agent=agent, label=form.cleaned_data["label"],
+                notes=form.cleaned_data["notes"],
+                configuration=form.cleaned_data["configuration"], components=form.components())
+        if outcome.ok:
+            messages.success(request, f"Release {release.display_version} drafted.")
+            return redirect(release)
+    return render(request, "releases/release_form.html", {"agent": agent, "form": form})
+
+
+@login_required
+@refuse_not_permitted
+def release_edit(request, slug, number):
+    release = _release_for(request.user, slug, number)
+    inventory.require_agent_change(request.user, release.agent)
+    if release.is_frozen:
+        messages.error(request, f"Release {release.display_version} is "
+                                f"{release.get_state_display().lower()} and frozen: "
+                                "put changes into a new release.")
+        return redirect(release)
+    form = _release_form(request, release.agent, release)
+    if request.method == "POST" and form.is_valid():
+        with refusals_on(form) as outcome:
+            services.release_update(
+                actor=request.user, release=release, label=form.cleaned_data["label"],
+                notes=form.cleaned_data["notes"],
+                configuration=form.cleaned_data["configuration"], components=form.components())
+        if outcome.ok:
+            messages.success(request, "Draft release saved.")
+            return redirect(release)
+    return render(request, "releases/release_form.html",
+                  {"agent": release.agent, "release": release, "form": form})
 
 
 @login_required
 @require_POST
 @refuse_not_permitted
-def item_status(request, pk):
-    item = _item_for(request.user, pk)
-    form = ItemStatusForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect(item)
-    try:
-        item = services.checklist_item_set_status(actor=request.user, item=item,
-                                                  **form.cleaned_data)
-    except DomainError as error:
-        _refused(request, error)
-    else:
-        messages.success(request, f"Item {item.get_status_display().lower()}.")
-    return redirect(item)
+def release_submit(request, slug, number):
+    release = _release_for(request.user, slug, number)
+    with refusals_on(request=request) as outcome:
+        services.release_submit(actor=request.user, release=release)
+    if outcome.ok:
+        messages.success(request, f"Release {release.display_version} submitted for sign-off.")
+    return redirect(release)
+
+
+@login_required
+def release_compare(request, slug):
+    agent = _agent_for(request.user, slug)
+    releases = list(agent.releases.order_by("-number"))
+    form = ReleaseCompareForm(request.GET or None, releases=releases)
+    result = None
+    if form.is_valid():
+        result = release_diff(form.cleaned_data["old"], form.cleaned_data["new"])
+    return render(request, "releases/release_compare.html",
+                  {"agent": agent, "form": form, "diff": result})
+
+
+# --- Sign-offs and evaluations -------------------------------------------------------------
+
+@login_required
+@require_POST
+@refuse_not_permitted
+def release_sign(request, slug, number):
+    release = _release_for(request.user, slug, number)
+    post_action(request, SignOffForm(request.POST),
+                lambda data: services.signoff_record(actor=request.user, release=release, **data),
+                lambda signoff: f"Recorded: {signoff}.")
+    return redirect(release)
 
 
 @login_required
 @require_POST
 @refuse_not_permitted
-def evidence_add(request, pk):
-    item = _item_for(request.user, pk)
-    form = EvidenceForm(request.POST, request.FILES, item=item)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return render(request, "releases/item_detail.html", _item_context(item, form), status=400)
-    data = form.cleaned_data
-    with refusals_on(form) as outcome:
-        services.evidence_add(actor=request.user, item=item, kind=data["kind"],
-                              upload=data["file"], url=data["url"], run=data["evaluation_run"],
-                              effective_date=data["effective_date"], note=data["note"],
-                              replaces=data["replaces"])
-    if not outcome.ok:
-        return render(request, "releases/item_detail.html", _item_context(item, form), status=400)
-    messages.success(request, "Evidence added.")
-    return redirect(item)
+def suite_create(request, slug, number):
+    release = _release_for(request.user, slug, number)
+    post_action(request, SuiteForm(request.POST),
+                lambda data: services.evaluation_suite_create(actor=request.user,
+                                                              agent=release.agent, **data),
+                lambda suite: f"Evaluation suite {suite.name} defined.")
+    return redirect(release)
 
 
-def _item_context(item: ChecklistItem, evidence_form) -> dict:
-    return {"item": item, "release": item.release,
-            "assign_form": ItemAssignForm(not_reviewers=_not_reviewers(item),
-                                          initial={"owner": item.owner_id,
-                                                   "reviewer": item.reviewer_id}),
+@login_required
+@require_POST
+@refuse_not_permitted
+def run_create(request, slug, number):
+    release = _release_for(request.user, slug, number)
+    form = RunForm(request.POST, agent=release.agent)
+    post_action(request, form, lambda data: services.evaluation_run_record(
+        actor=request.user, release=release, suite=data["suite"], metrics=form.metrics(),
+        source=RunSource.PAGE, notes=data["notes"]), _run_outcome)
+    return redirect(release)
+
+
+def _run_outcome(run) -> str:
+    return "Run passed" if run.passed else "Run failed: " + " ".join(run.failures)
+
+
+# --- Checklist items and evidence ----------------------------------------------------------
+
+def _item_context(user: User, item: ChecklistItem, evidence_form=None, assign_form=None) -> dict:
+    not_reviewers = selectors.release_involvement(item.release).people | {item.owner_id}
+    return {"item": item, "release": item.release, "agent": item.release.agent,
+            "assign_form": assign_form or ItemAssignForm(
+                not_reviewers=not_reviewers,
+                initial={"owner": item.owner_id, "reviewer": item.reviewer_id}),
             "evidence": list(item.evidence.select_related("uploaded_by",
                                                           "evaluation_run__suite")),
-            "evidence_form": evidence_form, "status_form": ItemStatusForm(), "may_manage": True}
+            "evidence_form": evidence_form or EvidenceForm(item=item),
+            "status_form": ItemStatusForm(), "may_manage": services.may_manage(user, item.release)}
 
 
 @login_required
-def evidence_download(request, pk):
-    evidence = get_object_or_404(selectors.evidence_visible_to(request.user), pk=pk,
-                                 kind=EvidenceKind.FILE)
-    if not evidence.file:
+@refuse_not_permitted
+def item_detail(request, slug, number, pk):
+    item = _item_for(request.user, slug, number, pk)
+    if request.method == "POST":
+        not_reviewers = selectors.release_involvement(item.release).people | {item.owner_id}
+        post_action(request, ItemAssignForm(request.POST, not_reviewers=not_reviewers),
+                    lambda data: services.checklist_item_assign(actor=request.user, item=item,
+                                                                **data),
+                    "Owner and reviewer saved.")
+        return redirect(item)
+    return render(request, "releases/item_detail.html", _item_context(request.user, item))
+
+
+@login_required
+@require_POST
+@refuse_not_permitted
+def item_status(request, slug, number, pk):
+    item = _item_for(request.user, slug, number, pk)
+    post_action(request, ItemStatusForm(request.POST),
+                lambda data: services.checklist_item_set_status(actor=request.user, item=item,
+                                                                **data),
+                lambda item: f"Item {item.get_status_display().lower()}.")
+    return redirect(item)
+
+
+@login_required
+@require_POST
+@refuse_not_permitted
+def evidence_add(request, slug, number, pk):
+    item = _item_for(request.user, slug, number, pk)
+    form = EvidenceForm(request.POST, request.FILES, item=item)
+    if form.is_valid():
+        data = form.cleaned_data
+        with refusals_on(form) as outcome:
+            services.evidence_add(actor=request.user, item=item, kind=data["kind"],
+                                  upload=data["file"], url=data["url"],
+                                  run=data["evaluation_run"],
+                                  effective_date=data["effective_date"], note=data["note"],
+                                  replaces=data["replaces"])
+        if outcome.ok:
+            messages.success(request, "Evidence added.")
+            return redirect(item)
+    return render(request, "releases/item_detail.html",
+                  _item_context(request.user, item, evidence_form=form), status=400)
+
+
+def _evidence_for(user: User, pk: int) -> Evidence:
+    return get_object_or_404(selectors.evidence_visible_to(user), pk=pk, kind=EvidenceKind.FILE)
+
+
+@login_required
+def evidence_download(request, slug, number, pk):
+    evidence = _evidence_for(request.user, pk)
+    release = evidence.item.release
+    if (release.agent.slug, release.number) != (slug, number) or not evidence.file:
         raise Http404("No file.")
     response = FileResponse(evidence.file.open("rb"), as_attachment=True,
                             filename=evidence.original_name or "evidence",
@@ -223,3 +294,29 @@ def evidence_download(request, pk):
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+# --- Former addresses ----------------------------------------------------------------------
+
+def _moved(target) -> HttpResponsePermanentRedirect:
+    return HttpResponsePermanentRedirect(target)
+
+
+@require_GET
+@login_required
+def moved_release(request, pk):
+    return _moved(get_object_or_404(selectors.releases_visible_to(request.user), pk=pk)
+                  .get_absolute_url())
+
+
+@require_GET
+@login_required
+def moved_item(request, pk):
+    return _moved(get_object_or_404(selectors.checklist_items_visible_to(request.user), pk=pk)
+                  .get_absolute_url())
+
+
+@require_GET
+@login_required
+def moved_evidence(request, pk):
+    return _moved(_evidence_for(request.user, pk).get_download_url())

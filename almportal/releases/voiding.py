@@ -11,9 +11,9 @@ from django.db import transaction
 
 from ..accounts.models import User
 from ..accounts.services import system_user
-from ..inventory.models import Release
 from ..risk.models import TierPolicy
 from . import services
+from .models import Release
 from .selectors import releases_under_approval
 
 

@@ -12,9 +12,11 @@ from datetime import datetime
 
 from django.db.models import Max, Min
 
-from ..inventory.choices import ReleaseState, Stage
-from ..inventory.models import Agent, Release
+from ..inventory.choices import Stage
+from ..inventory.models import Agent
 from ..operations import selectors as operations
+from ..releases.choices import ReleaseState
+from ..releases.models import Release
 
 ActivitySource = Callable[[list[int]], Mapping[int, datetime]]
 

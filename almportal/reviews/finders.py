@@ -11,10 +11,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ..accounts.roles import Role
-from ..inventory.choices import ReleaseState, Stage
+from ..inventory.choices import Stage
 from ..inventory.grants import caretakers
-from ..inventory.models import Agent, Credential, Release
+from ..inventory.models import Agent, Credential
 from ..operations import selectors as operations
+from ..releases.choices import ReleaseState
+from ..releases.models import Release
 from ..releases.rules import role_label, short_roles
 from ..releases.selectors import signers_waiting
 from ..retirement import selectors as retirement

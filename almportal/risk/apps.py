@@ -8,14 +8,13 @@ class RiskConfig(AppConfig):
     verbose_name = "Risk assessment"
 
     def ready(self) -> None:
-        from ..inventory.services import accept_guard, submit_guard
+        from ..inventory.services import accept_guard
         from . import audit_sections
-        from .services import refuse_unacceptable_agent, refuse_unacceptable_release
+        from .services import refuse_unacceptable_agent
 
-        # An agent whose latest completed assessment is unacceptable is neither accepted
-        # nor released.
+        # An agent whose latest completed assessment is unacceptable is not accepted (nor
+        # released: releases asks refuse_unacceptable_agent itself).
         accept_guard.register(refuse_unacceptable_agent)
-        submit_guard.register(refuse_unacceptable_release)
         for model in ("inventory.Agent", "inventory.Tool", "inventory.DataSource",
                       "inventory.Credential"):
             post_save.connect(mark_changed_assessments, sender=model,

@@ -15,7 +15,7 @@ from ..core.errors import Conflict, DomainError, clean_or_refuse
 from ..core.lifecycle import attribute_change, lock, record
 from ..inventory import services as inventory
 from ..inventory.choices import RiskTier
-from ..inventory.models import Agent, Release
+from ..inventory.models import Agent
 from . import selectors, signals
 from .choices import (
     ASSESSED_TIERS,
@@ -81,17 +81,13 @@ def assessments_mark_changed(agent_id: int) -> None:
         attributes_changed=Case(When(fingerprint=now, then=Value(False)), default=Value(True)))
 
 
-# --- Guards registered on inventory --------------------------------------------------------
+# --- Refusing an unacceptable agent (inventory's accept_guard; release submission) ---
 
 def refuse_unacceptable_agent(agent: Agent) -> None:
     latest = selectors.latest_completed(agent)
     if latest is not None and latest.tier == RiskTier.UNACCEPTABLE:
         raise Conflict(f"{agent} is assessed as unacceptable (a prohibited practice, risk "
                        f"assessment #{latest.pk}) and cannot go ahead.")
-
-
-def refuse_unacceptable_release(release: Release) -> None:
-    refuse_unacceptable_agent(release.agent)
 
 
 # --- Assessments ---------------------------------------------------------------------------

@@ -41,7 +41,7 @@ def code_for(device: TOTPDevice, steps_ahead: int = 0) -> str:
 
 
 def sign_as_compliance(client, release):
-    return client.post(f"/releases/{release.pk}/sign/",
+    return client.post(f"{release.get_absolute_url()}sign/",
                        {"role": Role.COMPLIANCE, "decision": "approve", "comment": "OK"})
 
 

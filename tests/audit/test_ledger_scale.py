@@ -18,7 +18,8 @@ from almportal.audit.services import (
     unledgered_count,
 )
 from almportal.audit.verify import verify_ledger
-from almportal.inventory.models import Agent, Release
+from almportal.inventory.models import Agent
+from almportal.releases.models import Release
 
 from .conftest import history_copies, is_postgres
 

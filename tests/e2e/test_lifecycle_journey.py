@@ -18,12 +18,13 @@ from playwright.sync_api import expect
 from almportal.accounts.roles import Role
 from almportal.audit.models import LedgerEntry
 from almportal.inventory import services as inventory
-from almportal.inventory.choices import ReleaseState, Stage
-from almportal.inventory.models import Agent, Release
+from almportal.inventory.choices import Stage
+from almportal.inventory.models import Agent
 from almportal.operations import services as operations
 from almportal.operations.models import Environment
 from almportal.releases import services as releases
-from almportal.releases.choices import Decision, EvidenceKind, ItemStatus, RunSource
+from almportal.releases.choices import Decision, EvidenceKind, ItemStatus, ReleaseState, RunSource
+from almportal.releases.models import Release
 from almportal.retirement import services as retirement
 from almportal.retirement.choices import TaskAction, TaskStatus
 
@@ -73,10 +74,10 @@ def first_release_live(agent, *, owner, delegate, compliance, reviewer) -> Relea
         actor=delegate, agent=agent, kind="models",
         data={"name": "main-model", "provider": "Anthropic", "model_name": "claude-sonnet",
               "pinned_version": "claude-sonnet-4-20250514", "hosting": "vendor_api"})
-    release = inventory.release_create(
+    release = releases.release_create(
         actor=delegate, agent=agent, label="1.0.0", notes="First release",
         components={"models": list(agent.models.values_list("pk", flat=True))})
-    release = inventory.release_submit(actor=delegate, release=release)
+    release = releases.release_submit(actor=delegate, release=release)
     suite = releases.evaluation_suite_create(
         actor=delegate, agent=agent, name="regression", dataset_ref="s3://evals/suppliers",
         dataset_version="2026-11", metrics=list(METRICS))
@@ -143,7 +144,7 @@ def test_an_agent_from_intake_to_retirement(page):
     # this journey takes through the pages.
     first = first_release_live(agent, owner=olivia, delegate=dan, compliance=carla,
                                reviewer=sam)
-    release = inventory.release_create(
+    release = releases.release_create(
         actor=dan, agent=agent, label="1.1.0", notes="Asks for the bank letter up front",
         components={"models": list(agent.models.values_list("pk", flat=True))},
         configuration={"max_tokens_per_task": 3000})
@@ -154,8 +155,8 @@ def test_an_agent_from_intake_to_retirement(page):
     page.get_by_role("button", name="Submit for sign-off").click()
     said(page, "submitted for sign-off")
     release.refresh_from_db()
-    readiness = releases.readiness_url(release)
-    page.goto(readiness)
+    readiness = release.get_absolute_url()  # one page: the gate and sign-offs are here too
+    expect(page).to_have_url(re.compile(f"{readiness}$"))
     expect(page.get_by_role("heading", name=re.compile("Release gate"))).to_contain_text(
         "not yet")
     expect(condition(page, "evaluations")).to_have_attribute("data-passed", "false")

@@ -5,7 +5,8 @@ reached with the keyboard."""
 import pytest
 from django.core.management import call_command
 
-from almportal.inventory.models import Agent, Release
+from almportal.inventory.models import Agent
+from almportal.releases.models import Release
 
 from .conftest import login
 

@@ -5,16 +5,18 @@ from rest_framework.test import APIClient
 
 from almportal.accounts.models import User
 from almportal.inventory import services
-from almportal.inventory.choices import ReleaseState, Stage
+from almportal.inventory.choices import Stage
 from almportal.inventory.models import (
     Agent,
     AgentUserObjectPermission,
     Credential,
     ModelComponent,
     Prompt,
-    Release,
     Tool,
 )
+from almportal.releases import services as release_services
+from almportal.releases.choices import ReleaseState
+from almportal.releases.models import Release
 
 from ..factories import intake_data, make_agent, make_model, make_prompt, make_release
 
@@ -337,7 +339,7 @@ def test_it_refuses_a_release_before_the_intake_is_accepted(agent, owner):
 
 def test_it_refuses_to_change_a_submitted_release(owner):
     agent = make_agent(owner, Stage.IN_DEVELOPMENT)
-    release = services.release_submit(actor=owner, release=make_release(agent, label="1.0"))
+    release = release_services.release_submit(actor=owner, release=make_release(agent, label="1.0"))
     rows = Release.history.count()
     response = api(owner).patch(f"{RELEASES}{release.pk}/",
                                 {"label": "1.1", "configuration": {"max_tokens": 1}},

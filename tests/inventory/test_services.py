@@ -2,9 +2,11 @@ import pytest
 
 from almportal.core.errors import Conflict, DomainError, NotPermitted
 from almportal.inventory import services
-from almportal.inventory.choices import ReleaseState, Stage
+from almportal.inventory.choices import Stage
 from almportal.inventory.models import Agent, Prompt
 from almportal.inventory.selectors import agent_history, agents_visible_to
+from almportal.releases import services as release_services
+from almportal.releases.choices import ReleaseState
 
 from ..factories import intake_data, make_agent, make_model, make_prompt, make_release
 
@@ -78,24 +80,24 @@ def test_a_new_prompt_version_is_a_new_row(owner):
 def test_the_manifest_hash_depends_only_on_content(owner):
     agent = make_agent(owner, Stage.IN_DEVELOPMENT)
     model, prompt = make_model(agent), make_prompt(agent)
-    a = services.release_create(actor=owner, agent=agent, configuration={"a": 1, "b": 2},
+    a = release_services.release_create(actor=owner, agent=agent, configuration={"a": 1, "b": 2},
                                 components={"prompts": [prompt.pk], "models": [model.pk]})
-    b = services.release_create(actor=owner, agent=agent, configuration={"b": 2, "a": 1},
+    b = release_services.release_create(actor=owner, agent=agent, configuration={"b": 2, "a": 1},
                                 components={"models": [model.pk], "prompts": [prompt.pk]})
     assert a.manifest_hash == b.manifest_hash
     newer = make_prompt(agent, text="changed")
-    c = services.release_update(actor=owner, release=b, components={"prompts": [newer.pk]})
+    c = release_services.release_update(actor=owner, release=b, components={"prompts": [newer.pk]})
     assert c.manifest_hash != a.manifest_hash
 
 
 def test_a_submitted_release_is_frozen(owner):
     agent = make_agent(owner, Stage.IN_DEVELOPMENT)
     release = make_release(agent)
-    services.release_submit(actor=owner, release=release)
+    release_services.release_submit(actor=owner, release=release)
     release.refresh_from_db()
     assert release.state == ReleaseState.SUBMITTED
     with pytest.raises(Conflict):
-        services.release_update(actor=owner, release=release, notes="sneaky")
+        release_services.release_update(actor=owner, release=release, notes="sneaky")
 
 
 def test_history_shows_field_level_changes(owner):

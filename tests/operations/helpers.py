@@ -11,11 +11,12 @@ from almportal.accounts.models import TokenScope
 from almportal.accounts.roles import Role
 from almportal.accounts.services import token_create
 from almportal.inventory import services as inventory
-from almportal.inventory.choices import ReleaseState, Stage
+from almportal.inventory.choices import Stage
 from almportal.operations import services
 from almportal.operations.models import Environment
+from almportal.releases import services as release_services
 from almportal.releases import services as releases
-from almportal.releases.choices import METRICS, Decision, ItemStatus
+from almportal.releases.choices import METRICS, Decision, ItemStatus, ReleaseState
 
 from ..factories import make_agent, make_release, make_service_account, make_user
 from ..risk.helpers import assessed
@@ -55,7 +56,7 @@ class Team:
     def approved_release(self, agent, **kwargs):
         """A release taken to `approved` by the releases app's own flow."""
         release = make_release(agent, actor=self.delegate, **kwargs)
-        release = inventory.release_submit(actor=self.delegate, release=release)
+        release = release_services.release_submit(actor=self.delegate, release=release)
         policy = releases.policy_for(release)
         assert policy is not None  # the agent was assessed, so its tier has a policy
         metrics = _passing(policy.evaluation_thresholds)

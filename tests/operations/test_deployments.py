@@ -2,10 +2,12 @@ import pytest
 
 from almportal.core.errors import Conflict, DomainError, NotPermitted
 from almportal.inventory import services as inventory
-from almportal.inventory.choices import ReleaseState, Stage
+from almportal.inventory.choices import Stage
 from almportal.operations import selectors, services
 from almportal.operations.models import Deployment
 from almportal.operations.selectors import runtime_status
+from almportal.releases import services as release_services
+from almportal.releases.choices import ReleaseState
 
 from ..factories import make_release
 from .helpers import env
@@ -61,7 +63,7 @@ def test_it_moves_a_canary_5_25_100_and_rolls_back_to_the_previous_release(team,
 def test_it_refuses_an_unapproved_release_in_production_with_the_gates_reasons(team, owner):
     agent, _ = team.live()
     draft = make_release(agent, actor=team.delegate)
-    submitted = inventory.release_submit(actor=team.delegate, release=draft)
+    submitted = release_services.release_submit(actor=team.delegate, release=draft)
     with pytest.raises(DomainError) as refused:
         services.deployment_start(actor=owner, agent=agent, environment=env("production"),
                                   strategy="all_at_once", routes=[RouteSpec(submitted)],
@@ -75,7 +77,7 @@ def test_it_refuses_an_unapproved_release_in_production_with_the_gates_reasons(t
 
 def test_it_deploys_a_submitted_release_outside_production_without_the_gate(team, owner):
     agent = team.agent()
-    release = inventory.release_submit(actor=team.delegate,
+    release = release_services.release_submit(actor=team.delegate,
                                        release=make_release(agent, actor=team.delegate))
     services.deployment_start(actor=owner, agent=agent, environment=env("staging"),
                               strategy="all_at_once", routes=[RouteSpec(release)],

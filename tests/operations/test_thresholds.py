@@ -4,10 +4,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from almportal.inventory.choices import ReleaseState, Stage
+from almportal.inventory.choices import Stage
 from almportal.operations import services
 from almportal.operations.figures import percentile
 from almportal.operations.models import Alert, Deployment, MetricSample
+from almportal.releases.choices import ReleaseState
 
 from .helpers import env, ingest_client
 from .test_ingest import post, samples

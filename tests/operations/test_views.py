@@ -3,9 +3,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from almportal.inventory import services as inventory
 from almportal.operations import services
 from almportal.operations.models import Alert, Deployment, Incident
+from almportal.releases import services as release_services
 
 from ..conftest import client_for
 from ..factories import make_release
@@ -81,7 +81,7 @@ def test_it_refuses_every_write_to_an_auditor(world, client, auditor):
 
 def test_it_shows_the_gates_reasons_on_the_deploy_form(world, client, owner, team):
     agent = world["agent"]
-    submitted = inventory.release_submit(actor=team.delegate,
+    submitted = release_services.release_submit(actor=team.delegate,
                                          release=make_release(agent, actor=team.delegate))
     response = client_for(client, owner).post(
         reverse("operations:deployments", args=[agent.slug]),

@@ -15,7 +15,9 @@ from almportal.core import lists
 from almportal.inventory import choices
 from almportal.inventory import selectors as inventory_selectors
 from almportal.inventory import services as inventory
-from almportal.inventory.models import Agent, AgentUserObjectPermission, Credential, Release
+from almportal.inventory.models import Agent, AgentUserObjectPermission, Credential
+from almportal.releases.choices import ReleaseState
+from almportal.releases.models import Release
 from almportal.risk import selectors as risk
 
 from ..factories import make_agent
@@ -51,7 +53,7 @@ def add_agents(owner, count: int) -> None:
         Credential(agent=a, name="svc", version=1, created_by=owner, identity="svc",
                    granted_by="IT", expires_at=now + timedelta(days=3)) for a in agents])
     Release.objects.bulk_create([
-        Release(agent=a, number=1, state=choices.ReleaseState.SUBMITTED, created_by=owner,
+        Release(agent=a, number=1, state=ReleaseState.SUBMITTED, created_by=owner,
                 manifest_hash=f"{a.pk:064d}", submitted_by=owner, submitted_at=now)
         for a in agents[::3]])
 

@@ -7,8 +7,10 @@ from django.utils import timezone
 
 from almportal.accounts.models import ApiToken, User
 from almportal.inventory import services
-from almportal.inventory.choices import GrantMode, ReleaseState, Stage
-from almportal.inventory.models import Agent, Credential, Release
+from almportal.inventory.choices import GrantMode, Stage
+from almportal.inventory.models import Agent, Credential
+from almportal.releases.choices import ReleaseState
+from almportal.releases.models import Release
 
 from ..factories import make_agent, make_release
 

@@ -13,11 +13,14 @@ from django.utils import timezone
 from almportal.accounts.roles import Role
 from almportal.audit.models import LedgerEntry, LedgerHead
 from almportal.core.models import Heartbeat
-from almportal.inventory.choices import ReleaseState, Stage
-from almportal.inventory.models import Agent, Release
+from almportal.inventory.choices import Stage
+from almportal.inventory.models import Agent
 from almportal.operations import services as operations
 from almportal.operations.models import Incident
 from almportal.portal import health
+from almportal.releases import services as release_services
+from almportal.releases.choices import ReleaseState
+from almportal.releases.models import Release
 from almportal.reviews.models import UNFINISHED_STATES, AccessReview
 
 from ..factories import make_agent, make_release, make_user
@@ -48,8 +51,7 @@ def world(owner, compliance, django_capture_on_commit_callbacks):
         team = Team(owner, compliance)
         agent, release = team.live()
         pending = make_release(agent, actor=team.delegate)
-        from almportal.inventory import services as inventory
-        inventory.release_submit(actor=team.delegate, release=pending)
+        release_services.release_submit(actor=team.delegate, release=pending)
         make_agent(owner, Stage.PROPOSED, name="Proposed one")
         make_agent(make_user(Role.BUSINESS_OWNER), Stage.PROPOSED, name="Proposed two")
         operations.incident_open(actor=compliance, agent=agent, title="Wrong answers",

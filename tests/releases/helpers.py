@@ -7,10 +7,9 @@ from almportal.accounts.models import User
 from almportal.accounts.roles import Role
 from almportal.inventory import services as inventory
 from almportal.inventory.choices import Stage
-from almportal.inventory.models import Release
 from almportal.releases import services
 from almportal.releases.choices import Decision, EvidenceKind, ItemStatus, RunSource
-from almportal.releases.models import EvaluationSuite
+from almportal.releases.models import EvaluationSuite, Release
 
 from ..factories import make_release, make_service_account
 from ..risk.helpers import assessed
@@ -27,7 +26,7 @@ def high_release(owner: User, assessor: User, delegate: User, **release_kwargs) 
                      justification="Handles HR records").agent
     inventory.agent_add_delegate(actor=owner, agent=agent, user=delegate)
     release = make_release(agent, **release_kwargs)
-    return inventory.release_submit(actor=delegate, release=release)
+    return services.release_submit(actor=delegate, release=release)
 
 
 def complete_checklist(release: Release, reviewer: User, *, leave: int = 0) -> None:

@@ -7,8 +7,8 @@ from django.db import connection, connections
 
 from almportal.accounts.roles import Role
 from almportal.core.errors import DomainError
-from almportal.inventory.choices import ReleaseState
 from almportal.releases import services
+from almportal.releases.choices import ReleaseState
 from almportal.releases.models import SignOff
 
 from .helpers import complete_checklist, high_release, passing_run, sign

@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from almportal.accounts.services import token_create
-from almportal.inventory import services as inventory
-from almportal.inventory.choices import ReleaseState
+from almportal.releases import services as release_services
+from almportal.releases.choices import ReleaseState
 from almportal.releases.models import EvaluationRun
 
 from ..conftest import client_for
@@ -60,7 +60,7 @@ def test_a_regression_against_production_fails_naming_metric_and_margin(client, 
                                                                         release):
     passing_run(release, task_success_rate=0.99)
     for state in (ReleaseState.APPROVED, ReleaseState.DEPLOYED):
-        inventory.release_set_state(actor=owner, release=release, state=state, reason="test")
+        release_services.release_set_state(actor=owner, release=release, state=state, reason="test")
     candidate = make_release(release.agent, label="2.0")
     response = post_run(client, candidate, {**GOOD_METRICS, "task_success_rate": 0.94},
                         **bearer(owner, ["write"]))
@@ -75,7 +75,7 @@ def test_a_regression_against_production_fails_naming_metric_and_margin(client, 
 def test_a_drop_within_the_margin_passes(client, owner, release):
     passing_run(release, task_success_rate=0.95)
     for state in (ReleaseState.APPROVED, ReleaseState.DEPLOYED):
-        inventory.release_set_state(actor=owner, release=release, state=state, reason="test")
+        release_services.release_set_state(actor=owner, release=release, state=state, reason="test")
     candidate = make_release(release.agent, label="2.0")
     run = passing_run(candidate, task_success_rate=0.94)
     assert run.passed and run.baseline_release == release
@@ -120,7 +120,7 @@ def test_the_page_records_a_run_and_shows_the_table_and_trend(client, release, o
     suite = suite_for(release)
     client_for(client, owner)
     data = {"suite": suite.pk, "notes": "manual", **GOOD_METRICS}
-    response = client.post(f"/releases/{release.pk}/runs/new/", data, follow=True)
+    response = client.post(f"{release.get_absolute_url()}runs/new/", data, follow=True)
     assert response.status_code == 200
     run = EvaluationRun.objects.get()
     assert run.passed and run.source == "page"

@@ -29,7 +29,7 @@ def item(owner, compliance, delegate):
 def upload(client, item, name, content, **extra):
     data = {"kind": "file", "file": SimpleUploadedFile(name, content), "effective_date":
             "2026-01-15", **extra}
-    return client.post(f"/releases/items/{item.pk}/evidence/", data)
+    return client.post(f"{item.get_absolute_url()}evidence/", data)
 
 
 @pytest.mark.parametrize("name, content, message", [
@@ -70,13 +70,13 @@ def test_a_valid_pdf_is_stored_with_its_hash_and_served_to_who_may_see_it(
     assert "pen-test" not in evidence.file.name  # stored under a random name
     for user in (owner, compliance):
         client_for(client, user)
-        response = client.get(f"/releases/evidence/{evidence.pk}/download/")
+        response = client.get(f"{evidence.get_download_url()}")
         assert response.status_code == 200
         assert b"".join(response.streaming_content) == PDF
         assert response["Content-Disposition"].startswith("attachment")
         assert response["X-Content-Type-Options"] == "nosniff"
     client_for(client, other_owner)
-    assert client.get(f"/releases/evidence/{evidence.pk}/download/").status_code == 404
+    assert client.get(f"{evidence.get_download_url()}").status_code == 404
 
 
 def test_text_evidence_is_accepted_when_it_is_utf8(client, owner, item):

@@ -5,9 +5,8 @@ import pytest
 
 from almportal.accounts.roles import Role
 from almportal.inventory import services as inventory
-from almportal.inventory.choices import ReleaseState
 from almportal.releases import services
-from almportal.releases.choices import ItemStatus
+from almportal.releases.choices import ItemStatus, ReleaseState
 
 from .helpers import Signers, complete_checklist, high_release, passing_run, sign, sign_all
 

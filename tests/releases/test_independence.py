@@ -8,6 +8,7 @@ from almportal.core.errors import DomainError, NotPermitted
 from almportal.inventory import services as inventory
 from almportal.inventory.models import AgentGroupObjectPermission, AgentUserObjectPermission
 from almportal.releases import rules, selectors, services
+from almportal.releases import services as release_services
 from almportal.releases.choices import Decision, ItemStatus
 from almportal.releases.models import ChecklistItem, SignOff
 from almportal.risk import rules as risk_rules
@@ -47,7 +48,7 @@ def _first_security_signoff(release):
 
 def _post_page_sign(client, user, release, role):
     client_for(client, user)
-    return client.post(f"/releases/{release.pk}/sign/",
+    return client.post(f"{release.get_absolute_url()}sign/",
                        {"role": role, "decision": Decision.APPROVE, "comment": ""})
 
 
@@ -88,7 +89,7 @@ def test_a_delegate_at_submission_stays_involved_after_removal(release, owner,
                                                                 delegate_compliance):
     """Removing the delegate after the submission does not make them independent."""
     resubmitted = make_release(release.agent, actor=owner)
-    resubmitted = inventory.release_submit(actor=owner, release=resubmitted)
+    resubmitted = release_services.release_submit(actor=owner, release=resubmitted)
     inventory.agent_remove_delegate(actor=owner, agent=release.agent, user=delegate_compliance)
     _first_security_signoff(resubmitted)
     with pytest.raises(NotPermitted) as refused:
@@ -101,7 +102,7 @@ def test_a_former_delegate_removed_before_submission_may_sign(owner, compliance,
     agent = high_release(owner, compliance, delegate).agent
     inventory.agent_add_delegate(actor=owner, agent=agent, user=person)
     inventory.agent_remove_delegate(actor=owner, agent=agent, user=person)
-    release = inventory.release_submit(actor=delegate, release=make_release(agent))
+    release = release_services.release_submit(actor=delegate, release=make_release(agent))
     _first_security_signoff(release)
     assert sign(release, person, Role.COMPLIANCE).decision == Decision.APPROVE
 
@@ -118,7 +119,7 @@ def author_release(owner, compliance, delegate):
     prompt = make_prompt(agent, actor=author, name="author-prompt")
     inventory.agent_remove_delegate(actor=owner, agent=agent, user=author)
     release = make_release(agent, actor=delegate, components={"prompts": [prompt.pk]})
-    return inventory.release_submit(actor=delegate, release=release), author
+    return release_services.release_submit(actor=delegate, release=release), author
 
 
 def test_it_refuses_a_component_author_at_the_service(author_release):
@@ -221,7 +222,7 @@ def test_it_refuses_an_involved_reviewer_in_the_page_and_the_api(client, item, o
                                                                  delegate):
     message = "is involved in this release (a delegate of the agent and the release's submitter"
     client_for(client, owner)
-    page = client.post(f"/releases/items/{item.pk}/", {"reviewer": delegate.pk}, follow=True)
+    page = client.post(item.get_absolute_url(), {"reviewer": delegate.pk}, follow=True)
     assert message in _page_text(page)
     api = client.patch(f"/api/v1/checklist-items/{item.pk}/", {"reviewer": delegate.username},
                        content_type="application/json")
@@ -232,7 +233,7 @@ def test_it_refuses_an_involved_reviewer_in_the_page_and_the_api(client, item, o
 
 def test_the_page_offers_only_independent_reviewers(client, item, owner, delegate, security):
     client_for(client, owner)
-    form = client.get(f"/releases/items/{item.pk}/").context["assign_form"]
+    form = client.get(item.get_absolute_url()).context["assign_form"]
     offered = set(form.fields["reviewer"].queryset.values_list("username", flat=True))
     assert security.username in offered
     assert not offered & {owner.username, delegate.username}

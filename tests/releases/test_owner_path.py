@@ -6,9 +6,8 @@ import pytest
 from almportal.accounts.models import Notification
 from almportal.accounts.roles import Role
 from almportal.inventory import services as inventory
-from almportal.inventory.choices import ReleaseState
 from almportal.releases import services
-from almportal.releases.choices import Decision, ItemStatus
+from almportal.releases.choices import Decision, ItemStatus, ReleaseState
 from almportal.releases.models import EvaluationRun, Evidence, SignOff
 
 from ..conftest import client_for
@@ -28,7 +27,7 @@ def agent(owner, compliance):
 
 
 def _owner_submits(agent, owner, **kwargs):
-    return inventory.release_submit(actor=owner, release=make_release(agent, actor=owner,
+    return services.release_submit(actor=owner, release=make_release(agent, actor=owner,
                                                                       **kwargs))
 
 
@@ -58,9 +57,9 @@ def test_the_gate_shows_the_owners_signoff_from_submission(client, agent, owner)
 def test_the_owner_who_submitted_is_told_why_they_sign_nothing_more(client, agent, owner):
     release = _owner_submits(agent, owner)
     client_for(client, owner)
-    page = client.get(f"/releases/{release.pk}/").content.decode().replace("&#x27;", "'")
+    page = client.get(release.get_absolute_url()).content.decode().replace("&#x27;", "'")
     assert "You already signed this release as business owner: one person fills one role." in page
-    assert f'action="/releases/{release.pk}/sign/"' not in page
+    assert f'action="{release.get_absolute_url()}sign/"' not in page
 
 
 def test_a_delegates_submission_still_needs_the_owner(owner, compliance, delegate):
@@ -93,9 +92,9 @@ def worked_release(owner, compliance, delegate, security):
 def _same_manifest(release, actor):
     components = {kind: list(getattr(release, rel).values_list("pk", flat=True))
                   for kind, rel in release.COMPONENT_RELATIONS.items()}
-    again = inventory.release_create(actor=actor, agent=release.agent, components=components)
+    again = services.release_create(actor=actor, agent=release.agent, components=components)
     assert again.manifest_hash == release.manifest_hash
-    return inventory.release_submit(actor=actor, release=again)
+    return services.release_submit(actor=actor, release=again)
 
 
 def test_a_manifest_submitted_again_carries_evidence_and_runs_but_no_signoffs(

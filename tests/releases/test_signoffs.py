@@ -5,8 +5,7 @@ import pytest
 
 from almportal.accounts.roles import Role
 from almportal.core.errors import Conflict, DomainError, NotPermitted
-from almportal.inventory.choices import ReleaseState
-from almportal.releases.choices import Decision
+from almportal.releases.choices import Decision, ReleaseState
 from almportal.releases.models import SignOff
 
 from ..conftest import client_for
@@ -73,7 +72,7 @@ def test_the_page_refuses_each_segregation_rule(rule, client, release, delegate,
         setup()
     before = SignOff.objects.count()
     client_for(client, actor)
-    response = client.post(f"/releases/{release.pk}/sign/",
+    response = client.post(f"{release.get_absolute_url()}sign/",
                            {"role": role, "decision": Decision.APPROVE, "comment": ""})
     assert response.status_code == 403
     assert message in response.content.decode().replace("&#x27;", "'")

@@ -22,21 +22,21 @@ def release(owner, compliance, delegate):
 
 def object_urls(release):
     item = release.checklist_items.first()
-    return [f"/releases/{release.pk}/", f"/releases/items/{item.pk}/",
+    return [release.get_absolute_url(), item.get_absolute_url(),
             f"/api/v1/checklist-items/{item.pk}/", f"/api/v1/releases/{release.pk}/gate/"]
 
 
 def write_urls(release):
     item = release.checklist_items.first()
     suite = suite_for(release)
+    page = release.get_absolute_url()
     return [
-        (f"/releases/{release.pk}/sign/", {"role": "compliance_officer", "decision": "approve"}),
-        (f"/releases/{release.pk}/suites/new/", {"name": "x", "dataset_ref": "d",
-                                                 "dataset_version": "1",
-                                                 "metrics": ["groundedness"]}),
-        (f"/releases/{release.pk}/runs/new/", {"suite": suite.pk, **GOOD_METRICS}),
-        (f"/releases/items/{item.pk}/", {"reviewer": ""}),
-        (f"/releases/items/{item.pk}/status/", {"status": ItemStatus.IN_REVIEW}),
+        (f"{page}sign/", {"role": "compliance_officer", "decision": "approve"}),
+        (f"{page}suites/new/", {"name": "x", "dataset_ref": "d", "dataset_version": "1",
+                                "metrics": ["groundedness"]}),
+        (f"{page}runs/new/", {"suite": suite.pk, **GOOD_METRICS}),
+        (item.get_absolute_url(), {"reviewer": ""}),
+        (f"{item.get_absolute_url()}status/", {"status": ItemStatus.IN_REVIEW}),
     ]
 
 
@@ -164,14 +164,14 @@ def test_the_inbox_query_count_does_not_grow_with_rows(client, owner, compliance
 def test_the_readiness_page_offers_signing_to_those_who_may(client, release, security,
                                                             delegate):
     client_for(client, security)
-    assert "Record my decision" in client.get(f"/releases/{release.pk}/").content.decode()
+    assert "Record my decision" in client.get(release.get_absolute_url()).content.decode()
     client_for(client, delegate)
-    assert "Record my decision" not in client.get(f"/releases/{release.pk}/").content.decode()
+    assert "Record my decision" not in client.get(release.get_absolute_url()).content.decode()
 
 
 def test_a_sign_off_through_the_page(client, release, security):
     client_for(client, security)
-    response = client.post(f"/releases/{release.pk}/sign/",
+    response = client.post(f"{release.get_absolute_url()}sign/",
                            {"role": Role.SECURITY, "decision": "approve", "comment": "OK"})
     assert response.status_code == 302
     assert release.signoffs.get().user == security
@@ -179,7 +179,7 @@ def test_a_sign_off_through_the_page(client, release, security):
 
 def test_an_order_violation_is_a_message_on_the_page(client, release, compliance):
     client_for(client, compliance)
-    response = client.post(f"/releases/{release.pk}/sign/",
+    response = client.post(f"{release.get_absolute_url()}sign/",
                            {"role": Role.COMPLIANCE, "decision": "approve"}, follow=True)
     assert "Security reviewer sign-offs come first" in response.content.decode()
     assert not release.signoffs.exists()

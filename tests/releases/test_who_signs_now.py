@@ -81,27 +81,27 @@ def test_my_work_lists_the_same_releases(client, release, people):
 
 def test_the_form_offers_only_the_roles_one_may_sign_now(client, release, people):
     client_for(client, people["security"])
-    form = client.get(f"/releases/{release.pk}/").context["sign_form"]
+    form = client.get(release.get_absolute_url()).context["sign_form"]
     assert [value for value, _ in form.fields["role"].choices] == [Role.SECURITY]
     assert form.fields["role"].initial == Role.SECURITY
 
 
 def test_the_form_says_why_one_may_sign_nothing(client, release, people):
     client_for(client, people["compliance"])
-    page = client.get(f"/releases/{release.pk}/")
+    page = client.get(release.get_absolute_url())
     assert page.context["signing"].roles == []
     text = page.content.decode()
     assert "Security reviewer sign-offs come first (0 of 1 so far)." in text
-    assert f'action="/releases/{release.pk}/sign/"' not in text
+    assert f'action="{release.get_absolute_url()}sign/"' not in text
     client_for(client, people["involved_security"])
-    text = client.get(f"/releases/{release.pk}/").content.decode().replace("&#x27;", "'")
+    text = client.get(release.get_absolute_url()).content.decode().replace("&#x27;", "'")
     assert "You are involved in this release (a delegate of the agent)" in text
 
 
 def test_the_form_shows_the_order_and_who_signed(client, release, people):
     sign(release, people["security"], Role.SECURITY)
     client_for(client, people["compliance"])
-    order = client.get(f"/releases/{release.pk}/").context["signing_order"]
+    order = client.get(release.get_absolute_url()).context["signing_order"]
     assert [(s.role, s.count, s.quorum) for s in order] == [
         (Role.SECURITY, 1, 1), (Role.COMPLIANCE, 0, 2), (Role.BUSINESS_OWNER, 0, 1)]
     assert order[0].signers == [str(people["security"])]

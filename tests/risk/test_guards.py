@@ -2,7 +2,9 @@ import pytest
 
 from almportal.core.errors import Conflict
 from almportal.inventory import services as inventory
-from almportal.inventory.choices import ReleaseState, Stage
+from almportal.inventory.choices import Stage
+from almportal.releases import services as release_services
+from almportal.releases.choices import ReleaseState
 
 from ..factories import make_agent, make_release
 from .helpers import FAQ_ANSWERS, SCORING_ANSWERS, assessed
@@ -24,7 +26,7 @@ def test_an_unacceptable_agent_cannot_be_released(owner, compliance):
     release = make_release(agent)
     assessed(owner, compliance, agent=agent, answers=SCORING_ANSWERS)
     with pytest.raises(Conflict):
-        inventory.release_submit(actor=owner, release=release)
+        release_services.release_submit(actor=owner, release=release)
     release.refresh_from_db()
     assert release.state == ReleaseState.DRAFT
 

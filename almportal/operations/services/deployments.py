@@ -13,8 +13,11 @@ from ...accounts.models import User
 from ...core.errors import Conflict, DomainError, require_that
 from ...core.lifecycle import lock, record
 from ...inventory import services as inventory
-from ...inventory.choices import ReleaseState, Stage
-from ...inventory.models import Agent, Release
+from ...inventory.choices import Stage
+from ...inventory.models import Agent
+from ...releases import services as releases
+from ...releases.choices import ReleaseState
+from ...releases.models import Release
 from ...releases.services import release_gate
 from ..choices import CanaryState, DeploymentState, EventLogKind, Strategy
 from ..models import Deployment, Environment, Route
@@ -105,8 +108,8 @@ def _clean_routes(strategy: str, routes: Sequence[RouteSpec], weight: int | None
 
 def _set_release_state(actor: User, release: Release, state: str, reason: str) -> None:
     current = Release.objects.values_list("state", flat=True).get(pk=release.pk)
-    if current != state and inventory.release_states.allows(current, state):
-        inventory.release_set_state(actor=actor, release=release, state=state, reason=reason)
+    if current != state and releases.release_states.allows(current, state):
+        releases.release_set_state(actor=actor, release=release, state=state, reason=reason)
 
 
 def _mark_serving(actor: User, releases: Iterable[Release], reason: str) -> None:

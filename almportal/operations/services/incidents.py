@@ -12,7 +12,8 @@ from ...accounts.models import User
 from ...accounts.notifications import notify
 from ...core.errors import Conflict, DomainError, require_that
 from ...core.lifecycle import Transitions, lock, record
-from ...inventory.models import Agent, Release
+from ...inventory.models import Agent
+from ...releases.models import Release
 from ..choices import (
     INCIDENT_TRANSITIONS,
     REPORTING_DAYS,

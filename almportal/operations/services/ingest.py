@@ -23,8 +23,9 @@ from django.utils.dateparse import parse_datetime
 from ...accounts.models import ApiToken, User
 from ...core.errors import DomainError
 from ...inventory.choices import CLOSED_STAGES
-from ...inventory.models import Agent, Release
+from ...inventory.models import Agent
 from ...inventory.selectors import agents_for_gateway
+from ...releases.models import Release
 from ..choices import SAMPLE_METRICS
 from ..models import Environment, IngestBatch, MetricSample
 

@@ -15,8 +15,9 @@ from ...accounts.models import ApiToken, User
 from ...core.errors import DomainError, require_that
 from ...core.hashing import sha256_hex
 from ...core.lifecycle import record
-from ...inventory.models import Agent, Release
+from ...inventory.models import Agent
 from ...inventory.selectors import agents_for_gateway
+from ...releases.models import Release
 from .. import otlp
 from ..models import Environment, IngestBatch, TelemetryName
 from ..rules import may_map_telemetry

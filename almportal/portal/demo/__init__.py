@@ -16,6 +16,7 @@ from almportal.accounts.models import User
 from almportal.inventory import services as inventory
 from almportal.inventory.choices import Stage
 from almportal.inventory.models import Agent
+from almportal.releases import services as releases
 
 from . import flows, lifetime
 from .catalogue import DEMO_AGENTS
@@ -117,13 +118,13 @@ def decommission(agent: Agent, spec: dict, users: dict[str, User]) -> None:
 def add_release(agent: Agent, spec: dict, *, owner: User, submitter: User,
                 users: dict[str, User]) -> None:
     add_components(agent, owner, spec.get("new_versions", {}))
-    release = inventory.release_create(
+    release = releases.release_create(
         actor=submitter, agent=agent, label=spec["label"], notes=spec["notes"],
         configuration=spec["configuration"], components=latest_components(agent))
     if not (spec.get("submit") or spec.get("deploy")):
         return
-    release = inventory.release_submit(actor=submitter, release=release,
-                                       reason="Ready for review; please sign")
+    release = releases.release_submit(actor=submitter, release=release,
+                                      reason="Ready for review; please sign")
     if not spec.get("deploy"):
         return
     release = flows.approve(release, users)

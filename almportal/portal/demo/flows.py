@@ -10,13 +10,13 @@ from almportal.accounts.models import User
 from almportal.accounts.roles import Role
 from almportal.core.lifecycle import record
 from almportal.inventory import services as inventory
-from almportal.inventory.choices import ReleaseState
-from almportal.inventory.models import Agent, Release
+from almportal.inventory.models import Agent
 from almportal.operations import services as operations
 from almportal.operations.choices import SeriousKind, Severity
 from almportal.operations.models import Alert, Environment, MetricSample
 from almportal.releases import services as releases
-from almportal.releases.choices import Decision, EvidenceKind, ItemStatus, RunSource
+from almportal.releases.choices import Decision, EvidenceKind, ItemStatus, ReleaseState, RunSource
+from almportal.releases.models import Release
 from almportal.retirement import services as retirement
 from almportal.retirement.choices import SignOffRole, TaskAction, TaskStatus
 from almportal.risk import services as risk

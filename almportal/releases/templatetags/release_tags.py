@@ -1,7 +1,7 @@
 from django import template
 from django.utils.html import format_html, format_html_join
 
-from .. import services
+from .. import rules
 from ..choices import METRICS
 
 register = template.Library()
@@ -9,15 +9,9 @@ register = template.Library()
 WIDTH, HEIGHT, PAD = 320, 120, 24
 
 
-@register.simple_tag
-def release_readiness(release) -> dict:
-    """The gate shown on the inventory release page."""
-    return {"gate": services.release_gate(release)}
-
-
 @register.filter
 def role_label(value: str) -> str:
-    return services.role_label(value)
+    return rules.role_label(value)
 
 
 @register.filter

@@ -2,7 +2,8 @@ import pytest
 
 from almportal.inventory import services
 from almportal.inventory.choices import Stage
-from almportal.inventory.diff import release_diff
+from almportal.releases import services as release_services
+from almportal.releases.diff import release_diff
 
 from ..factories import make_agent, make_model, make_prompt
 
@@ -20,14 +21,14 @@ def two_releases(owner):
     model, prompt = make_model(agent), make_prompt(agent, text="Answer politely.\nCite sources.")
     lookup = add(agent, "tools", name="lookup", tool_kind="rest_api", endpoint="https://kb",
                  operations=["search"], writes=False)
-    old = services.release_create(actor=owner, agent=agent, configuration={"max_tokens": 1000},
-                                  components={"models": [model.pk], "prompts": [prompt.pk],
-                                              "tools": [lookup.pk]})
+    old = release_services.release_create(
+        actor=owner, agent=agent, configuration={"max_tokens": 1000},
+        components={"models": [model.pk], "prompts": [prompt.pk], "tools": [lookup.pk]})
     new_model = make_model(agent, pinned_version="2026-09-01", hosting="self_hosted")
     new_prompt = make_prompt(agent, text="Answer politely.\nCite two sources.")
     writer = add(agent, "tools", name="ticket-writer", tool_kind="rest_api",
                  endpoint="https://tickets", operations=["create"], writes=True)
-    new = services.release_create(
+    new = release_services.release_create(
         actor=owner, agent=agent, configuration={"max_tokens": 2000},
         components={"models": [new_model.pk], "prompts": [new_prompt.pk],
                     "tools": [lookup.pk, writer.pk]})
@@ -58,9 +59,9 @@ def test_it_marks_a_changed_prompt_an_added_write_tool_and_a_changed_model(two_r
 def test_a_model_pinned_to_a_new_version_only_needs_no_reassessment(owner):
     agent = make_agent(owner, Stage.IN_DEVELOPMENT)
     prompt = make_prompt(agent)
-    old = services.release_create(actor=owner, agent=agent, components={
+    old = release_services.release_create(actor=owner, agent=agent, components={
         "models": [make_model(agent).pk], "prompts": [prompt.pk]})
-    new = services.release_create(actor=owner, agent=agent, components={
+    new = release_services.release_create(actor=owner, agent=agent, components={
         "models": [make_model(agent, pinned_version="2026-12-01").pk], "prompts": [prompt.pk]})
     diff = release_diff(old, new)
     assert [c.fields for c in diff.components] == [["pinned_version"]]

@@ -8,8 +8,9 @@ retention changed (the questionnaire asks about each)."""
 import difflib
 from dataclasses import dataclass, field
 
-from .choices import DataClassification
-from .models import COMPONENT_MODELS, Prompt, Release
+from ..inventory.choices import DataClassification
+from ..inventory.models import COMPONENT_MODELS, Prompt
+from .models import Release
 
 MODEL_RISK_FIELDS = ("provider", "hosting", "data_retention")
 
