@@ -19,10 +19,9 @@ from ..accounts.models import User
 from ..audit.models import ExportKind, LedgerEntry
 from ..audit.selectors import ledger_head
 from ..audit.services import export_record
-from ..inventory.choices import ReleaseState
-from ..inventory.models import Agent, Release
-from ..releases.choices import EvidenceKind, ItemStatus
-from ..releases.models import ChecklistItem, Evidence
+from ..inventory.models import Agent
+from ..releases.choices import EvidenceKind, ItemStatus, ReleaseState
+from ..releases.models import ChecklistItem, Evidence, Release
 from ..risk.models import FrameworkClause
 from ..risk.selectors import clause_coverage
 

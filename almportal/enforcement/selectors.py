@@ -8,12 +8,13 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from ..accounts.models import User
-from ..inventory.choices import ReleaseState, Stage
+from ..inventory.choices import Stage
 from ..inventory.models import Agent
 from ..inventory.selectors import agents_visible_to
 from ..operations import selectors as operations
 from ..operations.choices import RuntimeState
 from ..operations.models import Environment, Suspension
+from ..releases.choices import ReleaseState
 from . import cedar, rules
 from .models import GatewayReport
 
