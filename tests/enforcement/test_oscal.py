@@ -10,7 +10,6 @@ from trestle.oscal.assessment_results import AssessmentResults
 from almportal.audit.models import ExportKind, ExportRecord
 from almportal.audit.selectors import ledger_head
 from almportal.audit.services import ledger_catch_up
-from almportal.inventory import services as inventory
 from almportal.releases import services as releases
 
 from ..conftest import client_for
@@ -23,8 +22,8 @@ def reviewed(team, owner):
     review with a file as evidence of its first item."""
     agent = team.agent()
     approved = team.approved_release(agent)
-    pending = inventory.release_submit(actor=team.delegate,
-                                       release=make_release(agent, actor=team.delegate))
+    pending = releases.release_submit(actor=team.delegate,
+                                      release=make_release(agent, actor=team.delegate))
     item = pending.checklist_items.first()
     evidence = releases.evidence_add(actor=team.delegate, item=item, kind="file",
                                      upload=SimpleUploadedFile("dpia.pdf", b"%PDF-1.4\n%%EOF\n"))
