@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "almportal"
-ORDER = ["core", "accounts", "inventory", "risk", "releases", "operations", "retirement",
-         "reviews", "portal"]
+ORDER = ["core", "accounts", "inventory", "risk", "releases", "operations", "standards",
+         "retirement", "reviews", "portal"]
 CROSS_CUTTING = {"audit"}
 
 
