@@ -239,6 +239,7 @@ SPECTACULAR_SETTINGS = {
         "PortalRoleEnum": "almportal.accounts.roles.Role",
         "EventLogKindEnum": "almportal.operations.choices.EventLogKind",
         "InternalAuditKindEnum": "almportal.audit.models.AuditKind",
+        "WatchedCardKindEnum": "almportal.standards.models.CardKind",
         "InternalAuditStateEnum": "almportal.audit.models.AuditState",
         "FindingSeverityEnum": "almportal.audit.models.FindingSeverity",
         "CorrectiveActionStateEnum": "almportal.audit.models.ActionState",

@@ -53,3 +53,11 @@ def drift_attributes(agent: Agent) -> dict:
     open_ = sorted(f"#{f.pk}: " + ", ".join(d["subject"] for d in f.differences)
                    for f in agent.drift_findings.all() if f.state == FindingState.OPEN)
     return {"open_drift": open_} if open_ else {}
+
+
+def open_findings(agent: Agent) -> QuerySet[DriftFinding]:
+    return agent.drift_findings.filter(state=FindingState.OPEN).order_by("-opened_at")
+
+
+def published_releases(agent: Agent) -> QuerySet[Release]:
+    return agent.releases.filter(state__in=PUBLISHED_STATES).order_by("-number")
