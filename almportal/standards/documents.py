@@ -194,11 +194,13 @@ def write_flags(tools: list[dict]) -> tuple[bool, bool, str]:
 
 
 def mcp_endpoint(document: dict) -> str:
+    """Where the server is reached: its first remote, else its first package."""
     for remote in document.get("remotes", []):
-        return remote["url"]
+        return str(remote.get("url", ""))
     for package in document.get("packages", []):
-        return f"{package['registryType']}:{package['identifier']}@{package['version']}"
-    return document["name"]
+        return (f"{package.get('registryType', '')}:{package.get('identifier', '')}"
+                f"@{package.get('version', '')}")
+    return str(document.get("name", ""))
 
 
 def mcp_secrets(document: dict) -> list[CredentialSpec]:

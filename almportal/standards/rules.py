@@ -10,7 +10,7 @@ from ..core.errors import DomainError, NotPermitted
 from ..core.hashing import content_hash
 from ..inventory.choices import ReleaseState, ToolKind
 from ..inventory.rules import change_refusal
-from .documents import mcp_tools
+from .documents import mcp_endpoint, mcp_tools
 from .models import CardKind
 
 # The releases whose card, server.json and OASF record are published: those approved and not
@@ -59,13 +59,17 @@ def _scheme(value: Mapping) -> str:
     return content_hash(dict(value))[:12] + ":" + ",".join(sorted(value))
 
 
-def approved_view(kind: str, manifest: Mapping, agent_description: str) -> View:
+def approved_view(kind: str, manifest: Mapping, agent_description: str,
+                  server_name: str = "") -> View:
+    """The manifest's view; for an MCP server card, of the approved server by that name (or
+    of all its MCP servers when none has it)."""
     configuration = manifest.get("configuration", {})
     tools = manifest_tools(manifest)
     if kind == CardKind.MCP_SERVER:
         mcp = configuration.get("mcp", {})
         described = {t["name"]: t.get("description", "") for t in mcp.get("tools", [])}
         servers = [t for t in tools if t["tool_kind"] == ToolKind.MCP_SERVER]
+        servers = [t for t in servers if t["name"] == server_name] or servers
         return View({op: described.get(op, "") for t in servers for op in t["operations"]},
                     {t["endpoint"] for t in servers}, {}, mcp.get("description", ""))
     a2a = configuration.get("a2a", {})
@@ -80,8 +84,7 @@ def approved_view(kind: str, manifest: Mapping, agent_description: str) -> View:
 def live_view(kind: str, document: Mapping) -> View:
     if kind == CardKind.MCP_SERVER:
         return View({t["name"]: t.get("description", "") for t in mcp_tools(dict(document))},
-                    {r.get("url", "") for r in document.get("remotes", [])},
-                    {}, document.get("description", ""))
+                    {mcp_endpoint(dict(document))}, {}, document.get("description", ""))
     return View({s.get("id", ""): s.get("description", "") for s in document.get("skills", [])},
                 {i.get("url", "") for i in document.get("supportedInterfaces", [])},
                 {k: _scheme(v) for k, v in document.get("securitySchemes", {}).items()},

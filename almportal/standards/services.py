@@ -179,7 +179,8 @@ def _judge(watch: WatchedCard, document: Any, etag: str) -> DriftFinding | None:
     watch = lock(WatchedCard, watch.pk)
     release = selectors.compared_release(watch.agent)
     found = [] if release is None or not isinstance(document, dict) else rules.differences(
-        rules.approved_view(watch.kind, release.manifest, watch.agent.purpose),
+        rules.approved_view(watch.kind, release.manifest, watch.agent.purpose,
+                            str(document.get("name", ""))),
         rules.live_view(watch.kind, document))
     shown = rules.cosmetic(found)
     changed = shown != watch.cosmetic or content_hash(document) != watch.document_hash

@@ -148,9 +148,13 @@ def test_an_mcp_server_card_that_gains_a_tool_is_drift(owner, served):
     nxt = inventory.release_submit(actor=owner, release=nxt)
     inventory.release_set_state(actor=owner, release=nxt, state=ReleaseState.APPROVED,
                                 reason="Gate holds")
+    watch = watch_of(agent, served, document, kind="mcp_server")
+    assert services.watch_poll(watch) is None  # as approved
     meta = document["_meta"]["io.modelcontextprotocol.registry/publisher-provided"]
     meta["tools"].append({"name": "delete_room"})
-    finding = services.watch_poll(watch_of(agent, served, document, kind="mcp_server"))
+    served.put("/card.json", document)
+    watch.refresh_from_db()
+    finding = services.watch_poll(watch)
     assert finding is not None and finding.differences[0]["subject"] == "delete_room"
 
 
