@@ -4,6 +4,7 @@ official A2A SDK, and agents with approved releases to publish."""
 import hashlib
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -48,6 +49,8 @@ def served():
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 (the standard library's name)
             store.hits.append(self.path)
+            if self.path.startswith("/slow"):
+                time.sleep(2)
             body = store.documents.get(self.path)
             if body is None:
                 self.send_response(404)
@@ -69,7 +72,11 @@ def served():
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        def handle_error(self, request, client_address):
+            pass  # a client that gave up waiting (the timeout test) is expected
+
+    server = Server(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     store.base = f"http://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]

@@ -144,6 +144,18 @@ def test_a_url_import_refuses_large_documents_missing_ones_and_other_schemes(own
     assert not Agent.objects.exists()
 
 
+def test_a_url_that_does_not_answer_in_time_is_refused(owner, served, settings):
+    import time
+
+    settings.STANDARDS_FETCH_TIMEOUT = 0.3
+    served.put("/slow.json", sdk_card())
+    started = time.monotonic()
+    with pytest.raises(DomainError) as caught:
+        services.import_from_url(actor=owner, url=served.base + "/slow.json", intake=INTAKE)
+    assert time.monotonic() - started < 1.5
+    assert "Could not fetch" in caught.value.errors["url"][0]
+
+
 def test_confirming_keeps_or_corrects_the_seeded_flags(owner):
     imported = imported_agent(owner)
     imported = services.import_confirm_tool(actor=owner, imported=imported,
