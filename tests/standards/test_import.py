@@ -238,3 +238,23 @@ def test_the_api_confirms_a_tool(client, owner):
                            content_type="application/json")
     assert response.status_code == 200
     assert [p["name"] for p in response.json()["pending_tools"]] == ["search-flights"]
+
+
+def test_the_api_takes_an_upload_or_a_url_but_one_source_only(client, owner, served):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = client_for(client, owner)
+    upload = SimpleUploadedFile("server.json", json.dumps(server_json()).encode())
+    response = client.post("/api/v1/agent-imports/", {"file": upload, **INTAKE})
+    assert response.status_code == 201, response.json()
+    assert response.json()["document_format"] == "mcp_server"
+    served.put("/record.json", oasf_record())
+    response = client.post("/api/v1/agent-imports/", {"url": served.base + "/record.json",
+                                                      **INTAKE},
+                           content_type="application/json")
+    assert response.status_code == 201 and response.json()["document_format"] == "oasf_record"
+    response = client.post("/api/v1/agent-imports/", {"url": served.base + "/record.json",
+                                                      "document": oasf_record(), **INTAKE},
+                           content_type="application/json")
+    assert response.status_code == 400 and "document" in response.json()["errors"]
+    assert Agent.objects.count() == 2
