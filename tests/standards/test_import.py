@@ -43,6 +43,23 @@ def test_a_card_made_by_the_a2a_sdk_imports_as_a_draft_with_its_skills_as_tools(
     assert imported.history.first().history_user == owner
 
 
+def test_a_card_signed_by_the_sdk_imports_too(owner):
+    from a2a.types import AgentCard
+    from a2a.utils.signing import create_agent_card_signer
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from google.protobuf.json_format import MessageToDict, ParseDict
+
+    from almportal.audit.signing import private_key_pem
+
+    signer = create_agent_card_signer(private_key_pem(Ed25519PrivateKey.generate()),
+                                      {"alg": "EdDSA", "kid": "vendor-key", "typ": "JOSE"})
+    signed = MessageToDict(signer(ParseDict(sdk_card(), AgentCard())))
+    assert signed["signatures"]
+    imported = imported_agent(owner, signed)
+    assert Tool.objects.filter(agent=imported.agent).count() == 2
+    assert imported.document["signatures"] == signed["signatures"]  # kept as received
+
+
 def test_server_json_imports_its_tools_with_flags_from_annotations_and_secrets(owner):
     document = server_json()
     assert not list(schema("server.schema.json").iter_errors(document))
