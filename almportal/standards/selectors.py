@@ -61,3 +61,8 @@ def open_findings(agent: Agent) -> QuerySet[DriftFinding]:
 
 def published_releases(agent: Agent) -> QuerySet[Release]:
     return agent.releases.filter(state__in=PUBLISHED_STATES).order_by("-number")
+
+
+def imports_to_confirm(agent: Agent) -> QuerySet[ImportRecord]:
+    """The agent's imports whose tools still wait for their write flags to be confirmed."""
+    return agent.imports.exclude(pending_tools=[]).order_by("-created_at")

@@ -215,6 +215,8 @@ def test_the_import_page_drafts_from_an_upload(client, owner):
     assert response.status_code == 302 and response.url == imported.get_absolute_url()
     page = client.get(imported.get_absolute_url())
     assert b"book-hotel" in page.content and b"Confirm" in page.content
+    agent_page = client.get(imported.agent.get_absolute_url()).content.decode()
+    assert "2 tools imported from the A2A AgentCard" in agent_page
 
 
 def test_the_import_page_shows_the_documents_errors_on_the_form(client, owner):

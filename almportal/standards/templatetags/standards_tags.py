@@ -15,4 +15,5 @@ def standards_panel(agent) -> dict:
     return {"findings": list(selectors.open_findings(agent)), "watches": watches,
             "cosmetic": [d for w in watches for d in w.cosmetic],
             "published": list(selectors.published_releases(agent)),
-            "signing": signing.is_configured()}
+            "signing": signing.is_configured(),
+            "to_confirm": list(selectors.imports_to_confirm(agent))}
