@@ -45,6 +45,9 @@ app.conf.beat_schedule = {
     # The event log: each day's usage period per agent (kept six months at least: samples-expire).
     "operations-usage-summarise": {"task": "almportal.operations.tasks.usage_summarise",
                                    "schedule": crontab(hour=0, minute=20)},
+    # Live A2A / MCP cards polled with ETag; drift from the approved manifest opens a finding.
+    "standards-watches-poll": {"task": "almportal.standards.tasks.watches_poll",
+                               "schedule": crontab(minute="*/15")},
     # Access reviews: a scan every 30 s opens what fell due (cheap when nothing did: a few
     # queries); overdue reviews escalate; reminders go out once per object per period.
     "reviews-open-due": {"task": "almportal.reviews.tasks.open_due_reviews", "schedule": 30.0},

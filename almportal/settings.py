@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "almportal.releases",
     "almportal.operations",
     "almportal.enforcement",
+    "almportal.standards",
     "almportal.retirement",
     "almportal.reviews",
     "almportal.audit",
@@ -239,6 +240,7 @@ SPECTACULAR_SETTINGS = {
         "PortalRoleEnum": "almportal.accounts.roles.Role",
         "EventLogKindEnum": "almportal.operations.choices.EventLogKind",
         "InternalAuditKindEnum": "almportal.audit.models.AuditKind",
+        "WatchedCardKindEnum": "almportal.standards.models.CardKind",
         "InternalAuditStateEnum": "almportal.audit.models.AuditState",
         "FindingSeverityEnum": "almportal.audit.models.FindingSeverity",
         "CorrectiveActionStateEnum": "almportal.audit.models.ActionState",
@@ -311,6 +313,11 @@ OUTBOX_RETRY_MAX_SECONDS = env_int("OUTBOX_RETRY_MAX_SECONDS", 3600)
 # Reminders: a release waiting this many days for sign-off reminds those who could sign.
 SIGNOFF_REMINDER_DAYS = env_int("SIGNOFF_REMINDER_DAYS", 3)
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Documents fetched from a URL (imports, watched live cards): at most this many seconds and bytes.
+STANDARDS_FETCH_TIMEOUT = env_int("STANDARDS_FETCH_TIMEOUT", 5)
+STANDARDS_FETCH_MAX_BYTES = env_int("STANDARDS_FETCH_MAX_BYTES", 512 * 1024)
+# The namespace of server.json names exported for MCP servers whose name has none.
+STANDARDS_MCP_NAMESPACE = os.environ.get("STANDARDS_MCP_NAMESPACE", "local.almportal")
 # OpenTelemetry ingestion: exports handled at once before answering 429 with Retry-After.
 OTLP_MAX_IN_FLIGHT = env_int("OTLP_MAX_IN_FLIGHT", 8)
 # Raw metric samples are kept this long; their per-minute and per-hour rollups much longer.

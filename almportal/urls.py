@@ -11,6 +11,7 @@ from .accounts.auth_views import SignInView
 from .core.http_errors import api_aware
 from .operations.api import OtlpMetricsView
 from .portal import views as portal_views
+from .standards import views as standards_views
 
 
 @require_GET
@@ -28,6 +29,7 @@ api_v1 = [
     path("", include("almportal.operations.api_urls")),
     path("", include("almportal.enforcement.api_urls")),
     path("", include("almportal.retirement.api_urls")),
+    path("", include("almportal.standards.api_urls")),
     path("", include("almportal.reviews.api_urls")),
     path("", include("almportal.audit.api_urls")),
 ]
@@ -40,6 +42,9 @@ urlpatterns = [
     path("operations/", include("almportal.operations.urls")),
     path("enforcement/", include("almportal.enforcement.urls")),
     path("retirement/", include("almportal.retirement.urls")),
+    path("standards/", include("almportal.standards.urls")),
+    # The portal's public signing keys, for checking the agent cards it publishes.
+    path(".well-known/jwks.json", standards_views.jwks, name="jwks"),
     path("reviews/", include("almportal.reviews.urls")),
     path("audit/", include("almportal.audit.urls")),
     path("account/", include("almportal.accounts.urls")),

@@ -9,7 +9,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "almportal"
 ORDER = ["core", "accounts", "inventory", "risk", "releases", "operations", "enforcement",
-         "retirement", "reviews", "portal"]
+         "standards", "retirement", "reviews", "portal"]
 CROSS_CUTTING = {"audit"}
 
 

@@ -125,6 +125,9 @@ def material_changes(before: Mapping, now: Mapping) -> list[str]:
     scopes = sorted(set(now["credential_scopes"]) - set(before.get("credential_scopes", [])))
     if scopes:
         reasons.append(f"Credential scope broadened: {', '.join(scopes)}.")
+    drift = sorted(set(now.get("open_drift", [])) - set(before.get("open_drift", [])))
+    if drift:
+        reasons.append(f"The live agent differs from its approved manifest: {'; '.join(drift)}.")
     return reasons
 
 

@@ -106,9 +106,36 @@ def _latest_versions(components: Iterable[ComponentT]) -> list[ComponentT]:
     return list(latest.values())
 
 
+# Higher apps add risk-relevant attributes of their own (open drift findings) with
+# register_attribute_source: a callable given the agent, returning attributes to merge in (an
+# empty dict when there is nothing, so the fingerprints of unaffected agents do not change),
+# and the relation to prefetch when many agents are judged at once.
+AttributeSource = Callable[[Agent], dict]
+_attribute_sources: list[AttributeSource] = []
+_attribute_prefetches: list[str] = []
+
+
+def register_attribute_source(source: AttributeSource, *, prefetch: str = "") -> None:
+    if source not in _attribute_sources:
+        _attribute_sources.append(source)
+    if prefetch and prefetch not in _attribute_prefetches:
+        _attribute_prefetches.append(prefetch)
+
+
+def attribute_prefetches() -> list[str]:
+    return ["tools", "data_sources", "credentials", *_attribute_prefetches]
+
+
 def risk_attributes(agent: Agent) -> dict:
     """The agent's risk-relevant attributes, from the latest version of each component (and
     only non-revoked credentials). An assessment stores these and their content hash."""
+    extra: dict = {}
+    for source in _attribute_sources:
+        extra.update(source(agent))
+    return {**_own_attributes(agent), **extra}
+
+
+def _own_attributes(agent: Agent) -> dict:
     tools = _latest_versions(agent.tools.all())
     sources = _latest_versions(agent.data_sources.all())
     credentials = [c for c in _latest_versions(agent.credentials.all()) if not c.is_revoked]
@@ -216,7 +243,7 @@ def assessments_needing_attention(user: User, limit: int | None = None) -> Short
         .exclude(stage__in=[*CLOSED_STAGES, Stage.DECLINED]))
         .filter(Q(assessed_at__isnull=True) & ~Q(stage=Stage.DRAFT)
                 | Q(attributes_changed=True) | Q(due_at__lte=now))
-        .order_by("name").prefetch_related("tools", "data_sources", "credentials"))
+        .order_by("name").prefetch_related(*attribute_prefetches()))
     page = Shortlist.of(agents, limit)
     latest, drafts = _latest_assessments(page)
     policies = {p.tier: p for p in TierPolicy.objects.all()}

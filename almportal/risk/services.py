@@ -73,7 +73,7 @@ def assessments_mark_changed(agent_id: int) -> None:
     """Keep Assessment.attributes_changed true of the agent's completed assessments whose
     fingerprint differs from the agent's attributes today (a derived column: no history)."""
     agent = (Agent.objects.filter(pk=agent_id)
-             .prefetch_related("tools", "data_sources", "credentials").first())
+             .prefetch_related(*selectors.attribute_prefetches()).first())
     if agent is None:
         return
     now = fingerprint(selectors.risk_attributes(agent))
