@@ -10,11 +10,10 @@ from django.db.models import (
     Case,
     DateTimeField,
     F,
-    OuterRef,
+    FilteredRelation,
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
     When,
 )
 from django.utils import timezone
@@ -193,15 +192,16 @@ def assessment_freshness(assessment: Assessment) -> AssessmentStatus | None:
 def with_latest_assessment(agents: QuerySet[Agent]) -> QuerySet[Agent]:
     """Annotate each agent with its latest completed assessment: `assessed_at`,
     `assessed_tier`, `attributes_changed` and `due_at` (its tier's reassessment date), all
-    computed in the database."""
-    latest = (Assessment.objects.filter(agent=OuterRef("pk"), state=AssessmentState.COMPLETED)
-              .order_by("-completed_at", "-pk"))
+    computed in the database from one join on the `latest` flag (the same assessment
+    latest_completed finds, so judge_assessment and this agree)."""
     periods = [When(assessed_tier=tier, then=F("assessed_at") + timedelta(days=days))
                for tier, days in TierPolicy.objects.values_list("tier", "reassessment_days")
                if days]
-    return (agents.annotate(assessed_at=Subquery(latest.values("completed_at")[:1]),
-                            assessed_tier=Subquery(latest.values("tier")[:1]),
-                            attributes_changed=Subquery(latest.values("attributes_changed")[:1]))
+    return (agents.annotate(latest_assessment=FilteredRelation(
+                "risk_assessments", condition=Q(risk_assessments__latest=True)))
+            .annotate(assessed_at=F("latest_assessment__completed_at"),
+                      assessed_tier=F("latest_assessment__tier"),
+                      attributes_changed=F("latest_assessment__attributes_changed"))
             .annotate(due_at=Case(*periods, default=None, output_field=DateTimeField())))
 
 
