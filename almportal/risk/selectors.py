@@ -205,18 +205,18 @@ def with_latest_assessment(agents: QuerySet[Agent]) -> QuerySet[Agent]:
             .annotate(due_at=Case(*periods, default=None, output_field=DateTimeField())))
 
 
-def assessments_needing_attention(user: User, limit: int | None = None) -> Shortlist:
-    """For an owner's pending work: the agents they may change whose assessment is stale, or
-    missing once the intake is past draft. Selected in the database (assessment_status decides the
-    same from the derived columns); statuses are built for the rows shown only.
-    Returns rules.AssessmentStatus objects."""
+def assessments_needing_attention(user: User, limit: int | None = None, *,
+                                  agents: QuerySet[Agent] | None = None) -> Shortlist:
+    """For an owner's pending work: the agents they may change (or those of `agents`) whose
+    assessment is stale, or missing once the intake is past draft. Selected in the database
+    (assessment_status decides the same from the derived columns); statuses are built for the
+    rows shown only. Returns rules.AssessmentStatus objects."""
     now = timezone.now()
-    agents = (with_latest_assessment(
-        agents_visible_to(user, "change_agent")
-        .exclude(stage__in=[*CLOSED_STAGES, Stage.DECLINED]))
-        .filter(Q(assessed_at__isnull=True) & ~Q(stage=Stage.DRAFT)
-                | Q(attributes_changed=True) | Q(due_at__lte=now))
-        .order_by("name").prefetch_related("tools", "data_sources", "credentials"))
+    scope = agents_visible_to(user, "change_agent") if agents is None else agents
+    agents = (with_latest_assessment(scope.exclude(stage__in=[*CLOSED_STAGES, Stage.DECLINED]))
+              .filter(Q(assessed_at__isnull=True) & ~Q(stage=Stage.DRAFT)
+                      | Q(attributes_changed=True) | Q(due_at__lte=now))
+              .order_by("name").prefetch_related("tools", "data_sources", "credentials"))
     page = Shortlist.of(agents, limit)
     latest, drafts = _latest_assessments(page)
     policies = {p.tier: p for p in TierPolicy.objects.all()}
