@@ -22,16 +22,18 @@ from django.utils import timezone
 from ..accounts.models import User
 from ..accounts.permissions import can
 from ..core.lists import Shortlist
-from ..inventory.choices import Stage
+from ..inventory.choices import ReleaseState, Stage
 from ..inventory.models import Agent
 from ..inventory.selectors import agents_in_care_of, agents_visible_to
 from ..operations.selectors import incidents_visible_to
 from ..releases import selectors as releases
-from ..releases.rules import role_label
+from ..releases.choices import ItemStatus
+from ..releases.rules import role_label, signing_options
 from ..retirement import selectors as retirement
 from ..risk import selectors as risk
 from ..risk.rules import is_assessor
 from . import rules, selectors
+from .activity import last_activity
 from .models import AccessReview, ReviewItem
 
 log = logging.getLogger(__name__)
@@ -136,14 +138,17 @@ def ownerless(user: User) -> WorkSection | None:
         for agent in selectors.ownerless_agents()])
 
 
-def dormant(user: User) -> WorkSection:
+def dormant(user: User, limit: int | None = None) -> WorkSection:
     scope = (agents_visible_to(user) if rules.is_compliance(user)
              else agents_visible_to(user, "change_agent"))
+    rows = selectors.dormant(scope)
+    shown = Shortlist.of(rows, limit) if limit is not None else Shortlist(rows)
+    seen = last_activity(agent.pk for agent in shown)
     return WorkSection("Dormant agents (consider sunsetting)", [
-        WorkItem(str(d.agent), d.agent.get_absolute_url(),
-                 "no activity " + (f"since {_date(d.last_activity)}" if d.last_activity
+        WorkItem(str(agent), agent.get_absolute_url(),
+                 "no activity " + (f"since {_date(seen[agent.pk])}" if agent.pk in seen
                                    else "recorded"))
-        for d in selectors.dormant_agents(agents=scope)])
+        for agent in shown], "dormant", shown.total)
 
 
 def assessments(user: User, limit: int | None = None) -> list[WorkSection]:
@@ -202,21 +207,27 @@ def serious_incidents(user: User, limit: int | None = None) -> WorkSection | Non
         urgent=True), limit)
 
 
-def releases_work(user: User) -> list[WorkSection]:
-    """Sign-offs the user could give, and checklist items to do and to review."""
-    found = releases.work_waiting_for(user)
-    signoffs = [WorkItem(f"Sign off {w.release}", w.release.get_absolute_url(),
-                         "as " + ", ".join(role_label(r).lower() for r in w.roles))
-                for w in found.signoffs]
+def releases_work(user: User, limit: int | None = None) -> list[WorkSection]:
+    """Sign-offs the user could give (selected in the database; the roles are asked of
+    releases.rules for the rows shown), and checklist items to do and to review."""
+    shown = selectors.releases_to_sign_shortlist(user, limit)
+    signoffs = [WorkItem(f"Sign off {facts.release}", facts.release.get_absolute_url(),
+                         "as " + ", ".join(role_label(r).lower()
+                                           for r in signing_options(user, facts).roles))
+                for facts in releases.signing_facts_of(list(shown))]
+    items = releases.checklist_items_visible_to(user).filter(
+        release__state=ReleaseState.SUBMITTED).order_by("release_id", "order", "pk")
 
-    def checklist(items) -> list[WorkItem]:
-        return [WorkItem(str(i), i.get_absolute_url(), i.get_status_display()) for i in items]
+    def checklist(title: str, key: str, rows) -> WorkSection:
+        return _listed(title, key, rows,
+                       lambda i: WorkItem(str(i), i.get_absolute_url(), i.get_status_display()),
+                       limit)
 
-    return [WorkSection("Sign-offs waiting", signoffs, "releases-signoffs"),
-            WorkSection("Checklist items to do", checklist(found.items_to_do),
-                        "releases-items-to-do"),
-            WorkSection("Checklist items to review", checklist(found.items_to_review),
-                        "releases-items-to-review")]
+    return [WorkSection("Sign-offs waiting", signoffs, "releases-signoffs", shown.total),
+            checklist("Checklist items to do", "releases-items-to-do",
+                      items.filter(owner=user, status=ItemStatus.OPEN)),
+            checklist("Checklist items to review", "releases-items-to-review",
+                      items.filter(reviewer=user, status=ItemStatus.IN_REVIEW))]
 
 
 def decommissioning(user: User) -> list[WorkSection]:
@@ -235,11 +246,11 @@ def decommissioning(user: User) -> list[WorkSection]:
 def register_defaults() -> None:
     register_section("intakes", intakes, order=5, limited=True)
     register_section("reviews-certify", grants_to_certify, order=10)
-    register_section("releases", releases_work, order=20)
+    register_section("releases", releases_work, order=20, limited=True)
     register_section("serious-incidents", serious_incidents, order=25, limited=True)
     register_section("risk", assessments, order=30, limited=True)
     register_section("revocation-tasks", revocation_tasks, order=40)
     register_section("reviews-escalated", escalated, order=50)
     register_section("ownerless", ownerless, order=60)
     register_section("retirement", decommissioning, order=65)
-    register_section("dormant", dormant, order=70)
+    register_section("dormant", dormant, order=70, limited=True)
