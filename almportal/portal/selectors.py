@@ -10,6 +10,7 @@ from django.utils import timezone
 from ..accounts.models import ApiToken, User
 from ..audit.models import LedgerEntry
 from ..audit.selectors import ledger_head, recent_exports, recent_verifications
+from ..core import lists
 from ..core.lists import Shortlist
 from ..inventory.choices import GrantMode, ReleaseState, Stage
 from ..inventory.models import Agent, Credential, Release
@@ -88,9 +89,10 @@ def overdue_reviews(user: User, now=None) -> QuerySet:
 
 def owner_home(user: User) -> dict:
     mine = agents_in_care_of(user)
+    counts = stage_counts(mine)
     return {
-        "agents": Shortlist.of(mine.order_by("name")),
-        "counts": stage_counts(mine),
+        "agents": Shortlist(mine.order_by("name")[:lists.SHORTLIST], sum(n for _, _, n in counts)),
+        "counts": counts,
         "in_review": Shortlist.of(releases_in_review(user).filter(agent__in=mine)),
         "incidents": Shortlist.of(open_incidents(user).filter(agent__in=mine)),
     }
