@@ -124,6 +124,10 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Pages filter with correlated subqueries whose estimated cost passes JIT's threshold while
+    # they run in milliseconds: compiling them took a second a page at fleet scale.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # Wait for a lock rather than fail at once: the worker and the web server share the file.

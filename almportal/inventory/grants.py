@@ -10,7 +10,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import In
 
 from ..accounts.models import User
 from .models import Agent
@@ -38,6 +40,22 @@ def in_care_of(user: User) -> Q:
     via_group = GroupGrant.objects.filter(content_object=OuterRef("pk"),
                                           group__in=user.groups.all(), permission__codename=CARE)
     return Q(business_owner=user) | Q(Exists(direct)) | Q(Exists(via_group))
+
+
+def is_delegate(user: User, agent: str = "agent_id") -> Exists:
+    """Whether `user` holds a direct `change_agent` grant now on the agent of each outer row
+    (its column `agent`): the database side of delegate_ids."""
+    return Exists(UserGrant.objects.filter(content_object_id=OuterRef(agent), user=user,
+                                           permission__codename=CARE))
+
+
+def was_delegate(user: User, agent: str = "agent_id", at: str = "submitted_at") -> Q:
+    """Whether `user` held that grant at each outer row's moment `at`: the last history row of
+    the grant up to then was not its removal (the database side of delegate_history)."""
+    last = (UserGrant.history.filter(content_object_id=OuterRef(agent), user=user,
+                                     permission__codename=CARE, history_date__lte=OuterRef(at))
+            .order_by("-history_date", "-history_id").values("history_type")[:1])
+    return Q(In(Coalesce(Subquery(last), Value("")), ["+", "~"]))  # never NULL: it is negated
 
 
 def caretakers(agent_ids: Iterable[int]) -> dict[int, list[User]]:

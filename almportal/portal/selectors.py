@@ -4,14 +4,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from ..accounts.models import ApiToken, User
 from ..audit.models import LedgerEntry
 from ..audit.selectors import ledger_head, recent_exports, recent_verifications
+from ..core import lists
 from ..core.lists import Shortlist
-from ..inventory.choices import CLOSED_STAGES, GrantMode, Stage
+from ..inventory.choices import GrantMode, Stage
 from ..inventory.models import Agent, Credential
 from ..inventory.selectors import agents_in_care_of, agents_visible_to
 from ..operations.choices import IncidentStatus, RuntimeState
@@ -22,19 +23,10 @@ from ..releases.models import Release
 from ..releases.selectors import releases_visible_to
 from ..reviews.models import UNFINISHED_STATES
 from ..reviews.selectors import agent_review_status, reviews_visible_to
-from ..risk.selectors import assessment_status, with_latest_assessment
+from ..reviews.work import intakes_to_triage
+from ..risk.selectors import assessment_status
 
 EXPIRY_WINDOW = timedelta(days=30)
-
-
-def waiting_for_owner(user: User) -> QuerySet[Agent]:
-    """Intakes the owner has to act on: drafts to submit, declined intakes to revise."""
-    return agents_in_care_of(user).filter(stage__in=[Stage.DRAFT, Stage.DECLINED])
-
-
-def intakes_to_triage(user: User) -> QuerySet[Agent]:
-    return (agents_visible_to(user).filter(stage=Stage.PROPOSED)
-            .order_by("updated_at"))
 
 
 def stage_counts(agents: QuerySet[Agent]) -> list[tuple[str, str, int]]:
@@ -83,14 +75,9 @@ def open_incidents(user: User) -> QuerySet:
             .order_by("-opened_at", "-pk"))
 
 
-def serious_incident_deadlines(user: User) -> QuerySet:
-    """Serious incidents not yet reported to the authority, nearest deadline first."""
-
-    return (incidents_visible_to(user).filter(serious=True, reported_at__isnull=True)
-            .order_by("report_deadline", "pk"))
-
-
-def releases_waiting_for_signoff(user: User) -> QuerySet[Release]:
+def releases_in_review(user: User) -> QuerySet[Release]:
+    """Releases under sign-off (whoever signs them next: My work lists the sign-offs the rule
+    lets this user give)."""
 
     return (releases_visible_to(user).filter(state=ReleaseState.SUBMITTED)
             .select_related("agent", "submitted_by").order_by("submitted_at", "pk"))
@@ -103,53 +90,24 @@ def overdue_reviews(user: User, now=None) -> QuerySet:
             .order_by("due_at", "pk"))
 
 
-@dataclass
-class AssessmentDue:
-    agent: Agent
-    completed_at: object | None
-    due_at: object | None
-
-    @property
-    def missing(self) -> bool:
-        return self.completed_at is None
-
-
-def assessments_due(user: User, now=None, limit: int | None = None) -> Shortlist:
-    """Agents past intake whose latest completed assessment is older than its tier's
-    reassessment period, or that have none; the due date is computed in the database, so the
-    page reads only the rows it shows.
-
-    The agent page and the risk pages also call an assessment stale when the agent's
-    risk-relevant attributes changed (risk's pending work lists those)."""
-
-    now = now or timezone.now()
-    agents = (with_latest_assessment(
-        agents_visible_to(user).exclude(stage__in=[*CLOSED_STAGES, Stage.DRAFT, Stage.DECLINED]))
-        .filter(Q(assessed_at__isnull=True) | Q(due_at__lte=now))
-        .select_related("business_owner").order_by("name"))
-    due = Shortlist.of(agents, limit)
-    return Shortlist([AssessmentDue(a, a.assessed_at, a.due_at) for a in due], due.total)
-
-
 def owner_home(user: User) -> dict:
     mine = agents_in_care_of(user)
+    counts = stage_counts(mine)
     return {
-        "agents": Shortlist.of(mine.order_by("name")),
-        "waiting": Shortlist.of(waiting_for_owner(user).order_by("name")),
-        "counts": stage_counts(mine),
-        "in_review": Shortlist.of(releases_waiting_for_signoff(user).filter(agent__in=mine)),
+        "agents": Shortlist(mine.order_by("name")[:lists.SHORTLIST], sum(n for _, _, n in counts)),
+        "counts": counts,
+        "in_review": Shortlist.of(releases_in_review(user).filter(agent__in=mine)),
         "incidents": Shortlist.of(open_incidents(user).filter(agent__in=mine)),
     }
 
 
 def compliance_home(user: User) -> dict:
+    """Oversight beside the work itself (the intakes to triage, sign-offs, assessments and
+    reports the home page shows from My work's sections)."""
     return {
-        "intakes": Shortlist.of(intakes_to_triage(user).select_related("business_owner")),
-        "signoffs": Shortlist.of(releases_waiting_for_signoff(user)),
-        "assessments": assessments_due(user),
+        "intakes": Shortlist.of(intakes_to_triage(user)),
         "overdue_reviews": Shortlist.of(overdue_reviews(user)),
         "incidents": Shortlist.of(open_incidents(user)),
-        "serious": Shortlist.of(serious_incident_deadlines(user)),
         "counts": stage_counts(agents_visible_to(user)),
     }
 

@@ -4,8 +4,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from ..accounts.roles import Role
+from ..core import lists
 from ..core.views import refusals_on, refuse_not_permitted
 from ..inventory import services as inventory_services
+from ..reviews import work
 from . import selectors
 from .health import system_health
 from .portfolio import portfolio
@@ -37,7 +39,10 @@ def server_error(request):
 @login_required
 def home(request):
     """One page per role: what waits for this user. A person with several roles sees each."""
-    user, context = request.user, {}
+    user = request.user
+    waiting = work.sections_for(user, limit=lists.SHORTLIST)
+    context: dict = {"waiting": waiting,
+                     "work": {s.key.replace("-", "_"): s for s in waiting}}
     if user.has_role(Role.BUSINESS_OWNER):
         context["owner"] = selectors.owner_home(user)
     if user.has_role(Role.COMPLIANCE) or user.has_role(Role.ADMIN):

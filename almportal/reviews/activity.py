@@ -10,11 +10,12 @@ latest activity} in a fixed number of queries.
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
-from django.db.models import Max, Min
+from django.db.models import Max, Min, OuterRef, Q, QuerySet, Subquery
 
 from ..inventory.choices import Stage
 from ..inventory.models import Agent
 from ..operations import selectors as operations
+from ..operations.models import MetricSample, RuntimePoll
 from ..releases.choices import ReleaseState
 from ..releases.models import Release
 
@@ -48,3 +49,30 @@ def last_activity(agent_ids: Iterable[int]) -> dict[int, datetime]:
             if at is not None and (agent_id not in latest or at > latest[agent_id]):
                 latest[agent_id] = at
     return latest
+
+
+# --- The same sources, as columns: for pages that select dormant agents in the database ------
+
+def _latest(rows: QuerySet, agent: str, at: str, aggregate: type[Max | Min] = Max) -> Subquery:
+    return Subquery(rows.filter(**{agent: OuterRef("pk")}).order_by().values(agent)
+                    .annotate(at=aggregate(at)).values("at"))
+
+
+def activity_columns() -> dict[str, Subquery]:
+    """One column per source above, each agent's latest time in it (NULL when never seen)."""
+    return {
+        "seen_metric": _latest(MetricSample.objects.all(), "agent_id", "timestamp"),
+        "seen_poll": _latest(RuntimePoll.objects.all(), "agent_id", "last_polled_at"),
+        "seen_live": _latest(Agent.history.filter(stage=Stage.LIVE), "id", "history_date", Min),
+        "seen_deployed": _latest(Release.history.filter(state=ReleaseState.DEPLOYED),
+                                 "agent_id", "history_date"),
+    }
+
+
+def quiet_since(cutoff: datetime) -> Q:
+    """No activity after `cutoff` in any source (on rows annotated with activity_columns):
+    last_activity is then at or before the cutoff, or there is none."""
+    quiet = Q()
+    for column in activity_columns():
+        quiet &= Q(**{f"{column}__isnull": True}) | Q(**{f"{column}__lte": cutoff})
+    return quiet

@@ -4,17 +4,24 @@ select_related/prefetch; lists for many agents run in a fixed number of queries.
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ..accounts.models import User
 from ..accounts.permissions import can
-from ..accounts.roles import GROUP_NAMES
-from ..inventory.choices import Stage
-from ..inventory.models import Agent, Credential, DataSource, Tool
+from ..accounts.roles import GROUP_NAMES, Role
+from ..core.lists import Shortlist
+from ..inventory import grants
+from ..inventory.choices import RiskTier, Stage
+from ..inventory.models import COMPONENT_MODELS, Agent, Credential, DataSource, Tool
 from ..inventory.selectors import agents_visible_to
+from ..releases.choices import Decision as SignDecision
+from ..releases.choices import ReleaseState
+from ..releases.models import Release, SignOff
+from ..releases.selectors import releases_visible_to
 from ..risk.models import TierPolicy
-from .activity import last_activity
+from .activity import activity_columns, last_activity, quiet_since
 from .models import (
     UNFINISHED_STATES,
     AccessReview,
@@ -236,6 +243,21 @@ class Dormancy:
     dormancy_days: int
 
 
+def dormant(agents: QuerySet[Agent] | None = None, *, now: datetime | None = None
+            ) -> QuerySet[Agent]:
+    """dormant_agents' decision taken in the database: live agents with no activity in any
+    source for their tier's dormancy period, by name (a test holds the two to agreeing)."""
+    now = now or timezone.now()
+    policy = cadence()
+    quiet = Q(pk__in=[])
+    for tier in RiskTier.values:
+        quiet |= Q(risk_tier=tier) & quiet_since(
+            now - timedelta(days=policy.dormancy_for(tier)))
+    live = (agents if agents is not None else Agent.objects.all()).filter(stage=Stage.LIVE)
+    return (live.annotate(**activity_columns()).filter(quiet)
+            .select_related("business_owner").order_by("name", "pk"))
+
+
 def dormant_agents(*, now: datetime | None = None, agents: QuerySet[Agent] | None = None
                    ) -> list[Dormancy]:
     """Live agents with no activity (see reviews.activity) for their tier's dormancy period."""
@@ -261,3 +283,81 @@ def people_with_role(role: str) -> list[User]:
 
 def prefetch_items() -> Prefetch:
     return Prefetch("items", queryset=ReviewItem.objects.select_related("decided_by"))
+
+
+# --- Sign-offs waiting, decided in the database ----------------------------------------------
+
+def releases_to_sign(user: User) -> QuerySet[Release]:
+    """Releases under sign-off that `user` may approve now, oldest first, decided in the
+    database: the decision releases.rules.signing_options takes release by release (the tier
+    policy's roles and quorums, its signing order, one role per person, the business owner's
+    own role, independence from everyone involved), as one filter. A test holds the two to
+    agreeing (tests/reviews/test_signable.py)."""
+    if not (user.is_authenticated and user.is_active):
+        return Release.objects.none()
+    policies = list(TierPolicy.objects.all())
+    roles = {role for policy in policies for role in policy.signoff_roles}
+    may = Q(pk__in=[])
+    for policy in policies:
+        may |= Q(agent__risk_tier=policy.tier) & _may_sign_under(user, policy)
+    signed = SignOff.objects.filter(release=OuterRef("pk"), user=user, voided_at__isnull=True)
+    return (releases_visible_to(user).filter(state=ReleaseState.SUBMITTED)
+            .annotate(**{_approvals(role): _approvals_of(role) for role in roles})
+            .filter(~Exists(signed), may).order_by("submitted_at", "pk"))
+
+
+def releases_to_sign_shortlist(user: User, limit: int | None = None) -> Shortlist:
+    """The first `limit` releases of releases_to_sign (all without a limit), their active
+    sign-offs prefetched, and how many there are: the filter selects ids only (joined with the
+    rows' own columns the planner misjudged it by a thousandfold)."""
+    ids = list(releases_to_sign(user).values_list("pk", flat=True))
+    shown = ids if limit is None else ids[:limit]
+    active = SignOff.objects.filter(voided_at__isnull=True).select_related("user")
+    rows = (Release.objects.filter(pk__in=shown).select_related("agent", "submitted_by")
+            .prefetch_related(Prefetch("signoffs", queryset=active))
+            .order_by("submitted_at", "pk"))
+    return Shortlist(rows, len(ids))
+
+
+def _approvals(role: str) -> str:
+    return f"approvals_{role}"
+
+
+def _approvals_of(role: str) -> Coalesce:
+    """Approvals that count for `role`: not voided, bound to the release's current manifest."""
+    rows = (SignOff.objects.filter(release=OuterRef("pk"), role=role, voided_at__isnull=True,
+                                   decision=SignDecision.APPROVE,
+                                   manifest_hash=OuterRef("manifest_hash"))
+            .order_by().values("release").annotate(n=Count("pk")).values("n"))
+    return Coalesce(Subquery(rows), 0)
+
+
+def _may_sign_under(user: User, policy: TierPolicy) -> Q:
+    """Some role of the policy that `user` holds, still short of its quorum, whose turn has
+    come in the signing order (releases.rules.signing_refusal, read as a filter)."""
+    quorums, order = dict(policy.signoff_roles), list(policy.signoff_order)
+    may = Q(pk__in=[])
+    for role, quorum in quorums.items():
+        if role == Role.BUSINESS_OWNER:
+            holds = Q(agent__business_owner=user)
+        elif user.has_role(role):
+            holds = ~_involved(user)
+        else:
+            continue
+        turn = Q(**{f"{_approvals(role)}__lt": quorum})
+        for before in order[:order.index(role)] if role in order else []:
+            if before in quorums:
+                turn &= Q(**{f"{_approvals(before)}__gte": quorums[before]})
+        may |= holds & turn
+    return may
+
+
+def _involved(user: User) -> Q:
+    """Whether `user` is involved in the release (releases.rules.involvement_of)."""
+    authored = Q(pk__in=[])
+    for model in COMPONENT_MODELS.values():
+        authored |= Q(Exists(model._default_manager.filter(  # type: ignore[misc]
+            releases=OuterRef("pk"), created_by=user)))
+    return (Q(agent__business_owner=user) | Q(agent__technical_owner=user)
+            | Q(created_by=user) | Q(submitted_by=user) | Q(grants.is_delegate(user))
+            | grants.was_delegate(user) | authored)

@@ -19,6 +19,8 @@ from .forms import CertifyForm, ReassignForm, TaskCompleteForm
 from .models import AccessReview, ReviewState, RevocationTask, TaskState
 
 PAGE_SIZE = 50
+# My work lists this many items of each kind (and says how many there are in all).
+WORK_SHOWN = 200
 
 
 def _review_for(user: User, pk: int) -> AccessReview:
@@ -37,7 +39,7 @@ def _require_queue_reader(user: User) -> None:
 @login_required
 def my_work(request):
     return render(request, "reviews/my_work.html",
-                  {"sections": work.sections_for(request.user)})
+                  {"sections": work.sections_for(request.user, limit=WORK_SHOWN)})
 
 
 @login_required

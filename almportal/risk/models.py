@@ -145,17 +145,22 @@ class Assessment(models.Model):
     # Derived, for pages that list stale assessments from the database: whether the agent's
     # attributes now differ from `fingerprint` (services.assessments_mark_changed keeps it).
     attributes_changed = models.BooleanField(default=False, editable=False, db_index=True)
+    # Derived: the agent's latest completed assessment (the one judge_assessment decides on),
+    # so pages join it instead of looking it up per agent (the completing service keeps it).
+    latest = models.BooleanField(default=False, editable=False)
     drafted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     completed_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
                                      related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    history = HistoricalRecords(excluded_fields=["updated_at", "attributes_changed"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "attributes_changed", "latest"])
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["agent", "state", "completed_at"])]
+        constraints = [models.UniqueConstraint(fields=["agent"], condition=models.Q(latest=True),
+                                               name="risk_one_latest_assessment_per_agent")]
 
     def __str__(self) -> str:
         return f"Risk assessment #{self.pk} of {self.agent}"

@@ -10,11 +10,10 @@ from django.db.models import (
     Case,
     DateTimeField,
     F,
-    OuterRef,
+    FilteredRelation,
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
     When,
 )
 from django.utils import timezone
@@ -220,30 +219,31 @@ def assessment_freshness(assessment: Assessment) -> AssessmentStatus | None:
 def with_latest_assessment(agents: QuerySet[Agent]) -> QuerySet[Agent]:
     """Annotate each agent with its latest completed assessment: `assessed_at`,
     `assessed_tier`, `attributes_changed` and `due_at` (its tier's reassessment date), all
-    computed in the database."""
-    latest = (Assessment.objects.filter(agent=OuterRef("pk"), state=AssessmentState.COMPLETED)
-              .order_by("-completed_at", "-pk"))
+    computed in the database from one join on the `latest` flag (the same assessment
+    latest_completed finds, so judge_assessment and this agree)."""
     periods = [When(assessed_tier=tier, then=F("assessed_at") + timedelta(days=days))
                for tier, days in TierPolicy.objects.values_list("tier", "reassessment_days")
                if days]
-    return (agents.annotate(assessed_at=Subquery(latest.values("completed_at")[:1]),
-                            assessed_tier=Subquery(latest.values("tier")[:1]),
-                            attributes_changed=Subquery(latest.values("attributes_changed")[:1]))
+    return (agents.annotate(latest_assessment=FilteredRelation(
+                "risk_assessments", condition=Q(risk_assessments__latest=True)))
+            .annotate(assessed_at=F("latest_assessment__completed_at"),
+                      assessed_tier=F("latest_assessment__tier"),
+                      attributes_changed=F("latest_assessment__attributes_changed"))
             .annotate(due_at=Case(*periods, default=None, output_field=DateTimeField())))
 
 
-def assessments_needing_attention(user: User, limit: int | None = None) -> Shortlist:
-    """For an owner's pending work: the agents they may change whose assessment is stale, or
-    missing once the intake is past draft. Selected in the database (assessment_status decides the
-    same from the derived columns); statuses are built for the rows shown only.
-    Returns rules.AssessmentStatus objects."""
+def assessments_needing_attention(user: User, limit: int | None = None, *,
+                                  agents: QuerySet[Agent] | None = None) -> Shortlist:
+    """For an owner's pending work: the agents they may change (or those of `agents`) whose
+    assessment is stale, or missing once the intake is past draft. Selected in the database
+    (assessment_status decides the same from the derived columns); statuses are built for the
+    rows shown only. Returns rules.AssessmentStatus objects."""
     now = timezone.now()
-    agents = (with_latest_assessment(
-        agents_visible_to(user, "change_agent")
-        .exclude(stage__in=[*CLOSED_STAGES, Stage.DECLINED]))
-        .filter(Q(assessed_at__isnull=True) & ~Q(stage=Stage.DRAFT)
-                | Q(attributes_changed=True) | Q(due_at__lte=now))
-        .order_by("name").prefetch_related(*attribute_prefetches()))
+    scope = agents_visible_to(user, "change_agent") if agents is None else agents
+    agents = (with_latest_assessment(scope.exclude(stage__in=[*CLOSED_STAGES, Stage.DECLINED]))
+              .filter(Q(assessed_at__isnull=True) & ~Q(stage=Stage.DRAFT)
+                      | Q(attributes_changed=True) | Q(due_at__lte=now))
+              .order_by("name").prefetch_related(*attribute_prefetches()))
     page = Shortlist.of(agents, limit)
     latest, drafts = _latest_assessments(page)
     policies = {p.tier: p for p in TierPolicy.objects.all()}

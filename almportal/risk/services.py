@@ -182,6 +182,8 @@ def assessment_complete(*, actor: User, assessment: Assessment, answers: Mapping
     assessment.attributes_changed = False
     assessment.state = AssessmentState.COMPLETED
     assessment.completed_by, assessment.completed_at = actor, timezone.now()
+    Assessment.objects.filter(agent=agent, latest=True).update(latest=False)
+    assessment.latest = True
     summary = f"Risk assessment completed: {tier_label(final_tier)}"
     if final_tier != result.computed_tier:
         summary += f" (raised from {tier_label(result.computed_tier)}: {justification})"

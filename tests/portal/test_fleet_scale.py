@@ -129,3 +129,40 @@ def test_the_agent_page_reads_a_bounded_history(client, owner, monkeypatch):
     before = page_work(client, url)
     edit(30)
     assert page_work(client, url) == before
+
+
+@pytest.mark.parametrize("persona", ["owner", "compliance", "security", "admin_user"])
+def test_my_work_reads_the_same_rows_for_a_larger_fleet(client, owner, persona, request,
+                                                       monkeypatch):
+    from almportal.reviews import views as review_views
+
+    monkeypatch.setattr(review_views, "WORK_SHOWN", SHOWN)
+    client.force_login(request.getfixturevalue(persona))
+    path = reverse("reviews:my-work")
+    add_agents(owner, 40)
+    client.get(path)
+    before = page_work(client, path)
+    add_agents(owner, 120)
+    assert page_work(client, path) == before
+
+
+def test_the_home_page_asks_the_signing_rule_for_the_shown_releases_only(
+        client, owner, compliance, monkeypatch):
+    """Sign-offs waiting are counted in the database; releases.rules is asked for the roles
+    of the shortlist's releases only, and the per-agent dormancy walk is not run at all."""
+    from almportal.releases import selectors as releases
+    from almportal.reviews import selectors as reviews
+
+    add_agents(owner, 60)
+    Agent.objects.update(risk_tier=choices.RiskTier.MEDIUM)  # compliance signs medium tiers
+    asked = []
+    real = releases.signing_facts_of
+    monkeypatch.setattr(releases, "signing_facts_of",
+                        lambda rows: asked.extend(rows) or real(rows))
+    monkeypatch.setattr(reviews, "dormant_agents", lambda **kwargs: pytest.fail("walked"))
+    client.force_login(compliance)
+    html = client.get(reverse("portal:home")).content.decode()
+    waiting = Release.objects.filter(state=choices.ReleaseState.SUBMITTED).count()
+    assert waiting > SHOWN
+    assert f'data-work="releases-signoffs">{waiting}<' in html
+    assert 0 < len(asked) <= SHOWN

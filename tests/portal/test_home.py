@@ -64,7 +64,7 @@ def test_the_owner_sees_their_agents_and_what_waits(client, owner, estate):
     for stage in (Stage.DRAFT, Stage.DECLINED, Stage.PROPOSED):
         assert count(mine, stage) == Agent.objects.filter(business_owner=owner,
                                                           stage=stage).count()
-    waiting = mine[mine.index("Waiting for you"):mine.index("All my agents")]
+    waiting = mine[mine.index("Intakes waiting for you"):mine.index("All my agents")]
     assert "Draft one" in waiting and "Declined one" in waiting and "Proposed one" not in waiting
     assert 'data-section="compliance"' not in html
 

@@ -179,3 +179,35 @@ def test_pending_work_runs_the_same_queries_for_few_and_many_agents(owner, compl
     many, many_queries = counted()
     assert (few, many) == (1, 5)
     assert many_queries == few_queries
+
+
+def test_the_latest_flag_follows_the_newest_completed_assessment(owner, compliance):
+    first = assessed(owner, compliance, stage=Stage.IN_DEVELOPMENT)
+    agent = first.agent
+    assert Assessment.objects.get(latest=True, agent=agent) == first
+    second = assessed(owner, compliance, agent=agent)
+    assert list(Assessment.objects.filter(agent=agent, latest=True)) == [second]
+    assert selectors.latest_completed(agent) == second
+
+
+def test_the_database_columns_agree_with_the_rule(owner, compliance):
+    """with_latest_assessment (the pages' filter) and assessment_status (the rule) call the
+    same agents stale, due or missing."""
+    from almportal.inventory.models import Agent
+
+    current = assessed(owner, compliance, stage=Stage.IN_DEVELOPMENT).agent
+    changed = assessed(owner, compliance, stage=Stage.IN_DEVELOPMENT).agent
+    inventory.agent_update(actor=owner, agent=changed,
+                           data={"autonomy_level": AutonomyLevel.FULLY_AUTONOMOUS},
+                           reason="More autonomy")
+    old = assessed(owner, compliance, stage=Stage.IN_DEVELOPMENT)
+    Assessment.objects.filter(pk=old.pk).update(
+        completed_at=timezone.now() - timedelta(days=3000))
+    make_agent(owner, Stage.IN_DEVELOPMENT, name="Never assessed")
+    now = timezone.now()
+    for agent in selectors.with_latest_assessment(Agent.objects.all()):
+        status = selectors.assessment_status(agent, now=now)
+        assert (agent.assessed_at is None) == status.is_missing, agent
+        flagged = bool(agent.attributes_changed) or bool(agent.due_at and agent.due_at <= now)
+        assert flagged == status.is_stale, agent
+    assert {a.pk for a in Agent.objects.all()} >= {current.pk, changed.pk, old.agent.pk}
