@@ -310,6 +310,8 @@ OUTBOX_RETRY_MAX_SECONDS = env_int("OUTBOX_RETRY_MAX_SECONDS", 3600)
 # Reminders: a release waiting this many days for sign-off reminds those who could sign.
 SIGNOFF_REMINDER_DAYS = env_int("SIGNOFF_REMINDER_DAYS", 3)
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The currency costs and budgets are reported in (telemetry sends plain numbers).
+COST_CURRENCY = os.environ.get("COST_CURRENCY", "EUR")
 # OpenTelemetry ingestion: exports handled at once before answering 429 with Retry-After.
 OTLP_MAX_IN_FLIGHT = env_int("OTLP_MAX_IN_FLIGHT", 8)
 # Raw metric samples are kept this long; their per-minute and per-hour rollups much longer.
