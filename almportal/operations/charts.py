@@ -29,7 +29,7 @@ from .models import Environment
 from .readings import Span, daily_figures, daily_p95_latency
 from .services.thresholds import budgets
 
-PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 16, 28, 30
+PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 24, 28, 30
 CHART_METRICS = ("requests", "errors", "cost", "satisfaction")  # and latency, as its p95
 
 
@@ -53,6 +53,7 @@ class Line:
 
     value: float
     label: str
+    text: str  # the value with its unit
 
 
 @dataclass
@@ -121,8 +122,7 @@ class Chart:
             return f"{self.title}: no samples in this period."
         parts = [f"{s.label}: {len(s.points)} days, latest {self.shown(s.points[-1].value)}"
                  for s in self.series if s.points]
-        limits = "".join(f"; {line.label} {with_unit(_fmt(line.value), self.unit)}"
-                         for line in self.lines)
+        limits = "".join(f"; {line.label} {line.text}" for line in self.lines)
         return f"{self.title} — " + "; ".join(parts) + limits
 
     @property
@@ -137,7 +137,7 @@ class Chart:
         values = [p.value * self.scale for s in self.series for p in s.points]
         top = max([*values, *(line.value for line in self.lines), 0])
         self.y_max, self.step = nice_axis(top, integer=self.integer)
-        self.plots = [self._plot("wide", WIDE, 300, 60), self._plot("narrow", NARROW, 260, 24)]
+        self.plots = [self._plot("wide", WIDE, 300, 60), self._plot("narrow", NARROW, 260, 48)]
         return self
 
     def _plot(self, variant: str, width: int, height: int, day_width: int) -> Plot:
@@ -203,14 +203,19 @@ CHARTS = [
 ]
 
 
+def _line(spec: Spec, value: float, label: str) -> Line:
+    return Line(value, label, with_unit(_fmt(value), spec.unit))
+
+
 def _lines(spec: Spec, thresholds: dict, daily_budget: float | None) -> list[Line]:
     if spec.key == "cost":
-        return [Line(daily_budget, "daily budget")] if daily_budget is not None else []
+        return [_line(spec, daily_budget, "daily budget")] if daily_budget is not None else []
     bound = thresholds.get(spec.key)
     if not bound:
         return []
     (kind, value), = bound.items()
-    return [Line(value * spec.scale, f"threshold ({'at most' if kind == 'max' else 'at least'})")]
+    return [_line(spec, value * spec.scale,
+                  f"threshold ({'at most' if kind == 'max' else 'at least'})")]
 
 
 def release_roles(deployment) -> dict[int, str]:
@@ -269,8 +274,7 @@ def canary_against_stable(charts: list[Chart]) -> list[Comparison]:
         latest = {s.role: s.points[-1].value for s in chart.series if s.role and s.points}
         if "canary" not in latest:
             continue
-        limit = "; ".join(f"{line.label} {with_unit(_fmt(line.value), chart.unit)}"
-                          for line in chart.lines)
+        limit = "; ".join(f"{line.label} {line.text}" for line in chart.lines)
         rows.append(Comparison(chart.title, chart.shown(latest["stable"])
                                if "stable" in latest else "—",
                                chart.shown(latest["canary"]), limit or "—"))

@@ -84,7 +84,7 @@ def test_the_error_rate_is_in_percent_on_an_axis_fitted_to_the_data(owner):
     html = _html(chart)
     assert 'data-limit="5.0"' in html  # the threshold, in the shown unit
     assert re.search(r"<title>Release #1, [\d-]+: 3%</title>", html)
-    assert "Threshold (at most): 5 %" in html
+    assert "Threshold (at most): 5%" in html
     ticks = re.findall(r'dominant-baseline="middle" fill="#4a5159">([^<]+)<', html)
     assert ticks[:5] == ["0", "2", "4", "6", "8"]
 
