@@ -20,7 +20,7 @@ from .conftest import login
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 WIDTHS = (390, 1366)
-PAGES_PER_USER = 45
+PAGES_PER_USER = 60
 PER_SHAPE = 2  # pages of one shape (ids and hashes aside) checked per user
 LONG_WORD = "x" * 4000
 # Not followed: leaving, files, the API's JSON and, for everyone but admins, the Django admin.
@@ -28,9 +28,11 @@ SKIP = re.compile(r"/logout|download|export|/api/v1/(?!docs)|\.(csv|json|zip|pdf
 LINKS = "els => els.map(a => a.href)"
 
 
-def shape(path_and_query: str) -> str:
+def shape(path_and_query: str, slugs: frozenset[str] = frozenset()) -> str:
+    """The page's kind: ids, hashes and agent slugs aside, and the query's keys only."""
     path, _, query = path_and_query.partition("?")
     keys = sorted(part.split("=")[0] for part in query.split("&") if part)
+    path = "/".join("S" if segment in slugs else segment for segment in path.split("/"))
     return re.sub(r"[0-9a-f]{12,}|\d+", "N", path) + "?" + "&".join(keys)
 
 
@@ -39,8 +41,10 @@ class Crawl:
 
     def __init__(self, origin: str, *, admin: bool, also: list[str]) -> None:
         self.origin, self.admin = origin, admin
+        self.slugs = frozenset(Agent.objects.values_list("slug", flat=True))
         self.queue: deque[str] = deque(["/", *also])
-        self.seen, self.shapes = set(self.queue), Counter(shape(url) for url in self.queue)
+        self.seen = set(self.queue)
+        self.shapes = Counter(shape(url, self.slugs) for url in self.queue)
 
     def follow(self, hrefs: list[str]) -> None:
         for href in hrefs:
@@ -52,8 +56,9 @@ class Crawl:
                     parts.path.startswith("/admin/") and not self.admin):
                 continue
             self.seen.add(url)
-            if self.shapes[shape(url)] < PER_SHAPE:
-                self.shapes[shape(url)] += 1
+            kind = shape(url, self.slugs)
+            if self.shapes[kind] < PER_SHAPE:
+                self.shapes[kind] += 1
                 self.queue.append(url)
 
 
