@@ -322,6 +322,8 @@ STANDARDS_FETCH_TIMEOUT = env_int("STANDARDS_FETCH_TIMEOUT", 5)
 STANDARDS_FETCH_MAX_BYTES = env_int("STANDARDS_FETCH_MAX_BYTES", 512 * 1024)
 # The namespace of server.json names exported for MCP servers whose name has none.
 STANDARDS_MCP_NAMESPACE = os.environ.get("STANDARDS_MCP_NAMESPACE", "local.almportal")
+# The currency costs and budgets are reported in (telemetry sends plain numbers).
+COST_CURRENCY = os.environ.get("COST_CURRENCY", "EUR")
 # OpenTelemetry ingestion: exports handled at once before answering 429 with Retry-After.
 OTLP_MAX_IN_FLIGHT = env_int("OTLP_MAX_IN_FLIGHT", 8)
 # Raw metric samples are kept this long; their per-minute and per-hour rollups much longer.

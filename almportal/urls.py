@@ -21,6 +21,11 @@ def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
     return HttpResponsePermanentRedirect(static("img/favicon.svg"))
 
 
+admin.site.site_header = "ALM Portal administration"
+admin.site.site_title = "ALM Portal administration"
+admin.site.index_title = "Records and settings"
+admin.site.site_url = "/"
+
 api_v1 = [
     path("", include("almportal.accounts.api_urls")),
     path("", include("almportal.inventory.api_urls")),

@@ -44,3 +44,14 @@ def test_a_403_page_logs_one_line(client, owner, other_owner, caplog):
     lines = [handler.format(r) for r in caplog.records
              if r.name == "django.request" and handler.filter(r)]
     assert lines and all("Traceback" not in line for line in lines)
+
+
+@pytest.mark.django_db
+def test_a_404_page_logs_no_traceback(client, owner, caplog):
+    client.force_login(owner)
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        response = client.get("/agents/no-such-agent/")
+    assert response.status_code == 404
+    handler = next(h for h in logging.getLogger().handlers
+                   if any(isinstance(f, NoTracebackForClientErrors) for f in h.filters))
+    assert all("Traceback" not in handler.format(r) for r in caplog.records if handler.filter(r))

@@ -209,3 +209,14 @@ def test_it_keeps_a_changed_password():
     owner.save()
     seed()
     assert authenticate(username="owner", password="changed-by-the-owner") is not None
+
+
+def test_it_prints_a_short_summary_and_no_mail(settings, capsys):
+    """The e-mails the demo flows send go to the outbox, not to the terminal (the console
+    backend writes to standard output), and the summary fits a screen."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    call_command("seed_demo")
+    printed = capsys.readouterr().out
+    assert "Subject:" not in printed and "Content-Type" not in printed
+    assert len(printed.splitlines()) <= 30, printed
+    assert "demo-owner" in printed

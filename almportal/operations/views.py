@@ -13,8 +13,8 @@ from django.views.decorators.http import require_POST
 from ..core.errors import Conflict
 from ..core.views import post_action, refusals_on, refuse_not_permitted
 from . import rules, selectors, services
-from .charts import dashboard_charts
-from .choices import CANARY_STEPS, IncidentStatus
+from .charts import canary_against_stable, dashboard_charts
+from .choices import CANARY_STEPS, IncidentStatus, ThresholdMetric
 from .contract import collector_yaml, has_contract
 from .forms import (
     ClaimForm,
@@ -44,11 +44,15 @@ def dashboard(request, slug):
         raise Http404("No production environment is configured.")
     deployment = selectors.active_deployment(agent, production)
     settings = getattr(agent, "monitoring", None)
+    thresholds = services.effective_thresholds(agent, settings)
+    charts = dashboard_charts(agent, production, settings=settings, deployment=deployment,
+                              thresholds=thresholds)
     return render(request, "operations/dashboard.html", {
         "agent": agent, "deployment": deployment,
         "runtime": selectors.runtime_status(agent, production),
-        "charts": dashboard_charts(agent, production, settings=settings, deployment=deployment),
-        "thresholds": services.effective_thresholds(agent, settings),
+        "charts": charts, "canary_rows": canary_against_stable(charts),
+        "thresholds": [(ThresholdMetric(metric).label, bound)
+                       for metric, bound in thresholds.items()],
         "open_alerts": selectors.alerts_visible_to(request.user).filter(
             agent=agent, cleared_at__isnull=True),
         "telemetry_names": agent.telemetry_names.all(),

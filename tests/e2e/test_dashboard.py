@@ -56,7 +56,7 @@ def test_the_dashboard_charts_show_the_posted_samples(page):
 
     login(page, "olivia")
     page.goto(f"/operations/agents/{agent.slug}/")
-    usage = page.locator('figure[data-chart="requests"] svg[role="img"]')
+    usage = page.locator('figure[data-chart="requests"] svg.plot-wide')
     expect(usage).to_be_visible()
     expect(usage.locator("circle")).to_have_count(3)  # two days of release 1, one of release 2
     expect(usage.locator('circle[data-value="1200.0"]')).to_have_count(1)
@@ -65,7 +65,7 @@ def test_the_dashboard_charts_show_the_posted_samples(page):
     title = usage.locator('circle[data-value="300.0"] title')
     assert title.text_content().startswith("Release #2")
 
-    errors = page.locator('figure[data-chart="error_rate"] svg')
+    errors = page.locator('figure[data-chart="error_rate"] svg.plot-wide')
     expect(errors.locator('circle[data-value="0.1"]')).to_have_count(1)  # 30 of 300
     expect(errors.locator('circle[data-value="0.01"]')).to_have_count(2)
 

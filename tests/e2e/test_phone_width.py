@@ -8,15 +8,13 @@ from django.core.management import call_command
 from almportal.inventory.models import Agent
 from almportal.releases.models import Release
 
+from .checks import width_problems
 from .conftest import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 LONG_WORD = "x" * 4000
 
-OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-UNREACHABLE_SCROLLERS = """() => [...document.querySelectorAll('.table-wrap')]
-    .filter(w => w.scrollWidth > w.clientWidth && w.tabIndex < 0).length"""
 
 
 def pages(username: str) -> list[str]:
@@ -39,8 +37,6 @@ def test_no_page_is_wider_than_the_screen(page, username, width):
     wide = {}
     for url in pages(username):
         page.goto(url)
-        overflow = page.evaluate(OVERFLOW)
-        unreachable = page.evaluate(UNREACHABLE_SCROLLERS)
-        if overflow > 0 or unreachable:
-            wide[url] = {"overflow_px": overflow, "unfocusable_scrollers": unreachable}
+        if problems := width_problems(page):
+            wide[url] = problems
     assert not wide, wide
