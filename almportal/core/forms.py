@@ -3,6 +3,7 @@
 from typing import Any
 
 from django import forms
+from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
@@ -47,13 +48,24 @@ class QuickDateInput(QuickInput):
     input_type = "date"
 
 
+def _flat_choices(choices: Any) -> Any:
+    """A model choice field's choices from one plain query (its iterator would open a
+    server-side cursor: three round trips for a short list)."""
+    if not isinstance(choices, ModelChoiceIterator):
+        return choices
+    field = choices.field
+    empty = [("", field.empty_label)] if field.empty_label is not None else []
+    return empty + [(field.prepare_value(obj), field.label_from_instance(obj))
+                    for obj in field.queryset or ()]
+
+
 class QuickSelect(forms.Select):
     def render(self, name: str, value: Any, attrs: dict | None = None,
                renderer: Any = None) -> SafeString:
         chosen = {str(v) for v in self.format_value(value)}
         options = format_html_join("", '<option value="{}"{}>{}</option>', (
             (v, mark_safe(" selected") if str(v) in chosen else "", label)  # noqa: S308
-            for v, label in self.choices))
+            for v, label in _flat_choices(self.choices)))
         return format_html("<select{}>{}</select>", flatatt(_value_attrs(self, name, attrs)),
                            options)
 
