@@ -112,14 +112,20 @@ class FieldDiff:
         return format_html("<td>{}</td><td>{}</td>", self.old.html(), self.new.html())
 
 
-def _scalar(value: Any) -> str:
+def _plain(value: Any) -> str:
     if value is None or value == "":
         return NONE
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, str):
-        return choice_labels().get(value, value)
     return str(value)
+
+
+def _scalar(value: Any) -> str:
+    """A value inside a list or an object: a choice code there (a checklist item's pillar, a
+    sign-off role) is shown by its label."""
+    if isinstance(value, str) and value in choice_labels():
+        return choice_labels()[value]
+    return _plain(value)
 
 
 def _item(value: Any) -> str:
@@ -149,7 +155,7 @@ def _value(f: models.Field | None, value: Any, users: dict[int, str]) -> Value:
         return Value(f"{capfirst(str(related._meta.verbose_name))} #{value}")
     if f is not None and f.choices and value not in (None, ""):
         return Value(str(dict(f.flatchoices).get(value, choice_labels().get(value, value))))
-    return Value(_scalar(value))
+    return Value(_plain(value))
 
 
 def _is_long(value: Any) -> bool:

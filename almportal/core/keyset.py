@@ -17,10 +17,11 @@ SORT_KEY = "sort_key"
 
 @dataclass(frozen=True)
 class Sort:
-    """A column people may sort by: its field, and for a choice field its choices' order."""
+    """A column of a list: the field it sorts by (none: it does not sort), and for a choice
+    field its choices' order."""
 
     label: str
-    field: str
+    field: str = ""
     order: tuple[str, ...] = ()
 
 
@@ -29,7 +30,7 @@ class Column:
     """A sortable column header: where it links and how it is sorted now."""
 
     label: str
-    url: str
+    url: str = ""  # none: the column does not sort
     direction: str = ""  # "ascending", "descending" or "" (not the sorted column)
 
 
@@ -40,7 +41,7 @@ class KeysetPage:
     sort: str
     next_url: str = ""
     previous_url: str = ""
-    columns: dict[str, Column] = field(default_factory=dict)
+    columns: list[Column] = field(default_factory=list)  # the headers, in order
 
 
 def _encode(value: Any, pk: Any) -> str:
@@ -79,13 +80,16 @@ def _link(query: QueryDict, **changes: str) -> str:
     return "?" + link.urlencode()
 
 
-def _columns(sorts: dict[str, Sort], query: QueryDict, sort: str) -> dict[str, Column]:
+def _columns(sorts: dict[str, Sort], query: QueryDict, sort: str) -> list[Column]:
     current, descending = sort.lstrip("-"), sort.startswith("-")
-    columns = {}
+    columns = []
     for key, spec in sorts.items():
+        if not spec.field:
+            columns.append(Column(spec.label))
+            continue
         toggled = f"-{key}" if key == current and not descending else key
         direction = ("descending" if descending else "ascending") if key == current else ""
-        columns[key] = Column(spec.label, _link(query, sort=toggled), direction)
+        columns.append(Column(spec.label, _link(query, sort=toggled), direction))
     return columns
 
 
@@ -94,7 +98,7 @@ def keyset_page(queryset: QuerySet, query: QueryDict, sorts: dict[str, Sort], *,
     """One page of the queryset, sorted as `?sort=` asks (one of `sorts`, "-" for
     descending), after `?after=` or before `?before=` a cursor of a page's last or first row."""
     sort = query.get("sort", default)
-    if sort.lstrip("-") not in sorts:
+    if not sorts.get(sort.lstrip("-"), Sort("")).field:
         sort = default
     descending = sort.startswith("-")
     keyed = _keyed(queryset, sorts[sort.lstrip("-")])

@@ -9,11 +9,12 @@ from ..core.keyset import Sort
 from .choices import AutonomyLevel, DataClassification, RiskTier, Stage
 from .models import Agent
 
-# The columns the list sorts by (?sort=<key>, "-<key>" for descending).
+# The list's columns and what each sorts by (?sort=<key>, "-<key>" for descending).
 AGENT_SORTS = {
     "name": Sort("Agent", "name"),
     "stage": Sort("Stage", "stage", tuple(Stage.values)),
     "tier": Sort("Tier", "risk_tier", tuple(RiskTier.values)),
+    "owner": Sort("Owner"),
     "unit": Sort("Business unit", "business_unit"),
     "autonomy": Sort("Autonomy", "autonomy_level", tuple(AutonomyLevel.values)),
     "data": Sort("Data", "data_classification", tuple(DataClassification.values)),
