@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -109,6 +110,7 @@ def agent_list(request):
                        default="name")
     return render(request, "inventory/agent_list.html", {
         "filter": agent_filter, "page": page,
+        "list_url": reverse("inventory:agent-list"),  # an agent's page is this and its slug
         "may_file": can(request.user, "inventory.add_agent"),
     })
 
