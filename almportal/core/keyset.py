@@ -114,7 +114,10 @@ def keyset_page(queryset: QuerySet, query: QueryDict, sorts: dict[str, Sort], *,
     more, found = len(found) > size, found[:size]
     if backwards:
         found.reverse()
-    page = KeysetPage(found, queryset.count(), sort, columns=_columns(sorts, query, sort))
+    # A first page that holds every row counts them itself (a search usually finds a few).
+    whole = after is None and before is None and not more
+    page = KeysetPage(found, len(found) if whole else queryset.count(), sort,
+                      columns=_columns(sorts, query, sort))
     if found and (more or backwards):
         last = found[-1]
         page.next_url = _link(query, after=_encode(getattr(last, SORT_KEY), last.pk))
