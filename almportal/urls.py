@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponsePermanentRedirect
 from django.templatetags.static import static
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -11,6 +11,7 @@ from .accounts.auth_views import SignInView
 from .core.http_errors import api_aware
 from .operations.api import OtlpMetricsView
 from .portal import views as portal_views
+from .portal.search import SearchAPI
 from .standards import views as standards_views
 
 
@@ -26,7 +27,7 @@ admin.site.site_title = "ALM Portal administration"
 admin.site.index_title = "Records and settings"
 admin.site.site_url = "/"
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("", include("almportal.accounts.api_urls")),
     path("", include("almportal.inventory.api_urls")),
     path("", include("almportal.risk.api_urls")),
@@ -37,6 +38,7 @@ api_v1 = [
     path("", include("almportal.standards.api_urls")),
     path("", include("almportal.reviews.api_urls")),
     path("", include("almportal.audit.api_urls")),
+    path("search/", SearchAPI.as_view(), name="api-search"),
 ]
 
 urlpatterns = [

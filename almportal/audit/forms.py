@@ -1,12 +1,20 @@
 from datetime import datetime, time, timedelta
+from functools import cache
 from typing import Any
 
 from django import forms
 from django.utils import timezone
 
 from ..accounts.models import User
-from ..core.forms import choice_field, model_choice_field
+from ..core.forms import (
+    QuickDateInput,
+    QuickInput,
+    QuickSelect,
+    choice_field,
+    model_choice_field,
+)
 from ..inventory.models import Agent
+from .display import record_type_label
 from .models import Action
 from .selectors import LedgerFilters, audit_agents, ledger_record_types
 
@@ -23,26 +31,36 @@ def _start_of(day) -> datetime | None:
     return timezone.make_aware(datetime.combine(day, time.min)) if day else None
 
 
+@cache
+def record_type_choices() -> list[tuple[str, str]]:
+    """Every record type by its label (the set of models is fixed while the portal runs)."""
+    return [("", "any")] + sorted(
+        ((label, record_type_label(label)) for label in ledger_record_types()),
+        key=lambda choice: choice[1])
+
+
 class HistoryFilterForm(forms.Form):
     """The filters of the history browser, the exports and the API, all in one place."""
 
     # Typed, not picked from a list: a portal with thousands of agents would render them all.
     agent = forms.ModelChoiceField(queryset=Agent.objects.none(), required=False,
-                                   to_field_name="slug", widget=forms.TextInput,
+                                   to_field_name="slug", widget=QuickInput,
                                    help_text="The agent's slug.")
-    record_type = forms.ChoiceField(required=False)
+    record_type = forms.ChoiceField(required=False, widget=QuickSelect)
     user = forms.ModelChoiceField(queryset=User.objects.order_by("username"), required=False,
-                                  to_field_name="username", widget=forms.TextInput,
+                                  to_field_name="username", widget=QuickInput,
                                   help_text="A username.")
-    start = forms.DateField(required=False, widget=DateInput, help_text="From this day (UTC).")
-    end = forms.DateField(required=False, widget=DateInput, help_text="Up to this day, inclusive.")
-    action = forms.ChoiceField(required=False, choices=[("", "any"), *Action.choices])
+    start = forms.DateField(required=False, widget=QuickDateInput,
+                            help_text="From this day (UTC).")
+    end = forms.DateField(required=False, widget=QuickDateInput,
+                          help_text="Up to this day, inclusive.")
+    action = forms.ChoiceField(required=False, choices=[("", "any"), *Action.choices],
+                               widget=QuickSelect)
 
     def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         model_choice_field(self, "agent").queryset = audit_agents(user)
-        choice_field(self, "record_type").choices = [("", "any")] + [
-            (label, label) for label in ledger_record_types()]
+        choice_field(self, "record_type").choices = record_type_choices()
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -83,8 +83,22 @@ STRINGS = ("action", "actor_name", "object_model", "object_pk", "object_repr", "
 STRINGS_BYTES = f"""convert_to({" || ".join(f'"{c}"' for c in STRINGS)}, 'UTF8')"""
 NEEDS_ESCAPING = bytes(range(0x20)) + b'"\\'  # what JSON escapes (single bytes in UTF-8)
 
+# Which strings of an entry may need escaping in JSON. to_json() is most of the cost of
+# writing a line, and a string needs it only when it holds one of NEEDS_ESCAPING; one regular
+# expression over an entry's free text says whether any does, and only then is the line
+# written with to_json. The other strings are written by the portal from fixed alphabets
+# (model labels, action codes, hex hashes). The bytes are the same either way.
+CHECKED = ("actor_name", "object_pk", "object_repr", "reason")
+NEEDS_ESCAPING_SQL = """'[\\x01-\\x1f"\\\\]'"""  # control characters, quote, backslash
+
+
+def _line(text: Callable[[str], list[str]]) -> str:
+    return _sql(_object({**_content(text), "hash": text("hash"), "type": ['"entry"']}))
+
+
 # A JSON Lines export's line for an entry: its content, its hash and its type.
-JSONL_LINE = [_sql(_object({**CONTENT, "hash": _text("hash"), "type": ['"entry"']}))]
+JSONL_LINE = (f"""CASE WHEN ({" || ".join(f'"{c}"' for c in CHECKED)}) ~ {NEEDS_ESCAPING_SQL} """
+              f"THEN {_line(_text)} ELSE {_line(_quoted)} END")
 
 
 def _csv_safe(column: str) -> str:
@@ -93,9 +107,11 @@ def _csv_safe(column: str) -> str:
             f"""ELSE "{column}" END""")
 
 
-# The cells of a CSV export's row for an entry, in the order of exports.CSV_COLUMNS.
+# The cells of a CSV export's row for an entry, in the order of exports.CSV_COLUMNS. Only free
+# text is made spreadsheet-safe: model labels and action codes start with a letter, "changes"
+# with "[" (canonical JSON of a list), so the test would never change them and costs as much
+# as the rest of the row.
 CSV_CELLS = [
-    "'entry'", '"seq"', TIME, '"actor_id"', _csv_safe("actor_name"), _csv_safe("object_model"),
-    _csv_safe("object_pk"), _csv_safe("object_repr"), '"agent_id"', _csv_safe("action"),
-    _csv_safe("changes"), _csv_safe("reason"), _csv_safe("history_model"), '"history_id"',
-    '"prev_hash"', '"hash"']
+    "'entry'", '"seq"', TIME, '"actor_id"', _csv_safe("actor_name"), '"object_model"',
+    _csv_safe("object_pk"), _csv_safe("object_repr"), '"agent_id"', '"action"', '"changes"',
+    _csv_safe("reason"), '"history_model"', '"history_id"', '"prev_hash"', '"hash"']

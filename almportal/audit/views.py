@@ -3,12 +3,14 @@ stood at a moment, exports, evidence packs and retention. Reading needs the ledg
 permission; exports and packs need audit.export_ledger and are recorded before they are sent."""
 
 import zipfile
+from functools import cache
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -16,6 +18,7 @@ from ..core.views import post_action, refusals_on, refuse_not_permitted
 from . import packjobs, services, signing
 from .assurance import verify_all
 from .content import history_findings
+from .display import history_rows
 from .exports import bounded, csv_stream, jsonl_stream
 from .forms import (
     AsOfForm,
@@ -42,6 +45,12 @@ from .selectors import (
 from .verify import ExportCheck, PackCheck, verify_export, verify_pack
 
 PAGE_SIZE = 25
+
+
+@cache
+def entry_url_prefix() -> str:
+    """An entry's address is this and its number: no reverse() per entry of a page."""
+    return reverse("audit:entry", args=[0]).removesuffix("0/")
 STREAMS = {"csv": (csv_stream, "text/csv; charset=utf-8", ExportKind.CSV),
            "jsonl": (jsonl_stream, "application/x-ndjson", ExportKind.JSONL)}
 
@@ -80,7 +89,8 @@ def history(request):
     form = HistoryFilterForm(request.GET or None, user=request.user)
     page = ledger_page(ledger_entries(form.filters()), before=request.GET.get("before"),
                        after=request.GET.get("after"), size=PAGE_SIZE)
-    rows = [(entry, entry_changes(entry)) for entry in page.entries]
+    rows = history_rows([(entry, entry_changes(entry)) for entry in page.entries],
+                        entry_url_prefix())
     query = request.GET.copy()
     for cursor in ("before", "after"):
         query.pop(cursor, None)
@@ -93,8 +103,9 @@ def history(request):
 def entry(request, seq: int):
     _require_audit(request)
     item = get_object_or_404(LedgerEntry, seq=seq)
+    [row] = history_rows([(item, entry_changes(item))])
     return render(request, "audit/entry.html", {
-        "entry": item, "changes": entry_changes(item), "content": entry_content(item),
+        "entry": item, "row": row, "diffs": row.diffs, "content": entry_content(item),
         "hash_ok": hash_of(item) == item.hash})
 
 

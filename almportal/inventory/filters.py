@@ -4,23 +4,39 @@ import django_filters
 from django.db.models import Q
 
 from ..accounts.models import User
+from ..core.forms import Chips, QuickInput, QuickSelect
+from ..core.keyset import Sort
 from .choices import AutonomyLevel, DataClassification, RiskTier, Stage
 from .models import Agent
 
+# The list's columns and what each sorts by (?sort=<key>, "-<key>" for descending).
+AGENT_SORTS = {
+    "name": Sort("Agent", "name"),
+    "stage": Sort("Stage", "stage", tuple(Stage.values)),
+    "tier": Sort("Tier", "risk_tier", tuple(RiskTier.values)),
+    "owner": Sort("Owner"),
+    "unit": Sort("Business unit", "business_unit"),
+    "autonomy": Sort("Autonomy", "autonomy_level", tuple(AutonomyLevel.values)),
+    "data": Sort("Data", "data_classification", tuple(DataClassification.values)),
+}
+
 
 class AgentFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search")
-    stage = django_filters.MultipleChoiceFilter(choices=Stage.choices)
-    risk_tier = django_filters.MultipleChoiceFilter(choices=RiskTier.choices, label="Tier")
+    """Choices are chips (checkboxes): each a click, several at once."""
+
+    q = django_filters.CharFilter(method="search", label="Search", widget=QuickInput)
+    stage = django_filters.MultipleChoiceFilter(choices=Stage.choices, widget=Chips)
+    risk_tier = django_filters.MultipleChoiceFilter(choices=RiskTier.choices, label="Tier",
+                                                    widget=Chips)
     owner = django_filters.ModelChoiceFilter(
         field_name="business_owner", queryset=User.objects.filter(is_service_account=False),
-        label="Owner")
-    business_unit = django_filters.CharFilter(lookup_expr="iexact")
+        label="Owner", widget=QuickSelect)
+    business_unit = django_filters.CharFilter(lookup_expr="iexact", widget=QuickInput)
     autonomy_level = django_filters.MultipleChoiceFilter(choices=AutonomyLevel.choices,
-                                                         label="Autonomy")
+                                                         label="Autonomy", widget=Chips)
     data_classification = django_filters.MultipleChoiceFilter(choices=DataClassification.choices,
-                                                              label="Data")
-    tag = django_filters.CharFilter(method="has_tag", label="Tag")
+                                                              label="Data", widget=Chips)
+    tag = django_filters.CharFilter(method="has_tag", label="Tag", widget=QuickInput)
 
     class Meta:
         model = Agent

@@ -6,20 +6,21 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from ..accounts.models import User
 from ..accounts.permissions import can
 from ..accounts.roles import Role
+from ..core.keyset import keyset_page
 from ..core.views import refusals_on, refuse_not_permitted
 from . import rules, services
 from .choices import Stage
-from .filters import AgentFilter
+from .filters import AGENT_SORTS, AgentFilter
 from .forms import (
     COMPONENT_FORMS,
     KIND_LABELS,
@@ -39,6 +40,10 @@ from .selectors import (
 )
 
 PAGE_SIZE = 25
+# What the list shows of each agent (not its long texts).
+LIST_COLUMNS = ("name", "slug", "stage", "risk_tier", "business_unit", "autonomy_level",
+                "data_classification", "business_owner__username",
+                "business_owner__first_name", "business_owner__last_name")
 
 
 def _agent_for(user: User, slug: str) -> Agent:
@@ -89,9 +94,12 @@ def _next_or(request, default: str) -> str:
 @login_required
 def agent_list(request):
     agent_filter = AgentFilter(request.GET, queryset=agents_visible_to(request.user))
-    page = Paginator(agent_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = agent_filter.qs.select_related(None).select_related("business_owner")
+    page = keyset_page(rows.only(*LIST_COLUMNS), request.GET, AGENT_SORTS, size=PAGE_SIZE,
+                       default="name")
     return render(request, "inventory/agent_list.html", {
         "filter": agent_filter, "page": page,
+        "list_url": reverse("inventory:agent-list"),  # an agent's page is this and its slug
         "may_file": can(request.user, "inventory.add_agent"),
     })
 

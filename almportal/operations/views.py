@@ -11,10 +11,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from ..core.errors import Conflict
+from ..core.keyset import Sort, keyset_page
 from ..core.views import post_action, refusals_on, refuse_not_permitted
 from . import rules, selectors, services
 from .charts import canary_against_stable, dashboard_charts
-from .choices import CANARY_STEPS, IncidentStatus, ThresholdMetric
+from .choices import CANARY_STEPS, IncidentStatus, Severity, ThresholdMetric
 from .contract import collector_yaml, has_contract
 from .forms import (
     ClaimForm,
@@ -31,6 +32,16 @@ from .forms import (
     TelemetryNameForm,
 )
 
+# The incident list's columns and what each sorts by (?sort=<key>, "-<key>" descending).
+INCIDENT_SORTS = {
+    "title": Sort("Incident", "title"),
+    "agent": Sort("Agent", "agent__name"),
+    "severity": Sort("Severity", "severity", tuple(Severity.values)),
+    "status": Sort("Status", "status", tuple(IncidentStatus.values)),
+    "owner": Sort("Owner"),
+    "due": Sort("Report due"),
+    "opened": Sort("Opened", "pk"),  # numbered as they are opened
+}
 PAGE_SIZE = 25
 
 
@@ -240,12 +251,13 @@ def alert_open_incident(request, pk):
 @login_required
 def incident_list(request):
     incidents = selectors.incidents_visible_to(request.user)
-    status = request.GET.get("status", "")
-    if status in IncidentStatus.values:
-        incidents = incidents.filter(status=status)
-    page = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
+    chosen = [s for s in request.GET.getlist("status") if s in IncidentStatus.values]
+    if chosen:
+        incidents = incidents.filter(status__in=chosen)
+    page = keyset_page(incidents, request.GET, INCIDENT_SORTS, size=PAGE_SIZE,
+                       default="-opened")
     return render(request, "operations/incident_list.html", {
-        "page": page, "status": status, "statuses": IncidentStatus.choices})
+        "page": page, "chosen": chosen, "statuses": IncidentStatus.choices})
 
 
 @login_required

@@ -2,15 +2,25 @@
 deep in a large ledger costs what the first one does."""
 
 import re
+from html.parser import HTMLParser
 
 import pytest
+from django.apps import apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from almportal.accounts.roles import Role
 from almportal.audit.models import LedgerEntry
+from almportal.audit.selectors import ledger_record_types
 from almportal.audit.services import ledger_append, ledger_catch_up
 from almportal.audit.views import PAGE_SIZE as PAGE
+from almportal.inventory import services as inventory
+from almportal.inventory.choices import AutonomyLevel, DataClassification
+from almportal.risk import services as risk
+from almportal.risk.choices import Pillar
+from almportal.risk.models import TierPolicy
 
+from ..factories import make_prompt
 from .conftest import history_copies
 
 pytestmark = pytest.mark.django_db
@@ -75,3 +85,97 @@ def test_owners_may_not_read_the_history(long_ledger, client, owner, other_owner
     for user in (owner, other_owner):
         client.force_login(user)
         assert client.get("/audit/history/", {"before": long_ledger[10]}).status_code == 403
+
+
+# --- What people read: labels, never stored names or Python reprs ---------------------------
+
+class _VisibleText(HTMLParser):
+    """The text a reader sees: no tags, no attribute values (links and option values are
+    the ledger's stored names on purpose)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def visible_text(page) -> str:
+    parser = _VisibleText()
+    parser.feed(page.content.decode())
+    return " ".join(parser.parts)
+
+
+def stored_names() -> set[str]:
+    """Choice codes of every choice table, and the names of the fields of every record type
+    the ledger holds, where they are identifiers with "_" in them."""
+    names = {str(value) for choices in (Pillar, Role) for value in choices.values}
+    for model in apps.get_models():
+        for f in model._meta.concrete_fields:
+            names.add(f.name)
+            names |= {str(value) for value, _ in f.flatchoices if isinstance(value, str)}
+    names |= set(ledger_record_types())
+    return {name for name in names if "_" in name or "." in name}
+
+
+def _leaks(text: str) -> set[str]:
+    words = set(re.findall(r"[a-z][a-z0-9]*(?:[_.][a-z0-9]+)+", text))
+    return words & stored_names()
+
+
+@pytest.fixture
+def varied_ledger(released_agent, owner, admin_user):
+    """Entries of every shape: choices, lists of objects, a user, a long text, a policy."""
+    inventory.agent_update(actor=owner, agent=released_agent, reason="More autonomy",
+                           data={"autonomy_level": AutonomyLevel.WITHIN_LIMITS,
+                                 "data_classification": DataClassification.RESTRICTED,
+                                 "success_metrics": [{"name": "Resolved", "target": "40%"}],
+                                 "tags": ["faq", "staff_help"]})
+    make_prompt(released_agent, text="You answer staff questions. " * 10)
+    inventory.agent_update(actor=owner, agent=released_agent, reason="Clearer purpose",
+                           data={"purpose": "Answers staff questions about policies. " * 5})
+    inventory.agent_update(actor=owner, agent=released_agent, reason="Clearer purpose",
+                           data={"purpose": "Answers staff questions about HR policies. " * 5})
+    policy = TierPolicy.objects.get(tier="high")
+    policy.checklist_template = policy.checklist_template[:-1]
+    risk.tier_policy_update(actor=admin_user, policy=policy, reason="One item fewer")
+    ledger_catch_up()
+    return released_agent
+
+
+@pytest.mark.parametrize("query", [{}, {"record_type": "risk.tierpolicy"},
+                                   {"record_type": "inventory.agent"},
+                                   {"record_type": "accounts.user"}])
+def test_the_history_shows_labels_not_stored_names(varied_ledger, client, auditor, query):
+    client.force_login(auditor)
+    page = client.get("/audit/history/", query)
+    text = visible_text(page)
+    assert page.context["rows"], query
+    assert not _leaks(text), _leaks(text)
+    assert "[{'" not in text and "{'" not in text and "[{&#x27;" not in page.content.decode()
+
+
+def test_the_history_shows_each_change_in_place(varied_ledger, client, auditor):
+    client.force_login(auditor)
+    text = visible_text(client.get("/audit/history/", {"record_type": "inventory.agent"}))
+    assert "Autonomy level" in text and "Acts within limits" in text
+    assert "Resolved: 40%" in text  # a list of objects as chips
+    diff = client.get("/audit/history/", {"record_type": "inventory.agent"}).content.decode()
+    assert "about <ins>HR</ins> policies." in diff  # a long text as a word diff
+    policies = visible_text(client.get("/audit/history/", {"record_type": "risk.tierpolicy"}))
+    assert "Checklist template" in policies or "Readiness checklist" in policies
+
+
+def test_the_history_query_count_does_not_grow_with_rows(released_agent, client, auditor):
+    client.force_login(auditor)
+    ledger_catch_up()
+    client.get("/audit/history/")
+    with CaptureQueriesContext(connection) as few:
+        client.get("/audit/history/", {"agent": released_agent.slug})
+    shown = len(client.get("/audit/history/", {"agent": released_agent.slug}).context["rows"])
+    ledger_append(history_copies(released_agent.history.first(), 60, name="Agent v{n}"))
+    with CaptureQueriesContext(connection) as many:
+        page = client.get("/audit/history/", {"agent": released_agent.slug})
+    assert len(page.context["rows"]) == PAGE > shown
+    assert len(many) == len(few)

@@ -181,3 +181,10 @@ def test_the_first_bad_entry_is_named_across_ranges(awkward, monkeypatch):
     later = awkward[10]
     assert verify_ledger(since=LedgerCheckpoint.objects.create(
         seq=later.seq, entry_hash=later.hash, kind="verified")).ok
+
+
+@is_postgres
+def test_an_empty_json_lines_export_copied_by_postgresql_holds_only_its_closing_line(awkward):
+    nothing = bounded(awkward.filter(agent_id=-1), awkward.last().seq)
+    [closing] = b"".join(jsonl_stream(nothing)).splitlines()
+    assert json.loads(closing)["type"] == "end" and json.loads(closing)["count"] == 0

@@ -153,4 +153,4 @@ def test_history_shows_field_level_diffs(released_agent, client, auditor):
     ledger_catch_up()
     client.force_login(auditor)
     page = client.get("/audit/history/", {"record_type": "inventory.agent"}).content.decode()
-    assert "Sponsor named" in page and "<td>sponsor</td>" in page and "CFO" in page
+    assert "Sponsor named" in page and '<th scope="row">Sponsor</th>' in page and "CFO" in page

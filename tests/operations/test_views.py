@@ -147,3 +147,30 @@ def test_the_dashboard_draws_stored_samples(world, client, owner):
     assert 'role="img"' in html and "Requests per day" in html
     assert 'data-value="100.0"' in html  # the requests sample
     assert 'data-value="0.4"' in html    # its error rate
+
+
+def test_the_incident_list_sorts_filters_by_chips_and_pages_by_keyset(world, client, compliance,
+                                                                       monkeypatch):
+    from almportal.operations import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 3)
+    agent = world["agent"]
+    for n, severity in enumerate(["critical", "low", "high", "medium", "high"]):
+        services.incident_open(actor=compliance, agent=agent, title=f"Case {n}",
+                               severity=severity)
+    client_for(client, compliance)
+    seen, page = [], client.get(reverse("operations:incident-list"),
+                                {"sort": "-severity", "status": ["open"]}).context["page"]
+    while True:
+        seen += page.object_list
+        if not page.next_url:
+            break
+        page = client.get(reverse("operations:incident-list") + page.next_url.replace(
+            "&amp;", "&")).context["page"]
+    order = ["low", "medium", "high", "critical"]
+    assert len(seen) == len({i.pk for i in seen}) == Incident.objects.filter(
+        status="open").count() == 6
+    assert [order.index(i.severity) for i in seen] == sorted(
+        (order.index(i.severity) for i in seen), reverse=True)
+    content = client.get(reverse("operations:incident-list"), {"status": "open"}).content
+    assert b'type="checkbox" name="status" value="open" id="status_open" checked' in content
