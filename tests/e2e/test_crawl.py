@@ -20,8 +20,8 @@ from .conftest import login
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 WIDTHS = (390, 1366)
-PAGES_PER_USER = 60
-PER_SHAPE = 2  # pages of one shape (ids and hashes aside) checked per user
+PAGES_PER_USER = 40
+PER_SHAPE = 1  # pages of one shape (ids and hashes aside) checked per user
 LONG_WORD = "x" * 4000
 # Not followed: leaving, files, the API's JSON and, for everyone but admins, the Django admin.
 SKIP = re.compile(r"/logout|download|export|/api/v1/(?!docs)|\.(csv|json|zip|pdf|txt)$", re.I)
