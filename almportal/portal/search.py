@@ -19,8 +19,9 @@ from ..accounts.models import User
 from ..accounts.permissions import signed_in
 from ..audit.models import LedgerEntry
 from ..audit.rules import can_view_audit
-from ..inventory.selectors import agents_visible_to, components_visible_to, releases_visible_to
+from ..inventory.selectors import agents_visible_to, components_visible_to
 from ..operations.selectors import incidents_visible_to
+from ..releases.selectors import releases_visible_to
 
 LIMIT = 10  # hits shown per kind
 SHORTEST = 2  # characters a search needs

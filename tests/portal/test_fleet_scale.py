@@ -162,7 +162,7 @@ def test_the_home_page_asks_the_signing_rule_for_the_shown_releases_only(
     monkeypatch.setattr(reviews, "dormant_agents", lambda **kwargs: pytest.fail("walked"))
     client.force_login(compliance)
     html = client.get(reverse("portal:home")).content.decode()
-    waiting = Release.objects.filter(state=choices.ReleaseState.SUBMITTED).count()
+    waiting = Release.objects.filter(state=ReleaseState.SUBMITTED).count()
     assert waiting > SHOWN
     assert f'data-work="releases-signoffs">{waiting}<' in html
     assert 0 < len(asked) <= SHOWN
