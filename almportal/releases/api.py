@@ -22,6 +22,7 @@ from ..inventory.api import MAX_LIST_ITEMS, VisibleAgentField
 from ..inventory.models import COMPONENT_MODELS
 from . import rules, selectors, services
 from .choices import METRICS, Decision, EvidenceKind, ItemStatus, ReleaseState, RunSource
+from .gate_summary import gate_summary
 from .models import ChecklistItem, EvaluationRun, EvaluationSuite, Evidence, Release, SignOff
 from .selectors import releases_visible_to
 
@@ -287,6 +288,8 @@ class ConditionSerializer(serializers.Serializer):
     missing = serializers.ListField(child=serializers.CharField())
     done = serializers.ListField(child=serializers.CharField(),
                                  help_text="What already holds, e.g. who has signed.")
+    summary = serializers.CharField(help_text='One line with a count, e.g. "Checklist: 9 of '
+                                              '13 accepted".')
 
 
 class StandingSerializer(serializers.Serializer):
@@ -305,6 +308,7 @@ class GateSerializer(serializers.Serializer):
     passed = serializers.BooleanField()
     conditions = ConditionSerializer(many=True)
     standing = StandingSerializer()
+    next_step = serializers.CharField(help_text="What the requesting user does next on it.")
 
 
 @extend_schema(tags=["readiness"])
@@ -313,7 +317,14 @@ class ReleaseGateView(APIView):
                    responses=GateSerializer)
     def get(self, request, pk: int):
         release = get_object_or_404(releases_visible_to(request.user), pk=pk)
-        return Response(GateSerializer(services.release_gate(release)).data)
+        gate, user = services.release_gate(release), request.user
+        summary = gate_summary(
+            user, gate, selectors.release_checklist(release),
+            signing=rules.signing_options(user, selectors.signing_facts(release)),
+            may_manage=services.may_manage(user, release),
+            may_record_runs=services.may_record_runs(user, release))
+        return Response(GateSerializer({**vars(gate), "passed": gate.passed,
+                                        "next_step": summary.next_step}).data)
 
 
 class RoleProgressSerializer(serializers.Serializer):

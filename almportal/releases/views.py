@@ -31,6 +31,7 @@ from .forms import (
     SignOffForm,
     SuiteForm,
 )
+from .gate_summary import gate_summary
 from .models import ChecklistItem, Evidence, Release
 
 PAGE_SIZE = 25
@@ -65,13 +66,17 @@ def release_list(request):
 
 # --- The release page ----------------------------------------------------------------------
 
-def _readiness(user: User, release: Release) -> dict:
+def _readiness(user: User, release: Release, *, may_manage: bool, may_record_runs: bool
+               ) -> dict:
     suites = selectors.agent_suites(release.agent)
     facts = selectors.signing_facts(release)
     signing = rules.signing_options(user, facts)
+    gate, checklist = services.release_gate(release), selectors.release_checklist(release)
     return {
-        "gate": services.release_gate(release),
-        "checklist": selectors.release_checklist(release),
+        "gate": gate, "checklist": checklist,
+        "gate_next": gate_summary(user, gate, checklist, signing=signing,
+                                  may_manage=may_manage, may_record_runs=may_record_runs
+                                  ).next_step,
         "runs": [(run, rules.run_counts(run, facts.involvement))  # each with whether it counts
                  for run in selectors.release_runs(release)],
         "suites": suites, "trends": [(s, selectors.evaluation_trend(s)) for s in suites],
@@ -86,14 +91,16 @@ def _readiness(user: User, release: Release) -> dict:
 def release_detail(request, slug, number):
     release = _release_for(request.user, slug, number)
     may_manage = services.may_manage(request.user, release)
+    may_record_runs = services.may_record_runs(request.user, release)
     previous = release.agent.releases.filter(number__lt=number).order_by("-number").first()
     return render(request, "releases/release_detail.html", {
         "release": release, "agent": release.agent,
         "manifest": json.dumps(release.manifest, indent=2, sort_keys=True),
         "diff": release_diff(previous, release) if previous else None,
         "may_edit": may_manage and not release.is_frozen, "may_manage": may_manage,
-        "may_record_runs": services.may_record_runs(request.user, release),
-        **_readiness(request.user, release),
+        "may_record_runs": may_record_runs,
+        **_readiness(request.user, release, may_manage=may_manage,
+                     may_record_runs=may_record_runs),
     })
 
 

@@ -68,7 +68,7 @@ def test_a_regression_against_production_fails_naming_metric_and_margin(client, 
     assert body["passed"] is False
     assert body["baseline_release"] == release.pk
     assert body["failures"] == [
-        "Regression in Task success rate (task_success_rate): 0.94 against 0.99 on release "
+        "Regression in Task success rate: 0.94 against 0.99 on release "
         "#1 in production (5.1% worse; the allowed margin is 2.0%)."]
 
 
