@@ -17,6 +17,7 @@ from ..accounts.models import User
 from ..accounts.permissions import signed_in
 from ..accounts.roles import Role
 from ..core.api import ReasonSerializer, StrictSerializer, slug_field, username_field, validated
+from ..core.errors import DomainError
 from ..core.parsers import JSONParser
 from ..inventory.api import MAX_LIST_ITEMS, VisibleAgentField
 from ..inventory.models import COMPONENT_MODELS
@@ -84,6 +85,21 @@ class ChecklistItemAssignSerializer(StrictSerializer):
     owner = PeopleField(required=False, help_text="Username of the item's owner.")
     reviewer = PeopleField(required=False, help_text="Username of the item's reviewer.")
     reason = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+
+
+class ChecklistBulkSerializer(StrictSerializer):
+    items = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1,
+                                  max_length=MAX_LIST_ITEMS,
+                                  help_text="Ids of checklist items of this release.")
+    action = serializers.ChoiceField(choices=list(services.BULK_ACTIONS.items()))
+    owner = PeopleField(required=False, help_text="assign: username of the items' owner.")
+    reviewer = PeopleField(required=False, help_text="assign: username of their reviewer.")
+    url = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="",
+                                help_text="evidence: a link attached to every item.")
+    status = serializers.ChoiceField(choices=ItemStatus.choices, required=False,
+                                     help_text="status: where to move every item.")
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=1000,
+                                   default="", help_text="Kept in each item's history.")
 
 
 class ItemStatusSerializer(StrictSerializer):
@@ -472,6 +488,23 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         data = validated(ReleaseWriteSerializer, request)
         release = services.release_update(actor=request.user, release=release, **data)
         return Response(self.get_serializer(release).data)
+
+    @extend_schema(summary="One action on many checklist items: all done, or none (each "
+                           "refused item listed under errors.items)", tags=["readiness"],
+                   request=ChecklistBulkSerializer, responses=ChecklistItemSerializer(many=True))
+    @action(detail=True, methods=["post"], url_path="checklist")
+    def checklist(self, request, pk=None):
+        release = self.get_object()
+        data = validated(ChecklistBulkSerializer, request)
+        ids = data.pop("items")
+        items = list(release.checklist_items.filter(pk__in=ids))
+        if len(items) != len(set(ids)):
+            raise DomainError("Choose items of this release only.", field="items")
+        done = services.checklist_bulk(actor=request.user, release=release, items=items,
+                                       **data)
+        fresh = selectors.checklist_items_visible_to(request.user).filter(
+            pk__in=[i.pk for i in done]).prefetch_related("evidence__uploaded_by")
+        return Response(ChecklistItemSerializer(fresh, many=True).data)
 
     @extend_schema(summary="Freeze the manifest and submit the release for sign-off",
                    request=ReasonSerializer, responses=ReleaseSerializer)

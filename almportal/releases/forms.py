@@ -11,7 +11,7 @@ from ..inventory.models import COMPONENT_MODELS
 from .choices import METRICS, Decision, EvidenceKind, ItemStatus
 
 if TYPE_CHECKING:  # imported inside the methods at run time; named here for the field types
-    from .models import EvaluationRun, EvaluationSuite, Evidence
+    from .models import ChecklistItem, EvaluationRun, EvaluationSuite, Evidence
 
 
 def _people():
@@ -40,10 +40,11 @@ class ItemAssignForm(forms.Form):
     reviewer = forms.ModelChoiceField(queryset=_people(), required=False,
                                       help_text="Someone independent of the release.")
 
-    def __init__(self, *args, not_reviewers: frozenset[int] = frozenset(), **kwargs) -> None:
+    def __init__(self, *args, reviewers=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if not self.is_bound:  # a posted choice reaches the service, which says why not
-            model_choice_field(self, "reviewer").queryset = _people().exclude(pk__in=not_reviewers)
+        if reviewers is not None:  # offered: those eligible; a post reaches the service
+            model_choice_field(self, "reviewer").queryset = _people().filter(
+                pk__in=[p.pk for p in reviewers])
 
 
 class ItemStatusForm(forms.Form):
@@ -182,3 +183,37 @@ class ReleaseCompareForm(forms.Form):
         if "old" in data and "new" in data:
             data["old"], data["new"] = self.releases[data["old"]], self.releases[data["new"]]
         return data
+
+
+class ChecklistBulkForm(forms.Form):
+    """One action on the chosen items of a release's checklist (the button pressed names it)."""
+
+    items: "forms.ModelMultipleChoiceField[ChecklistItem]" = forms.ModelMultipleChoiceField(
+        queryset=None, widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one checklist item."})
+    action = forms.ChoiceField(choices=[("assign", "Name owner or reviewer"),
+                                        ("evidence", "Attach evidence"),
+                                        ("status", "Change status")],
+                               error_messages={"required": "Choose what to do."})
+    owner = forms.ModelChoiceField(queryset=_people(), required=False)
+    reviewer = forms.ModelChoiceField(queryset=_people(), required=False,
+                                      help_text="Only people independent of the release.")
+    url = forms.URLField(label="Link", required=False, max_length=1000, assume_scheme="https")
+    file = forms.FileField(required=False, help_text="PDF, PNG, JPEG, text, CSV, JSON or "
+                                                     "Markdown.")
+    status = forms.ChoiceField(label="Move to", required=False,
+                               choices=[("", "—"), *ItemStatus.choices])
+    reason = forms.CharField(required=False, max_length=1000,
+                             help_text="Kept in each item's history; required to send back.")
+
+    def __init__(self, *args, release, reviewers=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        model_choice_field(self, "items").queryset = release.checklist_items.all()
+        if reviewers is not None:  # the picker offers those eligible (releases.rules)
+            field = model_choice_field(self, "reviewer")
+            field.queryset = _people().filter(pk__in=[p.pk for p in reviewers])
+
+    def options(self) -> dict:
+        data = self.cleaned_data
+        return {"owner": data["owner"], "reviewer": data["reviewer"], "url": data["url"],
+                "upload": data["file"], "status": data["status"], "reason": data["reason"]}

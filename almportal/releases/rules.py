@@ -227,6 +227,14 @@ def reviewer_refusal(reviewer, item, involvement: Involvement) -> DomainError | 
     return None
 
 
+def eligible_reviewers(people: Iterable, items: Iterable, involvement: Involvement) -> list:
+    """The people a reviewer picker offers for `items`: those `reviewer_refusal` lets review
+    every one of them (so never the auditor, an item's owner, or anyone involved)."""
+    items = list(items)
+    return [person for person in people
+            if all(reviewer_refusal(person, item, involvement) is None for item in items)]
+
+
 def review_refusal(actor, item, involvement: Involvement) -> DomainError | None:
     """Why `actor` may not accept or send back a checklist item now."""
     if actor.pk != item.reviewer_id:

@@ -19,9 +19,10 @@ from ..inventory import services as inventory
 from ..inventory.models import Agent
 from ..inventory.selectors import agent_components, agents_visible_to
 from . import rules, selectors, services
-from .choices import EvidenceKind, RunSource
+from .choices import EvidenceKind, ReleaseState, RunSource
 from .diff import release_diff
 from .forms import (
+    ChecklistBulkForm,
     EvidenceForm,
     ItemAssignForm,
     ItemStatusForm,
@@ -84,24 +85,41 @@ def _readiness(user: User, release: Release, *, may_manage: bool, may_record_run
         "signing": signing, "signing_order": selectors.signing_order(facts),
         "sign_form": SignOffForm(roles=signing.roles), "suite_form": SuiteForm(),
         "run_form": RunForm(agent=release.agent),
+        **_bulk(user, release, checklist, may_manage),
     }
 
 
-@login_required
-def release_detail(request, slug, number):
-    release = _release_for(request.user, slug, number)
-    may_manage = services.may_manage(request.user, release)
-    may_record_runs = services.may_record_runs(request.user, release)
-    previous = release.agent.releases.filter(number__lt=number).order_by("-number").first()
-    return render(request, "releases/release_detail.html", {
+def release_context(user: User, release: Release) -> dict:
+    """Everything the release page draws (also its live checklist after a bulk action)."""
+    may_manage = services.may_manage(user, release)
+    may_record_runs = services.may_record_runs(user, release)
+    previous = (release.agent.releases.filter(number__lt=release.number)
+                .order_by("-number").first())
+    return {
         "release": release, "agent": release.agent,
         "manifest": json.dumps(release.manifest, indent=2, sort_keys=True),
         "diff": release_diff(previous, release) if previous else None,
         "may_edit": may_manage and not release.is_frozen, "may_manage": may_manage,
         "may_record_runs": may_record_runs,
-        **_readiness(request.user, release, may_manage=may_manage,
-                     may_record_runs=may_record_runs),
-    })
+        **_readiness(user, release, may_manage=may_manage, may_record_runs=may_record_runs),
+    }
+
+
+def _bulk(user: User, release: Release, checklist: list[ChecklistItem], may_manage: bool
+          ) -> dict:
+    """The bulk form of the checklist, for who may act on its items now."""
+    reviews = any(item.reviewer_id == user.pk for item in checklist)
+    if release.state != ReleaseState.SUBMITTED or not (may_manage or reviews):
+        return {"bulk_form": None}
+    reviewers = selectors.reviewer_choices(release, checklist) if may_manage else []
+    return {"bulk_form": ChecklistBulkForm(release=release, reviewers=reviewers)}
+
+
+@login_required
+def release_detail(request, slug, number):
+    release = _release_for(request.user, slug, number)
+    return render(request, "releases/release_detail.html",
+                  release_context(request.user, release))
 
 
 # --- Drafting ------------------------------------------------------------------------------
@@ -227,10 +245,10 @@ def _run_outcome(run) -> str:
 # --- Checklist items and evidence ----------------------------------------------------------
 
 def _item_context(user: User, item: ChecklistItem, evidence_form=None, assign_form=None) -> dict:
-    not_reviewers = selectors.release_involvement(item.release).people | {item.owner_id}
     return {"item": item, "release": item.release, "agent": item.release.agent,
+            "next_item": selectors.next_item(item),
             "assign_form": assign_form or ItemAssignForm(
-                not_reviewers=not_reviewers,
+                reviewers=selectors.reviewer_choices(item.release, [item]),
                 initial={"owner": item.owner_id, "reviewer": item.reviewer_id}),
             "evidence": list(item.evidence.select_related("uploaded_by",
                                                           "evaluation_run__suite")),
@@ -243,8 +261,7 @@ def _item_context(user: User, item: ChecklistItem, evidence_form=None, assign_fo
 def item_detail(request, slug, number, pk):
     item = _item_for(request.user, slug, number, pk)
     if request.method == "POST":
-        not_reviewers = selectors.release_involvement(item.release).people | {item.owner_id}
-        post_action(request, ItemAssignForm(request.POST, not_reviewers=not_reviewers),
+        post_action(request, ItemAssignForm(request.POST),
                     lambda data: services.checklist_item_assign(actor=request.user, item=item,
                                                                 **data),
                     "Owner and reviewer saved.")
