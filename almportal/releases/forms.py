@@ -9,9 +9,10 @@ from ..core.forms import choice_field, model_choice_field
 from ..inventory.forms import KIND_LABELS
 from ..inventory.models import COMPONENT_MODELS
 from .choices import METRICS, Decision, EvidenceKind, ItemStatus
+from .metric_input import MetricField
 
 if TYPE_CHECKING:  # imported inside the methods at run time; named here for the field types
-    from .models import ChecklistItem, EvaluationRun, EvaluationSuite, Evidence
+    from .models import ChecklistItem, EvaluationRun, Evidence
 
 
 def _people():
@@ -85,21 +86,45 @@ class SuiteForm(forms.Form):
     metrics = forms.MultipleChoiceField(choices=[(k, m.label) for k, m in METRICS.items()],
                                         widget=forms.CheckboxSelectMultiple)
 
+    def __init__(self, *args, policy=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        required = list(policy.evaluation_thresholds) if policy else []
+        if required and not self.is_bound:
+            self.fields["metrics"].initial = required
+            self.fields["metrics"].help_text = (
+                f"Pre-selected: the {len(required)} metrics the {policy.tier} tier sets "
+                "thresholds on; the gate needs each of them measured.")
+
+
+def threshold_text(key: str, policy) -> str:
+    """The tier's threshold on a metric, as a person reads it."""
+    bound = (policy.evaluation_thresholds if policy else {}).get(key, {})
+    parts = [f"at least {bound['min']:g}" if "min" in bound else "",
+             f"at most {bound['max']:g}" if "max" in bound else ""]
+    said = " and ".join(p for p in parts if p)
+    return f"The {policy.tier} tier requires {said}." if said else "No threshold in this tier."
+
 
 class RunForm(forms.Form):
-    suite: "forms.ModelChoiceField[EvaluationSuite]" = forms.ModelChoiceField(queryset=None)
+    """A run of one suite: a field for each metric it measures, with the tier's threshold and
+    the unit; rates take percentages (releases.metric_input)."""
+
     notes = forms.CharField(required=False, max_length=1000)
 
-    def __init__(self, *args, agent=None, **kwargs):
+    def __init__(self, *args, suite, policy=None, **kwargs):
         super().__init__(*args, **kwargs)
-        from .models import EvaluationSuite
-
-        model_choice_field(self, "suite").queryset = EvaluationSuite.objects.filter(agent=agent)
-        for key, metric in METRICS.items():
-            self.fields[key] = forms.FloatField(label=metric.label, required=False, min_value=0)
+        self.suite = suite
+        notes = self.fields.pop("notes")
+        for key in suite.metrics:
+            if key in METRICS:
+                metric = METRICS[key]
+                self.fields[key] = MetricField(metric, label=metric.label, help_text=(
+                    f"{threshold_text(key, policy)} Enter {metric.unit}."))
+        self.fields["notes"] = notes
 
     def metrics(self) -> dict:
-        return {k: self.cleaned_data[k] for k in METRICS if self.cleaned_data.get(k) is not None}
+        return {k: v for k in self.suite.metrics
+                if (v := self.cleaned_data.get(k)) is not None}
 
 
 # --- Releases ---------------------------------------------------------------------------

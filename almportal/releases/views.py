@@ -83,8 +83,10 @@ def _readiness(user: User, release: Release, *, may_manage: bool, may_record_run
         "suites": suites, "trends": [(s, selectors.evaluation_trend(s)) for s in suites],
         "signoffs": selectors.release_signoffs(release),
         "signing": signing, "signing_order": selectors.signing_order(facts),
-        "sign_form": SignOffForm(roles=signing.roles), "suite_form": SuiteForm(),
-        "run_form": RunForm(agent=release.agent),
+        "sign_form": SignOffForm(roles=signing.roles),
+        "suite_form": SuiteForm(policy=services.policy_for(release)),
+        "run_forms": [RunForm(suite=suite, policy=services.policy_for(release),
+                              prefix=f"run{suite.pk}") for suite in suites],
         **_bulk(user, release, checklist, may_manage),
     }
 
@@ -231,15 +233,36 @@ def suite_create(request, slug, number):
 @refuse_not_permitted
 def run_create(request, slug, number):
     release = _release_for(request.user, slug, number)
-    form = RunForm(request.POST, agent=release.agent)
-    post_action(request, form, lambda data: services.evaluation_run_record(
-        actor=request.user, release=release, suite=data["suite"], metrics=form.metrics(),
-        source=RunSource.PAGE, notes=data["notes"]), _run_outcome)
-    return redirect(release)
+    chosen = request.POST.get("suite", "")
+    suite = get_object_or_404(release.agent.evaluation_suites,
+                              pk=int(chosen) if chosen.isdigit() else 0)
+    form = RunForm(request.POST, suite=suite, policy=services.policy_for(release),
+                   prefix=f"run{suite.pk}")
+    if form.is_valid():
+        with refusals_on(form) as outcome:
+            run = services.evaluation_run_record(
+                actor=request.user, release=release, suite=suite, metrics=form.metrics(),
+                source=RunSource.PAGE, notes=form.cleaned_data["notes"])
+        if outcome.ok:
+            (messages.success if run.passed else messages.error)(
+                request, run_outcome(run, services.release_gate(release)))
+            return redirect(release)
+    context = release_context(request.user, release)
+    context["run_forms"] = [form if f.suite == suite else f for f in context["run_forms"]]
+    return render(request, "releases/release_detail.html", context, status=400)
 
 
-def _run_outcome(run) -> str:
-    return "Run passed" if run.passed else "Run failed: " + " ".join(run.failures)
+def run_outcome(run, gate) -> str:
+    """What a recorded run means for the gate's evaluation condition."""
+    said = "Run passed" if run.passed else "Run failed: " + " ".join(run.failures)
+    condition = gate.condition("evaluations")
+    if not rules.run_counts(run, selectors.release_involvement(run.release)):
+        said += (" — it does not count towards the gate: it was recorded by someone involved "
+                 "in the release; CI or someone independent must record it")
+    if condition.passed:
+        return f"{said} — the gate's evaluation condition is now met."
+    still = ", ".join(condition.waiting) or "see the gate"
+    return f"{said} — the gate's evaluation condition is still missing: {still}."
 
 
 # --- Checklist items and evidence ----------------------------------------------------------

@@ -35,6 +35,7 @@ class Condition:
     missing: list[str] = field(default_factory=list)
     done: list[str] = field(default_factory=list)  # what already holds, where worth showing
     summary: str = ""  # one line with a count: "Checklist: 9 of 13 accepted"
+    waiting: list[str] = field(default_factory=list)  # what is still to come, by name
 
 
 @dataclass
@@ -138,8 +139,11 @@ def _gate_evaluations(release: Release, policy: TierPolicy | None,
     passing = sum(1 for key in thresholds if key in measured and key not in failing)
     summary = (f"Evaluations: {passing} of {len(thresholds)} required metrics passing"
                if thresholds else "Evaluations: the tier sets no thresholds")
-    return _condition("evaluations", "Evaluations meet the tier's thresholds, no regression",
-                      missing, summary)
+    condition = _condition("evaluations", "Evaluations meet the tier's thresholds, "
+                           "no regression", missing, summary)
+    condition.waiting = [_metric_label(key) for key in thresholds
+                         if key not in measured or key in failing]
+    return condition
 
 
 def valid_approvals(release: Release) -> list[SignOff]:
