@@ -8,6 +8,7 @@ from ..accounts.roles import Role
 from ..core.forms import choice_field, model_choice_field
 from ..inventory.forms import KIND_LABELS
 from ..inventory.models import COMPONENT_MODELS
+from . import rules
 from .choices import METRICS, Decision, EvidenceKind, ItemStatus
 from .metric_input import MetricField
 
@@ -142,9 +143,12 @@ class ReleaseForm(forms.Form):
                   'e.g. {"max_tokens": 4000}.')
 
     def __init__(self, *args, components: dict[str, list],
-                 chosen: dict[str, set[int]] | None = None, **kwargs):
+                 chosen: dict[str, set[int]] | None = None, base=None, **kwargs):
+        """`chosen`: the versions picked (by kind); `base`: the release they come from, when
+        a new release starts from one (its newer versions are then pointed out)."""
         super().__init__(*args, **kwargs)
         self.component_fields: list[tuple[str, str, str]] = []  # (kind, name, field name)
+        self.base = base
         chosen = chosen or {}
         for kind, versions in components.items():
             by_name: dict[str, list] = {}
@@ -153,13 +157,41 @@ class ReleaseForm(forms.Form):
                     by_name.setdefault(component.name, []).append(component)
             for index, (name, group) in enumerate(sorted(by_name.items())):
                 field_name = f"{kind}-{index}"
-                picked = next((c.pk for c in group if c.pk in chosen.get(kind, ())), "")
-                self.fields[field_name] = forms.TypedChoiceField(
-                    label=name, required=False, coerce=int, empty_value=None, initial=picked,
-                    choices=[("", "— not included —")]
-                    + [(c.pk, f"v{c.version}" + (f" · {c.notes}" if c.notes else ""))
-                       for c in group])
+                self.fields[field_name] = self._component_field(name, group, chosen.get(kind, ()))
                 self.component_fields.append((kind, name, field_name))
+
+    def _component_field(self, name: str, group: list, chosen) -> forms.TypedChoiceField:
+        """One component's versions (newest first); the newest marked when a newer version
+        than the base release's is available."""
+        picked = next((c for c in group if c.pk in chosen), None)
+        newer = self.base is not None and picked is not None and group[0] is not picked
+
+        def label(c) -> str:
+            mark = " · newer version available" if newer and c is group[0] else ""
+            return f"v{c.version}" + (f" · {c.notes}" if c.notes else "") + mark
+
+        help_text = ""
+        if newer and picked is not None:
+            help_text = (f"Release {self.base.display_version} used v{picked.version}; "
+                         f"v{group[0].version} is newer.")
+        elif self.base is not None and picked is None:
+            help_text = f"Not in release {self.base.display_version}."
+        return forms.TypedChoiceField(
+            label=name, required=False, coerce=int, empty_value=None,
+            initial=picked.pk if picked else "", help_text=help_text,
+            choices=[("", "— not included —")] + [(c.pk, label(c)) for c in group])
+
+    def clean(self):
+        super().clean()
+        data = self.cleaned_data
+        if self.component_fields and not any(
+                data.get(f) for _k, _n, f in self.component_fields if not self.has_error(f)):
+            raise forms.ValidationError("Choose the components of the release: an empty "
+                                        "release cannot be submitted.", code="empty")
+        refusal = rules.content_refusal(self.components()) if not self.errors else None
+        if refusal:
+            raise forms.ValidationError(f"{refusal} Choose a version of one.", code="no_model")
+        return data
 
     def clean_configuration(self):
         text = self.cleaned_data["configuration"].strip() or "{}"

@@ -91,6 +91,16 @@ def role_label(role: str) -> str:
     return Role(role).label if role in Role.values else role
 
 
+# --- What a release holds ------------------------------------------------------------------
+
+def content_refusal(components: Mapping[str, Iterable]) -> str | None:
+    """Why a release with these components (by kind) may not go up for sign-off, or None.
+    Asked by submission and by the release form, so an empty release is refused at once."""
+    if not list(components.get("models", ())):
+        return "A release needs at least one model."
+    return None
+
+
 # --- Sign-offs -----------------------------------------------------------------------------
 
 def _holds(user, role: str, business_owner_id: int | None) -> bool:

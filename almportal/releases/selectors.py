@@ -99,6 +99,14 @@ def next_item(item: ChecklistItem) -> ChecklistItem | None:
     return next(iter(later or items), None)
 
 
+def release_to_start_from(agent: Agent) -> Release | None:
+    """The release a new one starts from: the agent's latest approved or deployed release,
+    or, when none was, its latest release (so a second draft does not start empty)."""
+    releases = agent.releases.order_by("-number")
+    return (releases.filter(state__in=(ReleaseState.APPROVED, ReleaseState.DEPLOYED)).first()
+            or releases.first())
+
+
 def releases_in_review(user: User) -> QuerySet[Release]:
     """Releases submitted or approved, with counts for the list page (one query)."""
     return (releases_visible_to(user).filter(state__in=[ReleaseState.SUBMITTED,

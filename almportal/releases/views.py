@@ -127,14 +127,19 @@ def release_detail(request, slug, number):
 # --- Drafting ------------------------------------------------------------------------------
 
 def _release_form(request, agent: Agent, release: Release | None = None) -> ReleaseForm:
+    """The draft's own content when editing; when creating, the content of the release it
+    starts from (selectors.release_to_start_from), so a change is one edit."""
+    base = None if release is not None else selectors.release_to_start_from(agent)
+    source = release or base
     chosen, initial = {}, {}
-    if release is not None:
+    if source is not None:
         chosen = {kind: {e["id"] for e in entries}
-                  for kind, entries in release.manifest["components"].items()}
-        initial = {"label": release.label, "notes": release.notes,
-                   "configuration": json.dumps(release.configuration, indent=2)}
+                  for kind, entries in source.manifest["components"].items()}
+        initial = {"configuration": json.dumps(source.configuration, indent=2)}
+    if release is not None:
+        initial.update(label=release.label, notes=release.notes)
     return ReleaseForm(request.POST or None, components=agent_components(agent), chosen=chosen,
-                       initial=initial)
+                       initial=initial, base=base)
 
 
 @login_required
