@@ -17,11 +17,13 @@ from ..accounts.models import User
 from ..accounts.permissions import signed_in
 from ..accounts.roles import Role
 from ..core.api import ReasonSerializer, StrictSerializer, slug_field, username_field, validated
+from ..core.errors import DomainError
 from ..core.parsers import JSONParser
 from ..inventory.api import MAX_LIST_ITEMS, VisibleAgentField
 from ..inventory.models import COMPONENT_MODELS
 from . import rules, selectors, services
 from .choices import METRICS, Decision, EvidenceKind, ItemStatus, ReleaseState, RunSource
+from .gate_summary import gate_summary
 from .models import ChecklistItem, EvaluationRun, EvaluationSuite, Evidence, Release, SignOff
 from .selectors import releases_visible_to
 
@@ -83,6 +85,21 @@ class ChecklistItemAssignSerializer(StrictSerializer):
     owner = PeopleField(required=False, help_text="Username of the item's owner.")
     reviewer = PeopleField(required=False, help_text="Username of the item's reviewer.")
     reason = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+
+
+class ChecklistBulkSerializer(StrictSerializer):
+    items = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1,
+                                  max_length=MAX_LIST_ITEMS,
+                                  help_text="Ids of checklist items of this release.")
+    action = serializers.ChoiceField(choices=list(services.BULK_ACTIONS.items()))
+    owner = PeopleField(required=False, help_text="assign: username of the items' owner.")
+    reviewer = PeopleField(required=False, help_text="assign: username of their reviewer.")
+    url = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="",
+                                help_text="evidence: a link attached to every item.")
+    status = serializers.ChoiceField(choices=ItemStatus.choices, required=False,
+                                     help_text="status: where to move every item.")
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=1000,
+                                   default="", help_text="Kept in each item's history.")
 
 
 class ItemStatusSerializer(StrictSerializer):
@@ -287,6 +304,8 @@ class ConditionSerializer(serializers.Serializer):
     missing = serializers.ListField(child=serializers.CharField())
     done = serializers.ListField(child=serializers.CharField(),
                                  help_text="What already holds, e.g. who has signed.")
+    summary = serializers.CharField(help_text='One line with a count, e.g. "Checklist: 9 of '
+                                              '13 accepted".')
 
 
 class StandingSerializer(serializers.Serializer):
@@ -305,6 +324,7 @@ class GateSerializer(serializers.Serializer):
     passed = serializers.BooleanField()
     conditions = ConditionSerializer(many=True)
     standing = StandingSerializer()
+    next_step = serializers.CharField(help_text="What the requesting user does next on it.")
 
 
 @extend_schema(tags=["readiness"])
@@ -313,7 +333,14 @@ class ReleaseGateView(APIView):
                    responses=GateSerializer)
     def get(self, request, pk: int):
         release = get_object_or_404(releases_visible_to(request.user), pk=pk)
-        return Response(GateSerializer(services.release_gate(release)).data)
+        gate, user = services.release_gate(release), request.user
+        summary = gate_summary(
+            user, gate, selectors.release_checklist(release),
+            signing=rules.signing_options(user, selectors.signing_facts(release)),
+            may_manage=services.may_manage(user, release),
+            may_record_runs=services.may_record_runs(user, release))
+        return Response(GateSerializer({**vars(gate), "passed": gate.passed,
+                                        "next_step": summary.next_step}).data)
 
 
 class RoleProgressSerializer(serializers.Serializer):
@@ -461,6 +488,23 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         data = validated(ReleaseWriteSerializer, request)
         release = services.release_update(actor=request.user, release=release, **data)
         return Response(self.get_serializer(release).data)
+
+    @extend_schema(summary="One action on many checklist items: all done, or none (each "
+                           "refused item listed under errors.items)", tags=["readiness"],
+                   request=ChecklistBulkSerializer, responses=ChecklistItemSerializer(many=True))
+    @action(detail=True, methods=["post"], url_path="checklist")
+    def checklist(self, request, pk=None):
+        release = self.get_object()
+        data = validated(ChecklistBulkSerializer, request)
+        ids = data.pop("items")
+        items = list(release.checklist_items.filter(pk__in=ids))
+        if len(items) != len(set(ids)):
+            raise DomainError("Choose items of this release only.", field="items")
+        done = services.checklist_bulk(actor=request.user, release=release, items=items,
+                                       **data)
+        fresh = selectors.checklist_items_visible_to(request.user).filter(
+            pk__in=[i.pk for i in done]).prefetch_related("evidence__uploaded_by")
+        return Response(ChecklistItemSerializer(fresh, many=True).data)
 
     @extend_schema(summary="Freeze the manifest and submit the release for sign-off",
                    request=ReasonSerializer, responses=ReleaseSerializer)

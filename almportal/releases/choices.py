@@ -63,17 +63,21 @@ class Metric:
     label: str
     higher_is_better: bool
     is_rate: bool  # a fraction between 0 and 1
+    unit: str = ""  # how a value is read, shown next to the field and its threshold
 
+
+RATE = "a rate from 0 to 1 (95 or 95% means 0.95)"
 
 # The evaluation metrics the portal knows; tier policies set thresholds on these keys.
 METRICS: dict[str, Metric] = {
-    "task_success_rate": Metric("Task success rate", True, True),
-    "tool_call_success_rate": Metric("Tool-call success rate", True, True),
-    "escalation_precision": Metric("Escalation precision", True, True),
-    "policy_compliance_rate": Metric("Policy compliance rate", True, True),
-    "groundedness": Metric("Groundedness", True, True),
-    "prompt_injection_pass_rate": Metric("Prompt-injection / red-team pass rate", True, True),
-    "latency_p95_ms": Metric("p95 latency (ms)", False, False),
-    "cost_per_task": Metric("Cost per task", False, False),
-    "tokens_per_task": Metric("Tokens per task", False, False),
+    "task_success_rate": Metric("Task success rate", True, True, RATE),
+    "tool_call_success_rate": Metric("Tool-call success rate", True, True, RATE),
+    "escalation_precision": Metric("Escalation precision", True, True, RATE),
+    "policy_compliance_rate": Metric("Policy compliance rate", True, True, RATE),
+    "groundedness": Metric("Groundedness", True, True, RATE),
+    "prompt_injection_pass_rate": Metric("Prompt-injection / red-team pass rate", True, True,
+                                         RATE),
+    "latency_p95_ms": Metric("p95 latency (ms)", False, False, "milliseconds"),
+    "cost_per_task": Metric("Cost per task", False, False, "currency units per task"),
+    "tokens_per_task": Metric("Tokens per task", False, False, "tokens per task"),
 }

@@ -8,10 +8,12 @@ from ..accounts.roles import Role
 from ..core.forms import choice_field, model_choice_field
 from ..inventory.forms import KIND_LABELS
 from ..inventory.models import COMPONENT_MODELS
+from . import rules
 from .choices import METRICS, Decision, EvidenceKind, ItemStatus
+from .metric_input import MetricField
 
 if TYPE_CHECKING:  # imported inside the methods at run time; named here for the field types
-    from .models import EvaluationRun, EvaluationSuite, Evidence
+    from .models import ChecklistItem, EvaluationRun, Evidence
 
 
 def _people():
@@ -40,10 +42,11 @@ class ItemAssignForm(forms.Form):
     reviewer = forms.ModelChoiceField(queryset=_people(), required=False,
                                       help_text="Someone independent of the release.")
 
-    def __init__(self, *args, not_reviewers: frozenset[int] = frozenset(), **kwargs) -> None:
+    def __init__(self, *args, reviewers=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if not self.is_bound:  # a posted choice reaches the service, which says why not
-            model_choice_field(self, "reviewer").queryset = _people().exclude(pk__in=not_reviewers)
+        if reviewers is not None:  # offered: those eligible; a post reaches the service
+            model_choice_field(self, "reviewer").queryset = _people().filter(
+                pk__in=[p.pk for p in reviewers])
 
 
 class ItemStatusForm(forms.Form):
@@ -84,21 +87,45 @@ class SuiteForm(forms.Form):
     metrics = forms.MultipleChoiceField(choices=[(k, m.label) for k, m in METRICS.items()],
                                         widget=forms.CheckboxSelectMultiple)
 
+    def __init__(self, *args, policy=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        required = list(policy.evaluation_thresholds) if policy else []
+        if required and not self.is_bound:
+            self.fields["metrics"].initial = required
+            self.fields["metrics"].help_text = (
+                f"Pre-selected: the {len(required)} metrics the {policy.tier} tier sets "
+                "thresholds on; the gate needs each of them measured.")
+
+
+def threshold_text(key: str, policy) -> str:
+    """The tier's threshold on a metric, as a person reads it."""
+    bound = (policy.evaluation_thresholds if policy else {}).get(key, {})
+    parts = [f"at least {bound['min']:g}" if "min" in bound else "",
+             f"at most {bound['max']:g}" if "max" in bound else ""]
+    said = " and ".join(p for p in parts if p)
+    return f"The {policy.tier} tier requires {said}." if said else "No threshold in this tier."
+
 
 class RunForm(forms.Form):
-    suite: "forms.ModelChoiceField[EvaluationSuite]" = forms.ModelChoiceField(queryset=None)
+    """A run of one suite: a field for each metric it measures, with the tier's threshold and
+    the unit; rates take percentages (releases.metric_input)."""
+
     notes = forms.CharField(required=False, max_length=1000)
 
-    def __init__(self, *args, agent=None, **kwargs):
+    def __init__(self, *args, suite, policy=None, **kwargs):
         super().__init__(*args, **kwargs)
-        from .models import EvaluationSuite
-
-        model_choice_field(self, "suite").queryset = EvaluationSuite.objects.filter(agent=agent)
-        for key, metric in METRICS.items():
-            self.fields[key] = forms.FloatField(label=metric.label, required=False, min_value=0)
+        self.suite = suite
+        notes = self.fields.pop("notes")
+        for key in suite.metrics:
+            if key in METRICS:
+                metric = METRICS[key]
+                self.fields[key] = MetricField(metric, label=metric.label, help_text=(
+                    f"{threshold_text(key, policy)} Enter {metric.unit}."))
+        self.fields["notes"] = notes
 
     def metrics(self) -> dict:
-        return {k: self.cleaned_data[k] for k in METRICS if self.cleaned_data.get(k) is not None}
+        return {k: v for k in self.suite.metrics
+                if (v := self.cleaned_data.get(k)) is not None}
 
 
 # --- Releases ---------------------------------------------------------------------------
@@ -116,9 +143,12 @@ class ReleaseForm(forms.Form):
                   'e.g. {"max_tokens": 4000}.')
 
     def __init__(self, *args, components: dict[str, list],
-                 chosen: dict[str, set[int]] | None = None, **kwargs):
+                 chosen: dict[str, set[int]] | None = None, base=None, **kwargs):
+        """`chosen`: the versions picked (by kind); `base`: the release they come from, when
+        a new release starts from one (its newer versions are then pointed out)."""
         super().__init__(*args, **kwargs)
         self.component_fields: list[tuple[str, str, str]] = []  # (kind, name, field name)
+        self.base = base
         chosen = chosen or {}
         for kind, versions in components.items():
             by_name: dict[str, list] = {}
@@ -127,13 +157,41 @@ class ReleaseForm(forms.Form):
                     by_name.setdefault(component.name, []).append(component)
             for index, (name, group) in enumerate(sorted(by_name.items())):
                 field_name = f"{kind}-{index}"
-                picked = next((c.pk for c in group if c.pk in chosen.get(kind, ())), "")
-                self.fields[field_name] = forms.TypedChoiceField(
-                    label=name, required=False, coerce=int, empty_value=None, initial=picked,
-                    choices=[("", "— not included —")]
-                    + [(c.pk, f"v{c.version}" + (f" · {c.notes}" if c.notes else ""))
-                       for c in group])
+                self.fields[field_name] = self._component_field(name, group, chosen.get(kind, ()))
                 self.component_fields.append((kind, name, field_name))
+
+    def _component_field(self, name: str, group: list, chosen) -> forms.TypedChoiceField:
+        """One component's versions (newest first); the newest marked when a newer version
+        than the base release's is available."""
+        picked = next((c for c in group if c.pk in chosen), None)
+        newer = self.base is not None and picked is not None and group[0] is not picked
+
+        def label(c) -> str:
+            mark = " · newer version available" if newer and c is group[0] else ""
+            return f"v{c.version}" + (f" · {c.notes}" if c.notes else "") + mark
+
+        help_text = ""
+        if newer and picked is not None:
+            help_text = (f"Release {self.base.display_version} used v{picked.version}; "
+                         f"v{group[0].version} is newer.")
+        elif self.base is not None and picked is None:
+            help_text = f"Not in release {self.base.display_version}."
+        return forms.TypedChoiceField(
+            label=name, required=False, coerce=int, empty_value=None,
+            initial=picked.pk if picked else "", help_text=help_text,
+            choices=[("", "— not included —")] + [(c.pk, label(c)) for c in group])
+
+    def clean(self):
+        super().clean()
+        data = self.cleaned_data
+        if self.component_fields and not any(
+                data.get(f) for _k, _n, f in self.component_fields if not self.has_error(f)):
+            raise forms.ValidationError("Choose the components of the release: an empty "
+                                        "release cannot be submitted.", code="empty")
+        refusal = rules.content_refusal(self.components()) if not self.errors else None
+        if refusal:
+            raise forms.ValidationError(f"{refusal} Choose a version of one.", code="no_model")
+        return data
 
     def clean_configuration(self):
         text = self.cleaned_data["configuration"].strip() or "{}"
@@ -182,3 +240,37 @@ class ReleaseCompareForm(forms.Form):
         if "old" in data and "new" in data:
             data["old"], data["new"] = self.releases[data["old"]], self.releases[data["new"]]
         return data
+
+
+class ChecklistBulkForm(forms.Form):
+    """One action on the chosen items of a release's checklist (the button pressed names it)."""
+
+    items: "forms.ModelMultipleChoiceField[ChecklistItem]" = forms.ModelMultipleChoiceField(
+        queryset=None, widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one checklist item."})
+    action = forms.ChoiceField(choices=[("assign", "Name owner or reviewer"),
+                                        ("evidence", "Attach evidence"),
+                                        ("status", "Change status")],
+                               error_messages={"required": "Choose what to do."})
+    owner = forms.ModelChoiceField(queryset=_people(), required=False)
+    reviewer = forms.ModelChoiceField(queryset=_people(), required=False,
+                                      help_text="Only people independent of the release.")
+    url = forms.URLField(label="Link", required=False, max_length=1000, assume_scheme="https")
+    file = forms.FileField(required=False, help_text="PDF, PNG, JPEG, text, CSV, JSON or "
+                                                     "Markdown.")
+    status = forms.ChoiceField(label="Move to", required=False,
+                               choices=[("", "—"), *ItemStatus.choices])
+    reason = forms.CharField(required=False, max_length=1000,
+                             help_text="Kept in each item's history; required to send back.")
+
+    def __init__(self, *args, release, reviewers=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        model_choice_field(self, "items").queryset = release.checklist_items.all()
+        if reviewers is not None:  # the picker offers those eligible (releases.rules)
+            field = model_choice_field(self, "reviewer")
+            field.queryset = _people().filter(pk__in=[p.pk for p in reviewers])
+
+    def options(self) -> dict:
+        data = self.cleaned_data
+        return {"owner": data["owner"], "reviewer": data["reviewer"], "url": data["url"],
+                "upload": data["file"], "status": data["status"], "reason": data["reason"]}

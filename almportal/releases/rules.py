@@ -91,6 +91,16 @@ def role_label(role: str) -> str:
     return Role(role).label if role in Role.values else role
 
 
+# --- What a release holds ------------------------------------------------------------------
+
+def content_refusal(components: Mapping[str, Iterable]) -> str | None:
+    """Why a release with these components (by kind) may not go up for sign-off, or None.
+    Asked by submission and by the release form, so an empty release is refused at once."""
+    if not list(components.get("models", ())):
+        return "A release needs at least one model."
+    return None
+
+
 # --- Sign-offs -----------------------------------------------------------------------------
 
 def _holds(user, role: str, business_owner_id: int | None) -> bool:
@@ -225,6 +235,14 @@ def reviewer_refusal(reviewer, item, involvement: Involvement) -> DomainError | 
                            f"({involvement.why(reviewer)}), so may not review its checklist: "
                            "a reviewer is independent of it.", field="reviewer")
     return None
+
+
+def eligible_reviewers(people: Iterable, items: Iterable, involvement: Involvement) -> list:
+    """The people a reviewer picker offers for `items`: those `reviewer_refusal` lets review
+    every one of them (so never the auditor, an item's owner, or anyone involved)."""
+    items = list(items)
+    return [person for person in people
+            if all(reviewer_refusal(person, item, involvement) is None for item in items)]
 
 
 def review_refusal(actor, item, involvement: Involvement) -> DomainError | None:
@@ -375,3 +393,65 @@ def release_standing(facts: StandingFacts) -> Standing:
         if change is not None and min(facts.signed_at) < change.at:
             return Standing(REOPEN, f"Signed under earlier terms: {change.why}")
     return Standing(KEEP)
+
+
+# --- The next step for the person looking at a release ------------------------------------
+
+@dataclass(frozen=True)
+class StepFacts:
+    """What the next step of one person on one release rests on (gate_summary gathers it)."""
+
+    state: str
+    standing_holds: bool
+    open_conditions: tuple[str, ...]  # the gate's conditions not met, as their summary lines
+    may_manage: bool = False  # the agent's owner, a delegate or an admin
+    items_to_review: int = 0  # items in review with this person as reviewer
+    items_to_prepare: int = 0  # items not yet sent for review (owners and managers act)
+    sign_roles: tuple[str, ...] = ()  # the roles they may sign now
+    may_record_runs: bool = False
+    evaluations_met: bool = True
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _settled(facts: StepFacts) -> str | None:
+    """The next step when the release is not under review."""
+    if facts.state == ReleaseState.DRAFT:
+        return ("Submit the release for sign-off." if facts.may_manage
+                else "Nothing for you yet: the owner has not submitted it.")
+    if facts.state == ReleaseState.REJECTED:
+        return ("Rework it as a draft, or put the changes into a new release."
+                if facts.may_manage else "Nothing for you: it was rejected.")
+    if facts.state == ReleaseState.APPROVED:
+        return ("It is approved: deploy it to production from the agent's page."
+                if facts.standing_holds else "Its approval no longer stands: see why above.")
+    if facts.state != ReleaseState.SUBMITTED:
+        return (f"Nothing to do: it is {ReleaseState(facts.state).label.lower()}."
+                if facts.state in ReleaseState.values else "Nothing to do.")
+    return None
+
+
+def next_step(facts: StepFacts) -> str:
+    """What the person looking at a release does next, in one sentence."""
+    settled = _settled(facts)
+    if settled is not None:
+        return settled
+    steps = []
+    if facts.items_to_review:
+        steps.append(f"review the {_plural(facts.items_to_review, 'checklist item')} "
+                     "waiting for you")
+    if facts.may_manage and facts.items_to_prepare:
+        steps.append(f"add evidence and a reviewer to {_plural(facts.items_to_prepare, 'item')}"
+                     " and send them for review")
+    if facts.may_record_runs and not facts.evaluations_met:
+        steps.append("record an evaluation run (or let CI post one)")
+    if facts.sign_roles:
+        steps.append("sign as " + " or ".join(role_label(r).lower() for r in facts.sign_roles))
+    if steps:
+        text = "; ".join(steps)
+        return text[0].upper() + text[1:] + "."
+    if not facts.open_conditions:
+        return "Nothing waits for you: the gate holds."
+    return "Nothing waits for you here. Still open: " + "; ".join(facts.open_conditions) + "."

@@ -9,7 +9,7 @@ from itertools import pairwise
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from ..accounts.models import User
-from ..accounts.roles import GROUP_NAMES, Role
+from ..accounts.roles import GROUP_NAMES, ROLE_BY_GROUP_NAME, Role
 from ..inventory import grants
 from ..inventory.models import COMPONENT_MODELS, Agent
 from ..inventory.selectors import agents_visible_to
@@ -70,6 +70,41 @@ def release_signoffs(release: Release) -> list[SignOff]:
 
 def agent_suites(agent: Agent) -> list[EvaluationSuite]:
     return list(agent.evaluation_suites.all())
+
+
+def reviewer_choices(release: Release, items: Iterable[ChecklistItem] = ()) -> list[User]:
+    """The people who may review `items` of the release (all its items when none are given),
+    as rules.eligible_reviewers decides, among those who see every agent; two queries."""
+    items = list(items) or list(release.checklist_items.all())
+    people = list(User.objects.filter(is_active=True, is_service_account=False)
+                  .filter(Q(is_superuser=True) | Q(groups__permissions__codename="view_agent",
+                                                   groups__permissions__content_type__app_label=
+                                                   "inventory"))
+                  .distinct().prefetch_related("groups").order_by("first_name", "username"))
+    for person in people:  # the roles from the prefetched groups: no query per person
+        names = {group.name for group in person.groups.all()}
+        roles = {ROLE_BY_GROUP_NAME[n] for n in names if n in ROLE_BY_GROUP_NAME}
+        person.__dict__["roles"] = frozenset(roles | ({Role.ADMIN} if person.is_superuser
+                                                      else set()))
+    return rules.eligible_reviewers(people, items or [ChecklistItem(release=release)],
+                                    release_involvement(release))
+
+
+def next_item(item: ChecklistItem) -> ChecklistItem | None:
+    """The next item of the release's checklist still to be accepted, after this one in the
+    checklist's order (then from the top)."""
+    items = list(item.release.checklist_items.exclude(pk=item.pk)
+                 .exclude(status=ItemStatus.ACCEPTED).only("pk", "order", "release_id", "title"))
+    later = [i for i in items if (i.order, i.pk) > (item.order, item.pk)]
+    return next(iter(later or items), None)
+
+
+def release_to_start_from(agent: Agent) -> Release | None:
+    """The release a new one starts from: the agent's latest approved or deployed release,
+    or, when none was, its latest release (so a second draft does not start empty)."""
+    releases = agent.releases.order_by("-number")
+    return (releases.filter(state__in=(ReleaseState.APPROVED, ReleaseState.DEPLOYED)).first()
+            or releases.first())
 
 
 def releases_in_review(user: User) -> QuerySet[Release]:

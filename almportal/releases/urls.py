@@ -4,7 +4,7 @@ it had before answer 301 to it."""
 
 from django.urls import include, path
 
-from . import views
+from . import checklist_views, views
 
 one_release = [
     path("", views.release_detail, name="release-detail"),
@@ -13,6 +13,7 @@ one_release = [
     path("sign/", views.release_sign, name="release-sign"),
     path("suites/new/", views.suite_create, name="suite-create"),
     path("runs/new/", views.run_create, name="run-create"),
+    path("checklist/", checklist_views.checklist_bulk, name="checklist-bulk"),
     path("items/<int:pk>/", views.item_detail, name="item-detail"),
     path("items/<int:pk>/status/", views.item_status, name="item-status"),
     path("items/<int:pk>/evidence/", views.evidence_add, name="evidence-add"),

@@ -19,9 +19,10 @@ from ..inventory import services as inventory
 from ..inventory.models import Agent
 from ..inventory.selectors import agent_components, agents_visible_to
 from . import rules, selectors, services
-from .choices import EvidenceKind, RunSource
+from .choices import EvidenceKind, ReleaseState, RunSource
 from .diff import release_diff
 from .forms import (
+    ChecklistBulkForm,
     EvidenceForm,
     ItemAssignForm,
     ItemStatusForm,
@@ -31,6 +32,7 @@ from .forms import (
     SignOffForm,
     SuiteForm,
 )
+from .gate_summary import gate_summary
 from .models import ChecklistItem, Evidence, Release
 
 PAGE_SIZE = 25
@@ -65,49 +67,79 @@ def release_list(request):
 
 # --- The release page ----------------------------------------------------------------------
 
-def _readiness(user: User, release: Release) -> dict:
+def _readiness(user: User, release: Release, *, may_manage: bool, may_record_runs: bool
+               ) -> dict:
     suites = selectors.agent_suites(release.agent)
     facts = selectors.signing_facts(release)
     signing = rules.signing_options(user, facts)
+    gate, checklist = services.release_gate(release), selectors.release_checklist(release)
     return {
-        "gate": services.release_gate(release),
-        "checklist": selectors.release_checklist(release),
+        "gate": gate, "checklist": checklist,
+        "gate_next": gate_summary(user, gate, checklist, signing=signing,
+                                  may_manage=may_manage, may_record_runs=may_record_runs
+                                  ).next_step,
         "runs": [(run, rules.run_counts(run, facts.involvement))  # each with whether it counts
                  for run in selectors.release_runs(release)],
         "suites": suites, "trends": [(s, selectors.evaluation_trend(s)) for s in suites],
         "signoffs": selectors.release_signoffs(release),
         "signing": signing, "signing_order": selectors.signing_order(facts),
-        "sign_form": SignOffForm(roles=signing.roles), "suite_form": SuiteForm(),
-        "run_form": RunForm(agent=release.agent),
+        "sign_form": SignOffForm(roles=signing.roles),
+        "suite_form": SuiteForm(policy=services.policy_for(release)),
+        "run_forms": [RunForm(suite=suite, policy=services.policy_for(release),
+                              prefix=f"run{suite.pk}") for suite in suites],
+        **_bulk(user, release, checklist, may_manage),
     }
+
+
+def release_context(user: User, release: Release) -> dict:
+    """Everything the release page draws (also its live checklist after a bulk action)."""
+    may_manage = services.may_manage(user, release)
+    may_record_runs = services.may_record_runs(user, release)
+    previous = (release.agent.releases.filter(number__lt=release.number)
+                .order_by("-number").first())
+    return {
+        "release": release, "agent": release.agent,
+        "manifest": json.dumps(release.manifest, indent=2, sort_keys=True),
+        "diff": release_diff(previous, release) if previous else None,
+        "may_edit": may_manage and not release.is_frozen, "may_manage": may_manage,
+        "may_record_runs": may_record_runs,
+        **_readiness(user, release, may_manage=may_manage, may_record_runs=may_record_runs),
+    }
+
+
+def _bulk(user: User, release: Release, checklist: list[ChecklistItem], may_manage: bool
+          ) -> dict:
+    """The bulk form of the checklist, for who may act on its items now."""
+    reviews = any(item.reviewer_id == user.pk for item in checklist)
+    if release.state != ReleaseState.SUBMITTED or not (may_manage or reviews):
+        return {"bulk_form": None}
+    reviewers = selectors.reviewer_choices(release, checklist) if may_manage else []
+    return {"bulk_form": ChecklistBulkForm(release=release, reviewers=reviewers)}
 
 
 @login_required
 def release_detail(request, slug, number):
     release = _release_for(request.user, slug, number)
-    may_manage = services.may_manage(request.user, release)
-    previous = release.agent.releases.filter(number__lt=number).order_by("-number").first()
-    return render(request, "releases/release_detail.html", {
-        "release": release, "agent": release.agent,
-        "manifest": json.dumps(release.manifest, indent=2, sort_keys=True),
-        "diff": release_diff(previous, release) if previous else None,
-        "may_edit": may_manage and not release.is_frozen, "may_manage": may_manage,
-        "may_record_runs": services.may_record_runs(request.user, release),
-        **_readiness(request.user, release),
-    })
+    return render(request, "releases/release_detail.html",
+                  release_context(request.user, release))
 
 
 # --- Drafting ------------------------------------------------------------------------------
 
 def _release_form(request, agent: Agent, release: Release | None = None) -> ReleaseForm:
+    """The draft's own content when editing; when creating, the content of the release it
+    starts from (selectors.release_to_start_from), so a change is one edit."""
+    base = None if release is not None else selectors.release_to_start_from(agent)
+    source = release or base
     chosen, initial = {}, {}
-    if release is not None:
+    if source is not None:
         chosen = {kind: {e["id"] for e in entries}
-                  for kind, entries in release.manifest["components"].items()}
-        initial = {"label": release.label, "notes": release.notes,
-                   "configuration": json.dumps(release.configuration, indent=2)}
+                  for kind, entries in source.manifest["components"].items()}
+        initial = {"configuration": json.dumps(source.configuration, indent=2)}
+    if release is not None:
+        initial.update(label=release.label, notes=release.notes)
     return ReleaseForm(request.POST or None, components=agent_components(agent), chosen=chosen,
-                       initial=initial)
+                       initial=initial, base=base)
 
 
 @login_required
@@ -206,24 +238,45 @@ def suite_create(request, slug, number):
 @refuse_not_permitted
 def run_create(request, slug, number):
     release = _release_for(request.user, slug, number)
-    form = RunForm(request.POST, agent=release.agent)
-    post_action(request, form, lambda data: services.evaluation_run_record(
-        actor=request.user, release=release, suite=data["suite"], metrics=form.metrics(),
-        source=RunSource.PAGE, notes=data["notes"]), _run_outcome)
-    return redirect(release)
+    chosen = request.POST.get("suite", "")
+    suite = get_object_or_404(release.agent.evaluation_suites,
+                              pk=int(chosen) if chosen.isdigit() else 0)
+    form = RunForm(request.POST, suite=suite, policy=services.policy_for(release),
+                   prefix=f"run{suite.pk}")
+    if form.is_valid():
+        with refusals_on(form) as outcome:
+            run = services.evaluation_run_record(
+                actor=request.user, release=release, suite=suite, metrics=form.metrics(),
+                source=RunSource.PAGE, notes=form.cleaned_data["notes"])
+        if outcome.ok:
+            (messages.success if run.passed else messages.error)(
+                request, run_outcome(run, services.release_gate(release)))
+            return redirect(release)
+    context = release_context(request.user, release)
+    context["run_forms"] = [form if f.suite == suite else f for f in context["run_forms"]]
+    return render(request, "releases/release_detail.html", context, status=400)
 
 
-def _run_outcome(run) -> str:
-    return "Run passed" if run.passed else "Run failed: " + " ".join(run.failures)
+def run_outcome(run, gate) -> str:
+    """What a recorded run means for the gate's evaluation condition."""
+    said = "Run passed" if run.passed else "Run failed: " + " ".join(run.failures)
+    condition = gate.condition("evaluations")
+    if not rules.run_counts(run, selectors.release_involvement(run.release)):
+        said += (" — it does not count towards the gate: it was recorded by someone involved "
+                 "in the release; CI or someone independent must record it")
+    if condition.passed:
+        return f"{said} — the gate's evaluation condition is now met."
+    still = ", ".join(condition.waiting) or "see the gate"
+    return f"{said} — the gate's evaluation condition is still missing: {still}."
 
 
 # --- Checklist items and evidence ----------------------------------------------------------
 
 def _item_context(user: User, item: ChecklistItem, evidence_form=None, assign_form=None) -> dict:
-    not_reviewers = selectors.release_involvement(item.release).people | {item.owner_id}
     return {"item": item, "release": item.release, "agent": item.release.agent,
+            "next_item": selectors.next_item(item),
             "assign_form": assign_form or ItemAssignForm(
-                not_reviewers=not_reviewers,
+                reviewers=selectors.reviewer_choices(item.release, [item]),
                 initial={"owner": item.owner_id, "reviewer": item.reviewer_id}),
             "evidence": list(item.evidence.select_related("uploaded_by",
                                                           "evaluation_run__suite")),
@@ -236,8 +289,7 @@ def _item_context(user: User, item: ChecklistItem, evidence_form=None, assign_fo
 def item_detail(request, slug, number, pk):
     item = _item_for(request.user, slug, number, pk)
     if request.method == "POST":
-        not_reviewers = selectors.release_involvement(item.release).people | {item.owner_id}
-        post_action(request, ItemAssignForm(request.POST, not_reviewers=not_reviewers),
+        post_action(request, ItemAssignForm(request.POST),
                     lambda data: services.checklist_item_assign(actor=request.user, item=item,
                                                                 **data),
                     "Owner and reviewer saved.")

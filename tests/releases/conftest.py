@@ -18,3 +18,11 @@ def delegate(db):
 @pytest.fixture
 def compliance2(db):
     return make_user(Role.COMPLIANCE, username="cora")
+
+
+@pytest.fixture
+def release(owner, compliance, delegate):
+    """A high-tier release a delegate submitted (files may define their own)."""
+    from .helpers import high_release
+
+    return high_release(owner, compliance, delegate)

@@ -60,7 +60,7 @@ def test_it_names_a_missing_run_then_a_failed_threshold(release):
     assert missing(release, "evaluations") == ["No evaluation run on this release's manifest."]
     passing_run(release, groundedness=0.7)
     assert missing(release, "evaluations") == [
-        "regression: Groundedness (groundedness) 0.7 is below the minimum 0.9."]
+        "regression: Groundedness 0.7 is below the minimum 0.9."]
     passing_run(release)
     assert missing(release, "evaluations") == []
 

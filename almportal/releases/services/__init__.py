@@ -12,6 +12,7 @@ from .checklist import (
     inspect_upload,
     item_states,
 )
+from .checklist_bulk import BULK_ACTIONS, BulkRefused, checklist_bulk
 from .common import (
     SUBMISSION_SIGNOFF,
     may_manage,
@@ -47,7 +48,8 @@ from .gate import (
 from .signoffs import signoff_record
 
 __all__ = [
-    "ALLOWED_TYPES_TEXT", "EVIDENCE_TYPES", "SUBMISSION_SIGNOFF", "Condition", "Gate",
+    "ALLOWED_TYPES_TEXT", "BULK_ACTIONS", "EVIDENCE_TYPES", "SUBMISSION_SIGNOFF", "BulkRefused",
+    "Condition", "Gate", "checklist_bulk",
     "carry_over", "checklist_item_assign", "checklist_item_set_status", "checklist_sync",
     "clean_metrics", "evaluation_run_record", "evaluation_suite_create", "evidence_add",
     "inspect_upload", "item_states", "judge_metrics", "may_manage", "may_record_runs",

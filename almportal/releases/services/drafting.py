@@ -115,8 +115,8 @@ def release_submit(*, actor: User, release: Release, reason: str = "") -> Releas
     """Freeze the manifest and put the release up for sign-off."""
     release = lock(Release, release.pk)
     inventory.require_agent_change(actor, release.agent)
-    if not release.manifest["components"]["models"]:
-        raise DomainError("A release needs at least one model.", field="models")
+    if refusal := rules.content_refusal(release.manifest["components"]):
+        raise DomainError(refusal, field="models")
     refuse_unacceptable_agent(release.agent)
     release_states.check(release.state, ReleaseState.SUBMITTED)
     release.state = ReleaseState.SUBMITTED

@@ -26,12 +26,13 @@ def clean_metrics(value: Any, suite: EvaluationSuite) -> dict[str, float]:
         if key not in METRICS:
             errors.append(f"Unknown metric {key!r}: use {', '.join(METRICS)}.")
         elif key not in suite.metrics:
-            errors.append(f"The suite {suite.name} does not measure {key}.")
+            errors.append(f"The suite {suite.name} does not measure "
+                          f"{METRICS[key].label.lower()}.")
         elif isinstance(number, bool) or not isinstance(number, int | float) or number < 0 \
                 or number != number or number in (float("inf"),):
-            errors.append(f"{key} must be a number of at least 0.")
+            errors.append(f"{METRICS[key].label} must be a number of at least 0.")
         elif METRICS[key].is_rate and number > 1:
-            errors.append(f"{key} is a rate between 0 and 1.")
+            errors.append(f"{METRICS[key].label} is a rate between 0 and 1.")
         else:
             cleaned[key] = float(number)
     if errors:

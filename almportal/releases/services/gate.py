@@ -30,6 +30,8 @@ class Condition:
     passed: bool
     missing: list[str] = field(default_factory=list)
     done: list[str] = field(default_factory=list)  # what already holds, where worth showing
+    summary: str = ""  # one line with a count: "Checklist: 9 of 13 accepted"
+    waiting: list[str] = field(default_factory=list)  # what is still to come, by name
 
 
 @dataclass
@@ -51,8 +53,8 @@ class Gate:
         return next(c for c in self.conditions if c.key == key)
 
 
-def _condition(key: str, title: str, missing: list[str]) -> Condition:
-    return Condition(key, title, not missing, missing)
+def _condition(key: str, title: str, missing: list[str], summary: str = "") -> Condition:
+    return Condition(key, title, not missing, missing, summary=summary or title)
 
 
 def _gate_assessment(release: Release, involvement: rules.Involvement) -> Condition:
@@ -65,13 +67,16 @@ def _gate_assessment(release: Release, involvement: rules.Involvement) -> Condit
         missing.append("The agent is assessed as unacceptable (a prohibited practice).")
     if status.is_current and policy_for(release) is None:
         missing.append(f"No tier policy for the {status.tier} tier.")
-    return _condition("risk_assessment", "Current risk assessment", missing)
+    said = "current" if not missing else "not current" if not status.is_current else "not enough"
+    return _condition("risk_assessment", "Current risk assessment", missing,
+                      f"Risk assessment: {said}")
 
 
 def _gate_checklist(release: Release, policy: TierPolicy | None) -> Condition:
     if release.state in (ReleaseState.DRAFT, ReleaseState.REJECTED):
         return _condition("checklist", "Readiness checklist",
-                          ["Submit the release: its checklist is made from the tier's template."])
+                          ["Submit the release: its checklist is made from the tier's template."],
+                          "Checklist: made when the release is submitted")
     items = list(release.checklist_items.prefetch_related("evidence"))
     have = {item.key for item in items}
     missing = [f"{entry.get('title', entry.get('key'))}: not on the checklist yet."
@@ -83,7 +88,11 @@ def _gate_checklist(release: Release, policy: TierPolicy | None) -> Condition:
         if item.status != ItemStatus.ACCEPTED:
             missing.append(f"{item.title}: not accepted by a reviewer "
                            f"({item.get_status_display().lower()}).")
-    return _condition("checklist", "Readiness checklist complete with evidence", missing)
+    total = len(items) + sum(1 for e in (policy.checklist_template if policy else [])
+                             if e.get("key") not in have)
+    accepted = sum(1 for item in items if item.status == ItemStatus.ACCEPTED)
+    return _condition("checklist", "Readiness checklist complete with evidence", missing,
+                      f"Checklist: {accepted} of {total} accepted")
 
 
 def _latest_runs(release: Release, involvement: rules.Involvement
@@ -112,16 +121,25 @@ def _gate_evaluations(release: Release, policy: TierPolicy | None,
     elif thresholds and not runs:
         missing.append("No evaluation run on this release's manifest that counts.")
         missing += [rules.run_not_counted(run, involvement) for run in ignored[:3]]
+    failing: set[str] = set()
     for run in runs:
         baseline_release, baseline = production_baseline(release, run.suite)
-        for failure in judge_metrics(run.metrics, policy, baseline, baseline_release):
-            missing.append(f"{run.suite.name}: {failure}")
+        for key, value in run.metrics.items():
+            failures = metric_failures(key, value, policy, baseline, baseline_release)
+            failing.update([key] if failures else [])
+            missing += [f"{run.suite.name}: {failure}" for failure in failures]
     measured = {key for run in runs for key in run.metrics}
     if runs:
         missing += [f"{_metric_label(key)}: no evaluation run measured it."
                     for key in thresholds if key not in measured]
-    return _condition("evaluations", "Evaluations meet the tier's thresholds, no regression",
-                      missing)
+    passing = sum(1 for key in thresholds if key in measured and key not in failing)
+    summary = (f"Evaluations: {passing} of {len(thresholds)} required metrics passing"
+               if thresholds else "Evaluations: the tier sets no thresholds")
+    condition = _condition("evaluations", "Evaluations meet the tier's thresholds, "
+                           "no regression", missing, summary)
+    condition.waiting = [_metric_label(key) for key in thresholds
+                         if key not in measured or key in failing]
+    return condition
 
 
 def valid_approvals(release: Release) -> list[SignOff]:
@@ -138,7 +156,8 @@ def quorum_counts(release: Release, policy: TierPolicy | None) -> dict[str, tupl
 def _gate_signoffs(release: Release, policy: TierPolicy | None) -> Condition:
     title = "Sign-offs to quorum, bound to this manifest"
     if release.state in (ReleaseState.DRAFT, ReleaseState.REJECTED):
-        return _condition("signoffs", title, ["Submit the release for sign-off."])
+        return _condition("signoffs", title, ["Submit the release for sign-off."],
+                          "Sign-offs: asked for when the release is submitted")
     if release.state == ReleaseState.VOIDED:
         return _condition("signoffs", title,
                           ["The sign-off request was voided: submit a new release."])
@@ -147,7 +166,9 @@ def _gate_signoffs(release: Release, policy: TierPolicy | None) -> Condition:
     facts = signing_facts(release, policy, involvement=rules.Involvement())
     missing = [f"{role_label(role)}: {count} of {quorum} sign-offs."
                for role, (count, quorum) in facts.counts.items() if count < quorum]
-    condition = _condition("signoffs", title, missing)
+    roles = len(facts.counts)
+    condition = _condition("signoffs", title, missing,
+                           f"Sign-offs: {roles - len(missing)} of {roles} roles")
     condition.done = [f"{role_label(s.role)}: {s.user}"
                       + (" (by submitting the release)" if _signed_by_submitting(s) else "")
                       for s in facts.approvals]
@@ -177,7 +198,7 @@ def release_standing(release: Release, *, now: dt.datetime | None = None) -> rul
 
 
 def _metric_label(key: str) -> str:
-    return f"{METRICS[key].label} ({key})" if key in METRICS else key
+    return METRICS[key].label if key in METRICS else key
 
 
 def _number(value) -> str:
@@ -189,31 +210,37 @@ def judge_metrics(metrics: Mapping[str, float], policy: TierPolicy | None,
                   baseline_release: Release | None = None) -> list[str]:
     """What fails: a threshold of the tier missed, or a drop beyond the tier's regression margin
     from the same suite's run on the release in production."""
+    by_key = [metric_failures(key, value, policy, baseline, baseline_release)
+              for key, value in metrics.items()]
+    # thresholds first, then regressions, as the runs have always listed them
+    return ([f for found in by_key for f in found if not f.startswith("Regression")]
+            + [f for found in by_key for f in found if f.startswith("Regression")])
+
+
+def metric_failures(key: str, value: float, policy: TierPolicy | None,
+                    baseline: EvaluationRun | None = None,
+                    baseline_release: Release | None = None) -> list[str]:
+    """What fails for one metric: its tier threshold, or a regression from production."""
     failures = []
-    thresholds = policy.evaluation_thresholds if policy else {}
-    for key, value in metrics.items():
-        bound = thresholds.get(key, {})
-        if "min" in bound and value < bound["min"]:
-            failures.append(f"{_metric_label(key)} {_number(value)} is below the minimum "
-                            f"{_number(bound['min'])}.")
-        if "max" in bound and value > bound["max"]:
-            failures.append(f"{_metric_label(key)} {_number(value)} is above the maximum "
-                            f"{_number(bound['max'])}.")
-    if baseline is None or policy is None:
+    bound = (policy.evaluation_thresholds if policy else {}).get(key, {})
+    if "min" in bound and value < bound["min"]:
+        failures.append(f"{_metric_label(key)} {_number(value)} is below the minimum "
+                        f"{_number(bound['min'])}.")
+    if "max" in bound and value > bound["max"]:
+        failures.append(f"{_metric_label(key)} {_number(value)} is above the maximum "
+                        f"{_number(bound['max'])}.")
+    before = baseline.metrics.get(key) if baseline is not None and policy is not None else None
+    if key not in METRICS or not isinstance(before, int | float) or before == 0:
         return failures
-    assert baseline_release is not None  # production_baseline gives a run with its release
+    assert policy is not None and baseline_release is not None
     margin = policy.regression_margin
-    for key, value in metrics.items():
-        before = baseline.metrics.get(key)
-        if key not in METRICS or not isinstance(before, int | float) or before == 0:
-            continue
-        change = (value - before) / abs(before)
-        worse = -change if METRICS[key].higher_is_better else change
-        if worse > margin:
-            failures.append(
-                f"Regression in {_metric_label(key)}: {_number(value)} against "
-                f"{_number(before)} on release {baseline_release.display_version} in production"
-                f" ({worse:.1%} worse; the allowed margin is {margin:.1%}).")
+    change = (value - before) / abs(before)
+    worse = -change if METRICS[key].higher_is_better else change
+    if worse > margin:
+        failures.append(
+            f"Regression in {_metric_label(key)}: {_number(value)} against "
+            f"{_number(before)} on release {baseline_release.display_version} in production"
+            f" ({worse:.1%} worse; the allowed margin is {margin:.1%}).")
     return failures
 
 

@@ -1,6 +1,8 @@
 from django import template
 from django.utils.html import format_html, format_html_join
 
+from ...inventory.forms import KIND_LABELS
+from ...risk.choices import Pillar
 from .. import rules
 from ..choices import METRICS
 
@@ -17,6 +19,17 @@ def role_label(value: str) -> str:
 @register.filter
 def metric_label(value: str) -> str:
     return METRICS[value].label if value in METRICS else value
+
+
+@register.filter
+def pillar_label(value: str) -> str:
+    return Pillar(value).label if value in Pillar.values else value.replace("_", " ")
+
+
+@register.filter
+def kind_label(value: str) -> str:
+    """A manifest's component kind ("data_sources") as people say it ("Data sources")."""
+    return KIND_LABELS.get(value, value.replace("_", " "))
 
 
 @register.simple_tag
