@@ -8,6 +8,8 @@ retention changed (the questionnaire asks about each)."""
 import difflib
 from dataclasses import dataclass, field
 
+from django.core.exceptions import FieldDoesNotExist
+
 from ..inventory.choices import DataClassification
 from ..inventory.models import COMPONENT_MODELS, Prompt
 from .models import Release
@@ -29,6 +31,20 @@ class ComponentChange:
     @property
     def label(self) -> str:
         return str(COMPONENT_MODELS[self.kind]._meta.verbose_name)
+
+    @property
+    def field_labels(self) -> list[str]:
+        """The changed fields as people read them, not as the manifest names them."""
+        return [_field_label(self.kind, name) for name in self.fields]
+
+
+def _field_label(kind: str, name: str) -> str:
+    try:
+        model_field = COMPONENT_MODELS[kind]._meta.get_field(name)
+        label = str(getattr(model_field, "verbose_name", name.replace("_", " ")))
+    except FieldDoesNotExist:
+        label = name.replace("_", " ")
+    return label[:1].upper() + label[1:]
 
 
 @dataclass

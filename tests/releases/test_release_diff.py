@@ -65,6 +65,7 @@ def test_a_model_pinned_to_a_new_version_only_needs_no_reassessment(owner):
         "models": [make_model(agent, pinned_version="2026-12-01").pk], "prompts": [prompt.pk]})
     diff = release_diff(old, new)
     assert [c.fields for c in diff.components] == [["pinned_version"]]
+    assert [c.field_labels for c in diff.components] == [["Pinned version"]]
     assert not diff.needs_reassessment
 
 
