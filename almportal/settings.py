@@ -320,6 +320,9 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Documents fetched from a URL (imports, watched live cards): at most this many seconds and bytes.
 STANDARDS_FETCH_TIMEOUT = env_int("STANDARDS_FETCH_TIMEOUT", 5)
 STANDARDS_FETCH_MAX_BYTES = env_int("STANDARDS_FETCH_MAX_BYTES", 512 * 1024)
+# Whether those URLs may name private, loopback or link-local addresses (off: an owner could
+# otherwise make the portal read its own network).
+STANDARDS_FETCH_ALLOW_PRIVATE = env_bool("STANDARDS_FETCH_ALLOW_PRIVATE", False)
 # The namespace of server.json names exported for MCP servers whose name has none.
 STANDARDS_MCP_NAMESPACE = os.environ.get("STANDARDS_MCP_NAMESPACE", "local.almportal")
 # The currency costs and budgets are reported in (telemetry sends plain numbers).

@@ -1,5 +1,7 @@
 """Fetching a document from a URL: http(s) only, a short timeout, a size cap, and ETag."""
 
+import ipaddress
+import socket
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -26,8 +28,23 @@ def _no_redirects() -> urllib.request.OpenerDirector:
 
 
 def check_url(url: str, field: str = "url") -> None:
-    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise DomainError("Give an http or https URL.", field=field)
+    if not settings.STANDARDS_FETCH_ALLOW_PRIVATE and _names_a_private_address(parts.hostname):
+        raise DomainError("The URL names a private, loopback or link-local address.",
+                          field=field)
+
+
+def _names_a_private_address(host: str) -> bool:
+    """Whether any address the host resolves to is not a public one. A name that does not
+    resolve is left to the fetch, which then says it could not reach it."""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except (socket.gaierror, UnicodeError):
+        return False
+    return any(not ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_global
+               for info in infos)
 
 
 def fetch(url: str, *, etag: str = "", field: str = "url") -> Fetched:

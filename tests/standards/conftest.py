@@ -45,7 +45,8 @@ class Served:
 
 
 @pytest.fixture
-def served():
+def served(settings):
+    settings.STANDARDS_FETCH_ALLOW_PRIVATE = True  # the test server listens on loopback
     store = Served()
 
     class Handler(BaseHTTPRequestHandler):

@@ -277,3 +277,14 @@ def test_the_api_takes_an_upload_or_a_url_but_one_source_only(client, owner, ser
                            content_type="application/json")
     assert response.status_code == 400 and "document" in response.json()["errors"]
     assert Agent.objects.count() == 2
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "10.0.0.8", "169.254.169.254",
+                                  "[::1]"])
+def test_a_url_on_a_private_address_is_refused_unless_allowed(owner, served, settings, host):
+    served.put("/card.json", sdk_card())
+    settings.STANDARDS_FETCH_ALLOW_PRIVATE = False
+    with pytest.raises(DomainError) as caught:
+        services.import_from_url(actor=owner, url=f"http://{host}:9/card.json", intake=INTAKE)
+    assert "private, loopback or link-local" in caught.value.errors["url"][0]
+    assert not Agent.objects.exists()
