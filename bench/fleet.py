@@ -54,6 +54,7 @@ def seed_agents(owner, start: int, stop: int) -> None:
     from almportal.releases.models import Release
 
     stages, tiers = list(choices.Stage), list(choices.RiskTier)
+    now = timezone.now()
     agents = bulk_create_with_history([
         Agent(
             name=f"Bench agent {n:05d}", slug=f"bench-agent-{n:05d}",
@@ -66,6 +67,7 @@ def seed_agents(owner, start: int, stop: int) -> None:
             data_classification=choices.DataClassification.INTERNAL,
             action_reach=choices.ActionReach.READ_ONLY, stage=stages[n % len(stages)],
             risk_tier=tiers[n % len(tiers)], tags=["bench"],
+            last_active_at=now if stages[n % len(stages)] == choices.Stage.LIVE else None,
         )
         for n in range(start, stop)
     ], Agent, batch_size=1000, default_user=owner, default_change_reason="Bench seed")
@@ -75,7 +77,6 @@ def seed_agents(owner, start: int, stop: int) -> None:
         AgentUserObjectPermission(content_object=agent, user=owner, permission=permission)
         for agent in agents for permission in permissions
     ], batch_size=1000)
-    now = timezone.now()
     bulk_create_with_history([
         Credential(agent=agent, name="service account", version=1, created_by=owner,
                    identity=f"svc-{agent.slug}", scopes=["read"], granted_by="IT",

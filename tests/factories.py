@@ -5,6 +5,7 @@ from typing import cast
 
 import factory
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from almportal.accounts.models import User
 from almportal.accounts.roles import GROUP_NAMES, Role
@@ -80,6 +81,8 @@ def make_agent(owner: User | None = None, stage: str = Stage.DRAFT, **overrides)
     agent = inventory.agent_accept(actor=triager, agent=agent)
     if stage != Stage.IN_DEVELOPMENT:
         agent.stage = stage
+        if stage == Stage.LIVE:  # as inventory's _move does: going live is activity
+            agent.last_active_at = timezone.now()
         record(agent, actor=triager)
     return agent
 

@@ -34,12 +34,12 @@ def agents_granted(user: User, perm: str) -> Q:
 
 
 def in_care_of(user: User) -> Q:
-    """Agents `user` takes care of: as business owner, delegate or member of a caring group."""
-    direct = UserGrant.objects.filter(content_object=OuterRef("pk"), user=user,
-                                      permission__codename=CARE)
-    via_group = GroupGrant.objects.filter(content_object=OuterRef("pk"),
-                                          group__in=user.groups.all(), permission__codename=CARE)
-    return Q(business_owner=user) | Q(Exists(direct)) | Q(Exists(via_group))
+    """Agents `user` takes care of: as business owner, delegate or member of a caring group.
+    Each grant set is read once (a hashed list), not probed agent by agent."""
+    direct = UserGrant.objects.filter(user=user, permission__codename=CARE)
+    via_group = GroupGrant.objects.filter(group__in=user.groups.all(), permission__codename=CARE)
+    return (Q(business_owner=user) | Q(pk__in=direct.values("content_object_id"))
+            | Q(pk__in=via_group.values("content_object_id")))
 
 
 def is_delegate(user: User, agent: str = "agent_id") -> Exists:

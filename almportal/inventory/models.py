@@ -59,8 +59,11 @@ class Agent(models.Model):
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # When the agent was last seen working (inventory.services.agents_seen): a reading for
+    # dormancy, kept by the services that see the activity, not a change to record in history.
+    last_active_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "last_active_at"])
 
     class Meta:
         ordering = ["name"]
@@ -73,7 +76,8 @@ class Agent(models.Model):
             ("ingest_metrics", "Can send monitoring samples (gateway)"),
         ]
         # Lists read one page in name order: an index keeps that page cheap at fleet size.
-        indexes = [models.Index(fields=["name", "id"], name="agent_name_order")]
+        indexes = [models.Index(fields=["name", "id"], name="agent_name_order"),
+                   models.Index(fields=["stage", "last_active_at"], name="agent_activity")]
 
     def __str__(self) -> str:
         return self.name
@@ -214,7 +218,13 @@ class Credential(ComponentVersion):
                                    related_name="+")
     history = HistoricalRecords()
     Meta = _component_meta("credential", permissions=(
-        ("revoke_credential", "Can revoke any agent's credentials and grants"),))
+        ("revoke_credential", "Can revoke any agent's credentials and grants"),), indexes=[
+        # The security home page's lists: live grants by expiry, standing ones oldest first.
+        models.Index(fields=["expires_at"], condition=models.Q(revoked_at__isnull=True),
+                     name="credential_live_expiry"),
+        models.Index(fields=["created_at", "id"], name="credential_standing_age",
+                     condition=models.Q(revoked_at__isnull=True, mode=GrantMode.STANDING)),
+    ])
 
     @property
     def is_revoked(self) -> bool:

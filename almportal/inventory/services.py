@@ -2,11 +2,12 @@
 call these functions and nothing else writes inventory rows."""
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import Permission
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Case, DateTimeField, Max, Q, Value, When
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -133,9 +134,24 @@ def agent_update(*, actor: User, agent: Agent, data: Mapping[str, Any], reason: 
     return agent
 
 
+def agents_seen(seen: Mapping[int, datetime]) -> None:
+    """Activity seen (metrics arriving, a gateway polling, a deployment): each agent's
+    last_active_at moves forward to the time seen, never back, in one statement for any number
+    of agents. A reading, so no history is written."""
+    if not seen:
+        return
+    at = Case(*(When(pk=pk, then=Value(time)) for pk, time in seen.items()),
+              output_field=DateTimeField())
+    (Agent.objects.filter(pk__in=list(seen))
+     .filter(Q(last_active_at__isnull=True) | Q(last_active_at__lt=at))
+     .update(last_active_at=at))
+
+
 def _move(agent: Agent, target: str, *, actor: User, reason: str) -> Agent:
     agent_stages.check(agent.stage, target)
     agent.stage = target
+    if target == Stage.LIVE:  # going live is activity: dormancy counts from here at the earliest
+        agent.last_active_at = timezone.now()
     record(agent, actor=actor, reason=reason)
     return agent
 

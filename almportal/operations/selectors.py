@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Max, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -14,7 +14,7 @@ from ..accounts.models import User
 from ..core.hashing import content_hash
 from ..inventory.choices import Stage
 from ..inventory.models import Agent
-from ..inventory.selectors import agents_for_gateway, agents_visible_to
+from ..inventory.selectors import agents_for_gateway, agents_visible_to, visible_through
 from ..releases.selectors import releases_visible_to
 from . import rules
 from .choices import DeploymentState, RuntimeState
@@ -27,7 +27,6 @@ from .models import (
     EventLog,
     Incident,
     IncidentEvent,
-    MetricSample,
     Overseer,
     Route,
     RuntimePoll,
@@ -60,7 +59,7 @@ def _routes():
 
 
 def deployments_visible_to(user: User) -> QuerySet[Deployment]:
-    return (Deployment.objects.filter(agent__in=agents_visible_to(user))
+    return (Deployment.objects.filter(visible_through(user))
             .select_related("agent", "environment", "started_by", "ended_by")
             .prefetch_related(_routes()))
 
@@ -97,7 +96,7 @@ def runtime_polls(agent: Agent) -> QuerySet[RuntimePoll]:
 
 
 def alerts_visible_to(user: User) -> QuerySet[Alert]:
-    return (Alert.objects.filter(agent__in=agents_visible_to(user))
+    return (Alert.objects.filter(visible_through(user))
             .select_related("agent", "release", "environment", "incident"))
 
 
@@ -106,7 +105,7 @@ def alert_for(user: User, pk: int) -> Alert:
 
 
 def incidents_visible_to(user: User) -> QuerySet[Incident]:
-    return (Incident.objects.filter(agent__in=agents_visible_to(user))
+    return (Incident.objects.filter(visible_through(user))
             .select_related("agent", "owner", "affected_release", "corrective_release",
                             "opened_by"))
 
@@ -251,16 +250,6 @@ def serious_incidents_due(*, before: datetime) -> list[Incident]:
                 .select_related("agent", "owner"))
 
 
-def last_metric_sample(agent_ids: list[int]) -> dict[int, datetime]:
-    return dict(MetricSample.objects.filter(agent_id__in=agent_ids).values("agent_id")
-                .annotate(at=Max("timestamp")).values_list("agent_id", "at"))
-
-
-def last_runtime_poll(agent_ids: list[int]) -> dict[int, datetime]:
-    return dict(RuntimePoll.objects.filter(agent_id__in=agent_ids).values("agent_id")
-                .annotate(at=Max("last_polled_at")).values_list("agent_id", "at"))
-
-
 # --- Discovery ---------------------------------------------------------------------------------
 
 def findings_visible_to(user: User) -> QuerySet[DiscoveryFinding]:
@@ -294,7 +283,7 @@ def contract_release_for(user: User, slug: str, number: int):
 # --- Human oversight and the event log ------------------------------------------------------
 
 def overseers_visible_to(user: User) -> QuerySet[Overseer]:
-    return (Overseer.objects.filter(agent__in=agents_visible_to(user))
+    return (Overseer.objects.filter(visible_through(user))
             .select_related("agent", "user", "assigned_by"))
 
 
@@ -318,7 +307,7 @@ def people_who_may_oversee() -> QuerySet[User]:
 
 
 def event_logs_visible_to(user: User) -> QuerySet[EventLog]:
-    return (EventLog.objects.filter(agent__in=agents_visible_to(user))
+    return (EventLog.objects.filter(visible_through(user))
             .select_related("agent", "actor"))
 
 

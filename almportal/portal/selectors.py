@@ -14,7 +14,7 @@ from ..core import lists
 from ..core.lists import Shortlist
 from ..inventory.choices import GrantMode, Stage
 from ..inventory.models import Agent, Credential
-from ..inventory.selectors import agents_in_care_of, agents_visible_to
+from ..inventory.selectors import agents_in_care_of, agents_visible_to, visible_through
 from ..operations.choices import IncidentStatus, RuntimeState
 from ..operations.models import Alert, Incident
 from ..operations.selectors import incidents_visible_to, production, runtime_status
@@ -36,7 +36,7 @@ def stage_counts(agents: QuerySet[Agent]) -> list[tuple[str, str, int]]:
 
 
 def live_grants(user: User) -> QuerySet[Credential]:
-    return (Credential.objects.filter(agent__in=agents_visible_to(user), revoked_at__isnull=True)
+    return (Credential.objects.filter(visible_through(user), revoked_at__isnull=True)
             .select_related("agent"))
 
 
@@ -46,12 +46,13 @@ def credentials_expiring(user: User, within: timedelta = EXPIRY_WINDOW) -> Query
 
 
 def standing_grants(user: User) -> QuerySet[Credential]:
-    return live_grants(user).filter(mode=GrantMode.STANDING).order_by("agent__name", "name")
+    """Standing grants, held longest first (the first to question)."""
+    return live_grants(user).filter(mode=GrantMode.STANDING).order_by("created_at", "pk")
 
 
 def recent_changes(user: User, limit: int = 15):
     """The latest history rows of agent records the user may see."""
-    return (Agent.history.filter(id__in=agents_visible_to(user).values("pk"))
+    return (Agent.history.filter(visible_through(user, "id"))
             .select_related("history_user").order_by("-history_date")[:limit])
 
 

@@ -12,7 +12,7 @@ from ..accounts.models import User
 from ..accounts.roles import GROUP_NAMES, ROLE_BY_GROUP_NAME, Role
 from ..inventory import grants
 from ..inventory.models import COMPONENT_MODELS, Agent
-from ..inventory.selectors import agents_visible_to
+from ..inventory.selectors import visible_through
 from ..risk.models import TierPolicy
 from ..risk.selectors import tier_policy
 from . import rules
@@ -24,7 +24,7 @@ UNDER_APPROVAL = (ReleaseState.SUBMITTED, ReleaseState.APPROVED)
 
 
 def releases_visible_to(user: User) -> QuerySet[Release]:
-    return Release.objects.filter(agent__in=agents_visible_to(user)).select_related(
+    return Release.objects.filter(visible_through(user)).select_related(
         "agent", "created_by", "submitted_by")
 
 
@@ -39,7 +39,7 @@ def evidence_visible_to(user: User) -> QuerySet[Evidence]:
 
 
 def suites_visible_to(user: User) -> QuerySet[EvaluationSuite]:
-    return EvaluationSuite.objects.filter(agent__in=agents_visible_to(user)).select_related(
+    return EvaluationSuite.objects.filter(visible_through(user)).select_related(
         "agent", "created_by")
 
 

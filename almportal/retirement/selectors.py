@@ -15,7 +15,7 @@ from ..accounts.permissions import can
 from ..accounts.roles import Role
 from ..core.errors import Conflict
 from ..inventory.models import Agent, Credential
-from ..inventory.selectors import agents_visible_to
+from ..inventory.selectors import visible_through
 from ..operations import selectors as operations
 from ..operations.choices import DeploymentState
 from ..operations.models import Deployment
@@ -41,7 +41,7 @@ def _plans() -> QuerySet[DecommissionPlan]:
 
 
 def plans_visible_to(user: User) -> QuerySet[DecommissionPlan]:
-    return _plans().filter(agent__in=agents_visible_to(user))
+    return _plans().filter(visible_through(user))
 
 
 def plan_for(user: User, pk: int) -> DecommissionPlan:
@@ -67,11 +67,11 @@ def latest_plan(agent: Agent) -> DecommissionPlan | None:
 def task_for(user: User, pk: int) -> DecommissionTask:
     return get_object_or_404(
         DecommissionTask.objects.select_related("plan__agent", "assignee")
-        .filter(plan__agent__in=agents_visible_to(user)), pk=pk)
+        .filter(visible_through(user, "plan__agent")), pk=pk)
 
 
 def tasks_visible_to(user: User) -> QuerySet[DecommissionTask]:
-    return (DecommissionTask.objects.filter(plan__agent__in=agents_visible_to(user))
+    return (DecommissionTask.objects.filter(visible_through(user, "plan__agent"))
             .select_related("plan__agent", "assignee", "completed_by"))
 
 

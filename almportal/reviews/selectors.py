@@ -4,7 +4,17 @@ select_related/prefetch; lists for many agents run in a fixed number of queries.
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -15,13 +25,12 @@ from ..core.lists import Shortlist
 from ..inventory import grants
 from ..inventory.choices import RiskTier, Stage
 from ..inventory.models import COMPONENT_MODELS, Agent, Credential, DataSource, Tool
-from ..inventory.selectors import agents_visible_to
+from ..inventory.selectors import visible_through
 from ..releases.choices import Decision as SignDecision
 from ..releases.choices import ReleaseState
 from ..releases.models import Release, SignOff
 from ..releases.selectors import releases_visible_to
 from ..risk.models import TierPolicy
-from .activity import activity_columns, last_activity, quiet_since
 from .models import (
     UNFINISHED_STATES,
     AccessReview,
@@ -172,7 +181,7 @@ def grants_held(agent_ids: list[int]) -> dict[int, list[dict]]:
 # --- Reviews and tasks for a user ------------------------------------------------------------
 
 def reviews_visible_to(user: User) -> QuerySet[AccessReview]:
-    return (AccessReview.objects.filter(agent__in=agents_visible_to(user))
+    return (AccessReview.objects.filter(visible_through(user))
             .select_related("agent", "agent__business_owner", "completed_by"))
 
 
@@ -183,14 +192,14 @@ def review_items(review: AccessReview) -> list[ReviewItem]:
 
 def items_to_certify(user: User) -> QuerySet[ReviewItem]:
     """Undecided grants in unfinished reviews of agents the user owns or is a delegate on."""
-    return (ReviewItem.objects.filter(decision=Decision.PENDING,
-                                      review__state__in=UNFINISHED_STATES,
-                                      agent__in=agents_visible_to(user, "change_agent"))
+    return (ReviewItem.objects.filter(visible_through(user, perm="change_agent"),
+                                      decision=Decision.PENDING,
+                                      review__state__in=UNFINISHED_STATES)
             .select_related("review", "agent").order_by("review__due_at", "agent__name", "name"))
 
 
 def revocation_tasks_visible_to(user: User) -> QuerySet[RevocationTask]:
-    return (RevocationTask.objects.filter(agent__in=agents_visible_to(user))
+    return (RevocationTask.objects.filter(visible_through(user))
             .select_related("agent", "item", "item__decided_by", "completed_by"))
 
 
@@ -245,33 +254,25 @@ class Dormancy:
 
 def dormant(agents: QuerySet[Agent] | None = None, *, now: datetime | None = None
             ) -> QuerySet[Agent]:
-    """dormant_agents' decision taken in the database: live agents with no activity in any
-    source for their tier's dormancy period, by name (a test holds the two to agreeing)."""
+    """Live agents with no activity (Agent.last_active_at: metrics arriving, a gateway polling,
+    going live, a deployment) for their tier's dormancy period, by name."""
     now = now or timezone.now()
     policy = cadence()
     quiet = Q(pk__in=[])
     for tier in RiskTier.values:
-        quiet |= Q(risk_tier=tier) & quiet_since(
-            now - timedelta(days=policy.dormancy_for(tier)))
+        cutoff = now - timedelta(days=policy.dormancy_for(tier))
+        quiet |= Q(risk_tier=tier) & (Q(last_active_at__isnull=True)
+                                      | Q(last_active_at__lte=cutoff))
     live = (agents if agents is not None else Agent.objects.all()).filter(stage=Stage.LIVE)
-    return (live.annotate(**activity_columns()).filter(quiet)
-            .select_related("business_owner").order_by("name", "pk"))
+    return live.filter(quiet).select_related("business_owner").order_by("name", "pk")
 
 
 def dormant_agents(*, now: datetime | None = None, agents: QuerySet[Agent] | None = None
                    ) -> list[Dormancy]:
-    """Live agents with no activity (see reviews.activity) for their tier's dormancy period."""
-    now = now or timezone.now()
+    """The dormant agents with when each was last seen and its tier's dormancy period."""
     policy = cadence()
-    live = list((agents if agents is not None else Agent.objects.all())
-                .filter(stage=Stage.LIVE).select_related("business_owner").order_by("name"))
-    seen = last_activity(a.pk for a in live)
-    found = []
-    for agent in live:
-        days, at = policy.dormancy_for(agent.risk_tier), seen.get(agent.pk)
-        if at is None or now - at >= timedelta(days=days):
-            found.append(Dormancy(agent, at, days))
-    return found
+    return [Dormancy(agent, agent.last_active_at, policy.dormancy_for(agent.risk_tier))
+            for agent in dormant(agents, now=now)]
 
 
 # --- Who to tell -----------------------------------------------------------------------------
@@ -302,7 +303,8 @@ def releases_to_sign(user: User) -> QuerySet[Release]:
         may |= Q(agent__risk_tier=policy.tier) & _may_sign_under(user, policy)
     signed = SignOff.objects.filter(release=OuterRef("pk"), user=user, voided_at__isnull=True)
     return (releases_visible_to(user).filter(state=ReleaseState.SUBMITTED)
-            .annotate(**{_approvals(role): _approvals_of(role) for role in roles})
+            .annotate(**{_approvals(role): _approvals_of(role) for role in roles},
+                      involved=ExpressionWrapper(_involved(user), output_field=BooleanField()))
             .filter(~Exists(signed), may).order_by("submitted_at", "pk"))
 
 
@@ -341,7 +343,9 @@ def _may_sign_under(user: User, policy: TierPolicy) -> Q:
         if role == Role.BUSINESS_OWNER:
             holds = Q(agent__business_owner=user)
         elif user.has_role(role):
-            holds = ~_involved(user)
+            # Annotated once by releases_to_sign; NULL (a comparison with an empty column, and
+            # nothing true) is not involved.
+            holds = Q(involved=False) | Q(involved__isnull=True)
         else:
             continue
         turn = Q(**{f"{_approvals(role)}__lt": quorum})

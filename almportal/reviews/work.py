@@ -33,7 +33,6 @@ from ..retirement import selectors as retirement
 from ..risk import selectors as risk
 from ..risk.rules import is_assessor
 from . import rules, selectors
-from .activity import last_activity
 from .models import AccessReview, ReviewItem
 
 log = logging.getLogger(__name__)
@@ -142,13 +141,10 @@ def dormant(user: User, limit: int | None = None) -> WorkSection:
     scope = (agents_visible_to(user) if rules.is_compliance(user)
              else agents_visible_to(user, "change_agent"))
     rows = selectors.dormant(scope)
-    shown = Shortlist.of(rows, limit) if limit is not None else Shortlist(rows)
-    seen = last_activity(agent.pk for agent in shown)
-    return WorkSection("Dormant agents (consider sunsetting)", [
-        WorkItem(str(agent), agent.get_absolute_url(),
-                 "no activity " + (f"since {_date(seen[agent.pk])}" if agent.pk in seen
-                                   else "recorded"))
-        for agent in shown], "dormant", shown.total)
+    return _listed("Dormant agents (consider sunsetting)", "dormant", rows, lambda agent: WorkItem(
+        str(agent), agent.get_absolute_url(),
+        "no activity " + (f"since {_date(agent.last_active_at)}" if agent.last_active_at
+                          else "recorded")), limit)
 
 
 def assessments(user: User, limit: int | None = None) -> list[WorkSection]:

@@ -22,7 +22,7 @@ from ..accounts.models import User
 from ..core.lists import Shortlist
 from ..inventory.choices import CLOSED_STAGES, DataClassification, Hosting, Stage, ToolKind
 from ..inventory.models import Agent, ComponentVersion
-from ..inventory.selectors import agents_visible_to
+from ..inventory.selectors import agents_visible_to, visible_through
 from . import rules
 from .choices import AssessmentState, PrefillSource, tier_rank
 from .models import (
@@ -68,7 +68,7 @@ def tier_policy(tier: str) -> TierPolicy | None:
 # --- Assessments ---------------------------------------------------------------------------
 
 def assessments_visible_to(user: User) -> QuerySet[Assessment]:
-    return Assessment.objects.filter(agent__in=agents_visible_to(user)).select_related(
+    return Assessment.objects.filter(visible_through(user)).select_related(
         "agent", "questionnaire", "drafted_by", "completed_by")
 
 
@@ -390,12 +390,12 @@ class RegisterRow:
 
 
 def risk_entries_visible_to(user: User) -> QuerySet[RiskEntry]:
-    return RiskEntry.objects.filter(agent__in=agents_visible_to(user)).select_related(
+    return RiskEntry.objects.filter(visible_through(user)).select_related(
         "agent", "owner", "recorded_by")
 
 
 def treatments_visible_to(user: User) -> QuerySet[Treatment]:
-    return Treatment.objects.filter(risk_entry__agent__in=agents_visible_to(user)).select_related(
+    return Treatment.objects.filter(visible_through(user, "risk_entry__agent")).select_related(
         "risk_entry", "risk_entry__agent", "owner", "recorded_by")
 
 

@@ -4,7 +4,7 @@ from django.db.models import Case, QuerySet, Value, When
 
 from ..accounts.models import User
 from ..inventory.models import Agent
-from ..inventory.selectors import agents_visible_to
+from ..inventory.selectors import visible_through
 from ..releases.choices import ReleaseState
 from ..releases.models import Release
 from .models import DriftFinding, FindingState, ImportRecord, WatchedCard
@@ -12,17 +12,17 @@ from .rules import COMPARED_STATES, PUBLISHED_STATES
 
 
 def imports_visible_to(user: User) -> QuerySet[ImportRecord]:
-    return (ImportRecord.objects.filter(agent__in=agents_visible_to(user))
+    return (ImportRecord.objects.filter(visible_through(user))
             .select_related("agent", "created_by"))
 
 
 def watches_visible_to(user: User) -> QuerySet[WatchedCard]:
-    return (WatchedCard.objects.filter(agent__in=agents_visible_to(user))
+    return (WatchedCard.objects.filter(visible_through(user))
             .select_related("agent", "created_by"))
 
 
 def findings_visible_to(user: User) -> QuerySet[DriftFinding]:
-    return (DriftFinding.objects.filter(agent__in=agents_visible_to(user))
+    return (DriftFinding.objects.filter(visible_through(user))
             .select_related("agent", "watch", "release", "closed_by"))
 
 

@@ -11,7 +11,7 @@ from almportal.accounts.models import Notification
 from almportal.accounts.outbox import outbox_send
 from almportal.accounts.services import user_deactivate
 from almportal.inventory.models import Credential
-from almportal.reviews import activity, reminders
+from almportal.reviews import reminders
 from almportal.reviews.models import AccessReview
 from almportal.risk.choices import AssessmentState
 from almportal.risk.models import Assessment, Questionnaire
@@ -100,14 +100,12 @@ def test_dormant_agents(live, owner, compliance, django_capture_on_commit_callba
     assert "sunsetting" in Notification.objects.filter(kind="agent-dormant").first().body
 
 
-def test_recent_activity_keeps_an_agent_from_dormancy(live, monkeypatch):
+def test_recent_activity_keeps_an_agent_from_dormancy(live):
+    from almportal.inventory.services import agents_seen
     from almportal.reviews.selectors import dormant_agents
 
-    def metrics(agent_ids):
-        return {agent_id: later(95) for agent_id in agent_ids}
-
     assert [d.agent for d in dormant_agents(now=later(100))] == [live]
-    monkeypatch.setattr(activity, "SOURCES", (metrics, *activity.SOURCES))
+    agents_seen({live.pk: later(95)})
     assert dormant_agents(now=later(100)) == []
 
 

@@ -22,6 +22,7 @@ from django.utils.dateparse import parse_datetime
 
 from ...accounts.models import ApiToken, User
 from ...core.errors import DomainError
+from ...inventory import services as inventory
 from ...inventory.choices import CLOSED_STAGES
 from ...inventory.models import Agent
 from ...inventory.selectors import agents_for_gateway
@@ -187,6 +188,7 @@ def batch_store(*, actor: User, token: ApiToken | None, batch_id: str, rows: Seq
                 user=actor, token=token, batch_id=batch_id, item_count=item_count,
                 stored_count=result.stored, refused_count=result.refused)
             samples_write(result.batch.pk, rows)
+            inventory.agents_seen(latest_by_agent(rows))
             judge_after_commit(result.agent_ids)
     except IntegrityError:
         return _duplicate(IngestBatch.objects.get(user=actor, batch_id=batch_id))
@@ -205,6 +207,15 @@ def samples_write(batch_id: int, rows: Sequence[Row]) -> None:
             f'COPY "{table}" ({", ".join(COLUMNS)}, batch_id) FROM STDIN') as copy:
         for row in rows:
             copy.write_row((*row, batch_id))
+
+
+def latest_by_agent(rows: Sequence[Row]) -> dict[int, datetime]:
+    """Each agent's latest sample in the batch: metrics arriving are activity (dormancy)."""
+    latest: dict[int, datetime] = {}
+    for agent_id, _, _, at, _, _ in rows:
+        if agent_id not in latest or at > latest[agent_id]:
+            latest[agent_id] = at
+    return latest
 
 
 def judge_after_commit(agent_ids: set[int]) -> None:

@@ -9,6 +9,7 @@ from django.db.models import Q
 
 from ...accounts.models import ApiToken
 from ...core.caching import forget
+from ...inventory import services as inventory
 from ...inventory.models import Agent
 from ..choices import RuntimeState
 from ..models import Environment, RuntimePoll
@@ -39,8 +40,9 @@ def runtime_poll_record(*, token: ApiToken, agent_id: int, environment_id: int, 
                                        environment_id=environment_id)
     fresh = Q(last_polled_at__lte=at - POLL_RESOLUTION) | ~Q(last_state=state) | ~Q(
         last_etag=etag)
-    if not polls.filter(fresh).update(last_polled_at=at, last_state=state, last_etag=etag) \
-            and not polls.exists():
+    if polls.filter(fresh).update(last_polled_at=at, last_state=state, last_etag=etag):
+        inventory.agents_seen({agent_id: at})
+    elif not polls.exists():
         try:
             with transaction.atomic():
                 RuntimePoll.objects.create(token=token, agent_id=agent_id,
@@ -48,6 +50,7 @@ def runtime_poll_record(*, token: ApiToken, agent_id: int, environment_id: int, 
                                            last_polled_at=at, last_state=state, last_etag=etag)
         except IntegrityError:
             pass  # a simultaneous first poll created it
+        inventory.agents_seen({agent_id: at})
     if state == RuntimeState.SUSPENDED:
         suspension_record_halt(actor=token.user, agent=Agent(pk=agent_id), at=at)
 

@@ -3,10 +3,12 @@ it, and the one move along RELEASE_TRANSITIONS."""
 
 
 from django.db import transaction
+from django.utils import timezone
 
 from ...accounts.models import User
 from ...accounts.permissions import can, require
 from ...core.lifecycle import Transitions, lock, record
+from ...inventory import services as inventory
 from ...risk.models import TierPolicy
 from ...risk.selectors import tier_policy
 from ..choices import RELEASE_TRANSITIONS, ReleaseState
@@ -42,4 +44,6 @@ def release_set_state(*, actor: User, release: Release, state: str, reason: str)
     release_states.check(release.state, state)
     release.state = state
     record(release, actor=actor, reason=reason)
+    if state == ReleaseState.DEPLOYED:  # a deployment is activity, for dormancy
+        inventory.agents_seen({release.agent_id: timezone.now()})
     return release
