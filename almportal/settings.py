@@ -416,6 +416,8 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "user": os.environ.get("API_RATE_PER_USER", "1200/min"),
     "token": os.environ.get("API_RATE_PER_TOKEN", "600/min"),
+    # The runtime status and policy gateways poll, per token (accounts.throttling).
+    "gateway": os.environ.get("API_RATE_GATEWAY_PER_TOKEN", "6000/min"),
 }
 # Throttle counters live in the cache above: Redis, shared by every web node, when REDIS_URL is set.
 

@@ -25,3 +25,11 @@ class TokenRateThrottle(throttling.SimpleRateThrottle):
         if not isinstance(request.auth, ApiToken):
             return None
         return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
+
+
+class GatewayRateThrottle(TokenRateThrottle):
+    """What gateways poll for every agent they front (runtime status, enforced policy): a
+    budget of its own per token, larger than the API's, so polling hard neither spends the
+    token's budget for everything else nor is refused at the API's rate."""
+
+    scope = "gateway"

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from ..accounts.authentication import ApiTokenAuthentication
 from ..accounts.models import TokenScope
+from ..accounts.throttling import GatewayRateThrottle
 from ..core.api import StrictSerializer, validated
 from ..operations.api import etags_in
 from ..operations.selectors import runtime_served
@@ -26,6 +27,7 @@ class PolicyView(APIView):
 
     authentication_classes = [ApiTokenAuthentication]
     required_scope = TokenScope.RUNTIME
+    throttle_classes = [GatewayRateThrottle]
 
     @extend_schema(parameters=[ENVIRONMENT], responses={200: inline_serializer("CedarPolicy", {
         "agent": serializers.CharField(), "environment": serializers.CharField(),

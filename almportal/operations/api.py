@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from ..accounts.authentication import ApiTokenAuthentication
 from ..accounts.models import TokenScope
+from ..accounts.throttling import GatewayRateThrottle
 from . import otlp, selectors, services
 from .services.discovery import discovery_poll
 
@@ -27,6 +28,7 @@ class RuntimeStatusView(APIView):
 
     authentication_classes = [ApiTokenAuthentication]
     required_scope = TokenScope.RUNTIME
+    throttle_classes = [GatewayRateThrottle]
 
     @extend_schema(
         parameters=[OpenApiParameter("environment", str, description="Default: production.")],

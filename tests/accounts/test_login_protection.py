@@ -12,6 +12,7 @@ from almportal.accounts.services import token_create
 from almportal.accounts.throttling import TokenRateThrottle, UserRateThrottle
 
 from ..factories import make_user
+from ..operations.helpers import Team, runtime_client
 
 PASSWORD = "correct horse battery staple"
 
@@ -111,8 +112,9 @@ def test_the_lockout_counts_behind_a_trusted_proxy_by_the_forwarded_address(clie
 @pytest.fixture
 def low_rates(monkeypatch):
     cache.clear()
-    monkeypatch.setattr(TokenRateThrottle, "THROTTLE_RATES", {"token": "3/min", "user": "5/min"})
-    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"token": "3/min", "user": "5/min"})
+    rates = {"token": "3/min", "user": "5/min", "gateway": "8/min"}
+    monkeypatch.setattr(TokenRateThrottle, "THROTTLE_RATES", rates)
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", rates)
     yield
     cache.clear()
 
@@ -148,3 +150,16 @@ def test_it_throttles_each_user_across_tokens_and_session(low_rates, db):
     refused = session.get("/api/v1/agents/")
     assert refused.status_code == 429 and "Retry-After" in refused
     assert _token_client(other).get("/api/v1/agents/").status_code == 200
+
+
+def test_a_gateway_polls_on_a_budget_of_its_own(low_rates, owner, compliance):
+    """The runtime status is polled hard: its own, larger budget per token, which neither the
+    API's token or user rates refuse, nor spends the token's budget for the rest."""
+    agent, _ = Team(owner, compliance).live()
+    gateway = runtime_client(owner)
+    url = f"/api/v1/runtime/agents/{agent.slug}/"
+    for _ in range(8):
+        assert gateway.get(url).status_code == 200
+    refused = gateway.get(url)
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert _token_client(owner).get("/api/v1/agents/").status_code == 200
