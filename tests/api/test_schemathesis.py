@@ -40,7 +40,7 @@ def served(settings, monkeypatch):
     """The WSGI application, on the test's own database connection: as Django's test client
     does, requests must not close it. Rates high enough that no generated request is throttled
     (429 is documented; throttling has its own tests)."""
-    unthrottled = {"token": "1000000/min", "user": "1000000/min"}
+    unthrottled = {"token": "1000000/min", "user": "1000000/min", "gateway": "1000000/min"}
     monkeypatch.setattr(TokenRateThrottle, "THROTTLE_RATES", unthrottled)
     monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", unthrottled)
     settings.ALLOWED_HOSTS = ["localhost"]
