@@ -31,7 +31,7 @@ from ..inventory.models import COMPONENT_MODELS
 from . import rules, selectors, services
 from .choices import METRICS, Decision, EvidenceKind, ItemStatus, RunSource
 from .filters import DEFAULT_SORT, RELEASE_SORTS, ReleaseFilter
-from .gate_summary import gate_summary
+from .gate_summary import gate_summary_for
 from .models import ChecklistItem, EvaluationRun, EvaluationSuite, Evidence, Release, SignOff
 from .selectors import releases_visible_to
 
@@ -341,12 +341,8 @@ class ReleaseGateView(APIView):
                    responses=GateSerializer)
     def get(self, request, pk: int):
         release = get_object_or_404(releases_visible_to(request.user), pk=pk)
-        gate, user = services.release_gate(release), request.user
-        summary = gate_summary(
-            user, gate, selectors.release_checklist(release),
-            signing=rules.signing_options(user, selectors.signing_facts(release)),
-            may_manage=services.may_manage(user, release),
-            may_record_runs=services.may_record_runs(user, release))
+        gate = services.release_gate(release)
+        summary = gate_summary_for(request.user, gate)
         return Response(GateSerializer({**vars(gate), "passed": gate.passed,
                                         "next_step": summary.next_step}).data)
 
