@@ -18,7 +18,7 @@ from almportal.accounts.models import ApiToken, User
 from almportal.accounts.roles import GROUP_NAMES, Role
 from almportal.accounts.services import hash_token_key, token_create
 from almportal.inventory.choices import Stage
-from almportal.inventory.models import Agent, ModelComponent
+from almportal.inventory.models import Agent, AgentUserObjectPermission, ModelComponent
 from almportal.releases.choices import ReleaseState
 from almportal.releases.models import Release
 from almportal.releases.services import release_submit
@@ -167,6 +167,10 @@ def test_a_past_version_is_shown_read_only_and_never_restored(client, admin_user
     past = client.get(reverse("admin:accounts_user_simple_history", args=[
         owner.pk, owner.history.first().history_id])).content.decode()
     assert "../password/" not in past  # a link that would lead nowhere from here
+    grant = AgentUserObjectPermission.objects.first()  # an admin without its own fieldsets
+    assert client.get(reverse("admin:inventory_agentuserobjectpermission_simple_history",
+                              args=[grant.pk, grant.history.first().history_id])
+                      ).status_code == 200
     assert client.post(url, {"provider": "Other"}).status_code == 403
     model.refresh_from_db()
     assert model.provider == "Example AI" and model.history.count() == 1

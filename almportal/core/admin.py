@@ -52,10 +52,15 @@ class AuditedAdmin(SimpleHistoryAdmin):
         return super().history_form_view(request, object_id, version_id, extra_context)
 
     def get_readonly_fields(self, request, obj=None):
-        if getattr(request, "_past_version", False):
-            # Every field shown, none in the form (simple-history asks for the form as if to
-            # add, which refuses the fields a change page only shows).
-            return flatten_fieldsets(self.get_fieldsets(request, obj))
+        # On a past version every field is shown, none in the form (simple-history asks for the
+        # form as if to add, which refuses the fields a change page only shows). Listing the
+        # fields may build the form, which asks this again: then the usual answer.
+        if getattr(request, "_past_version", False) and not getattr(request, "_listing", False):
+            request._listing = True
+            try:
+                return flatten_fieldsets(self.get_fieldsets(request, obj))
+            finally:
+                request._listing = False
         return super().get_readonly_fields(request, obj)
 
 
