@@ -18,7 +18,7 @@ from almportal.accounts.models import ApiToken, User
 from almportal.accounts.roles import GROUP_NAMES, Role
 from almportal.accounts.services import hash_token_key, token_create
 from almportal.inventory.choices import Stage
-from almportal.inventory.models import Agent, ModelComponent
+from almportal.inventory.models import Agent, AgentUserObjectPermission, ModelComponent
 from almportal.releases.choices import ReleaseState
 from almportal.releases.models import Release
 from almportal.releases.services import release_submit
@@ -151,6 +151,29 @@ def test_a_component_version_is_read_only(client, admin_user, owner):
     assert response.status_code == 403
     model.refresh_from_db()
     assert model.provider == "Example AI"
+
+
+def test_a_past_version_is_shown_read_only_and_never_restored(client, admin_user, owner):
+    agent = make_agent(owner, Stage.IN_DEVELOPMENT)
+    model = make_model(agent)
+    version = model.history.get()
+    url = reverse("admin:inventory_modelcomponent_simple_history",
+                  args=[model.pk, version.history_id])
+    client_for(client, admin_user)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "Example AI" in response.content.decode() and "<input" not in "".join(
+        str(f) for f in response.context["adminform"].form)
+    past = client.get(reverse("admin:accounts_user_simple_history", args=[
+        owner.pk, owner.history.first().history_id])).content.decode()
+    assert "../password/" not in past  # a link that would lead nowhere from here
+    grant = AgentUserObjectPermission.objects.first()  # an admin without its own fieldsets
+    assert client.get(reverse("admin:inventory_agentuserobjectpermission_simple_history",
+                              args=[grant.pk, grant.history.first().history_id])
+                      ).status_code == 200
+    assert client.post(url, {"provider": "Other"}).status_code == 403
+    model.refresh_from_db()
+    assert model.provider == "Example AI" and model.history.count() == 1
 
 
 def test_a_new_component_version_is_added_through_the_service(client, admin_user, owner):

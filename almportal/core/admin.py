@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -35,12 +37,31 @@ class ShowsServiceError(FormMixinBase):
 
 
 class AuditedAdmin(SimpleHistoryAdmin):
-    """A model under history: a history page per object, and no delete."""
+    """A model under history: a history page per object, and no delete. A past version is
+    shown read-only and never restored: history is evidence, not an undo button."""
 
     save_as = False
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method != "GET":
+            raise PermissionDenied("A past version is shown, never restored.")
+        request._past_version = True
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_readonly_fields(self, request, obj=None):
+        # On a past version every field is shown, none in the form (simple-history asks for the
+        # form as if to add, which refuses the fields a change page only shows). Listing the
+        # fields may build the form, which asks this again: then the usual answer.
+        if getattr(request, "_past_version", False) and not getattr(request, "_listing", False):
+            request._listing = True
+            try:
+                return flatten_fieldsets(self.get_fieldsets(request, obj))
+            finally:
+                request._listing = False
+        return super().get_readonly_fields(request, obj)
 
 
 class ServiceAdmin(AuditedAdmin):

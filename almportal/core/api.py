@@ -7,12 +7,13 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.db import DataError
 from django.http import Http404
-from rest_framework import exceptions, pagination, serializers, status
+from rest_framework import exceptions, filters, pagination, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from .errors import NON_FIELD, DomainError
+from .keyset import SORT_KEY, Sort, chosen_sort, keyed
 
 logger = logging.getLogger(__name__)
 DATABASE_REFUSED = ("A value is out of the range the database accepts (too long, too large, "
@@ -33,6 +34,42 @@ class CursorPagination(pagination.CursorPagination):
     ordering = "-pk"
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+class SortOrdering(filters.BaseFilterBackend):
+    """`?ordering=` on an API list: the columns its page sorts by (the view's `sorts`, with
+    its `default_sort`), "-" before a key for descending; the cursor pages on the same key. A
+    key the list does not sort by is a 400 naming the keys it does."""
+
+    param = "ordering"
+
+    def _sort(self, request, view) -> str:
+        asked = request.query_params.get(self.param)
+        sort = chosen_sort(view.sorts, asked) if asked else view.default_sort
+        if sort is None:
+            keys = ", ".join(k for k, s in view.sorts.items() if s.field)
+            raise exceptions.ValidationError(
+                {self.param: [f"Sort by one of {keys} (\"-\" before it for descending)."]})
+        return sort
+
+    def filter_queryset(self, request, queryset, view):
+        return keyed(queryset, view.sorts[self._sort(request, view).lstrip("-")])
+
+    def get_ordering(self, request, queryset, view) -> tuple[str, str]:
+        """What CursorPagination orders and pages by."""
+        if self._sort(request, view).startswith("-"):
+            return f"-{SORT_KEY}", "-pk"
+        return SORT_KEY, "pk"
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        sorts: dict[str, Sort] = view.sorts
+        keys = [k for k, s in sorts.items() if s.field]
+        return [{
+            "name": self.param, "required": False, "in": "query",
+            "description": "Sort by a column of the list's page (\"-\" first: descending); "
+                           f"by default {view.default_sort}.",
+            "schema": {"type": "string", "enum": [*keys, *(f"-{k}" for k in keys)]},
+        }]
 
 
 class PayloadTooLarge(exceptions.APIException):

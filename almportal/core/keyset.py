@@ -7,9 +7,12 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 from django.http import QueryDict
 
 SORT_KEY = "sort_key"
@@ -18,11 +21,13 @@ SORT_KEY = "sort_key"
 @dataclass(frozen=True)
 class Sort:
     """A column of a list: the field it sorts by (none: it does not sort), and for a choice
-    field its choices' order."""
+    field its choices' order. A field that may be empty sorts by `fallback` where it is
+    (a cursor cannot point between empty values)."""
 
     label: str
     field: str = ""
     order: tuple[str, ...] = ()
+    fallback: str = ""
 
 
 @dataclass
@@ -44,8 +49,16 @@ class KeysetPage:
     columns: list[Column] = field(default_factory=list)  # the headers, in order
 
 
+def _text(value: Any) -> str:
+    """A time or date as ISO text to the microsecond (the database reads it back as one)."""
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    raise TypeError(f"A {type(value).__name__} cannot be a cursor")
+
+
 def _encode(value: Any, pk: Any) -> str:
-    return base64.urlsafe_b64encode(json.dumps([value, pk]).encode()).decode().rstrip("=")
+    text = json.dumps([value, pk], default=_text)
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
 def _decode(cursor: str | None) -> tuple[Any, Any] | None:
@@ -58,7 +71,10 @@ def _decode(cursor: str | None) -> tuple[Any, Any] | None:
     return value, pk
 
 
-def _keyed(queryset: QuerySet, sort: Sort) -> QuerySet:
+def keyed(queryset: QuerySet, sort: Sort) -> QuerySet:
+    """The queryset with its sort key (`SORT_KEY`) for this column."""
+    if sort.fallback:
+        return queryset.annotate(**{SORT_KEY: Coalesce(F(sort.field), F(sort.fallback))})
     if not sort.order:
         return queryset.annotate(**{SORT_KEY: F(sort.field)})
     ranks = [When(**{sort.field: code}, then=Value(n)) for n, code in enumerate(sort.order)]
@@ -93,23 +109,31 @@ def _columns(sorts: dict[str, Sort], query: QueryDict, sort: str) -> list[Column
     return columns
 
 
+def chosen_sort(sorts: dict[str, Sort], sort: str | None) -> str | None:
+    """`sort` if it names a sortable column of `sorts` ("-" before it for descending)."""
+    if sort and sorts.get(sort.lstrip("-"), Sort("")).field and not sort.startswith("--"):
+        return sort
+    return None
+
+
 def keyset_page(queryset: QuerySet, query: QueryDict, sorts: dict[str, Sort], *,
                 size: int, default: str) -> KeysetPage:
     """One page of the queryset, sorted as `?sort=` asks (one of `sorts`, "-" for
     descending), after `?after=` or before `?before=` a cursor of a page's last or first row."""
-    sort = query.get("sort", default)
-    if not sorts.get(sort.lstrip("-"), Sort("")).field:
-        sort = default
+    sort = chosen_sort(sorts, query.get("sort")) or default
     descending = sort.startswith("-")
-    keyed = _keyed(queryset, sorts[sort.lstrip("-")])
+    rows = keyed(queryset, sorts[sort.lstrip("-")])
     after, before = _decode(query.get("after")), _decode(query.get("before"))
+    try:
+        if after is not None:
+            rows = rows.filter(_after(*after, descending))
+        elif before is not None:
+            rows = rows.filter(_after(*before, not descending))
+    except (ValidationError, ValueError, TypeError):
+        after = before = None  # a cursor edited to a value of another kind: the first page
     backwards = before is not None and after is None
     order = [SORT_KEY, "pk"] if descending == backwards else [f"-{SORT_KEY}", "-pk"]
-    rows = keyed.order_by(*order)
-    if after is not None:
-        rows = rows.filter(_after(*after, descending))
-    elif before is not None:
-        rows = rows.filter(_after(*before, not descending))
+    rows = rows.order_by(*order)
     found = list(rows[:size + 1])
     more, found = len(found) > size, found[:size]
     if backwards:

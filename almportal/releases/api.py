@@ -4,8 +4,8 @@ evaluation suites and runs (CI posts runs with a write-scoped token), sign-offs,
 Serializers only parse and render; every change is one call to releases.services, every read
 goes through releases.selectors, so the API and the pages agree on who sees and does what."""
 
-import django_filters
 from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, parsers, serializers, status, viewsets
@@ -16,14 +16,22 @@ from rest_framework.views import APIView
 from ..accounts.models import User
 from ..accounts.permissions import signed_in
 from ..accounts.roles import Role
-from ..core.api import ReasonSerializer, StrictSerializer, slug_field, username_field, validated
+from ..core.api import (
+    ReasonSerializer,
+    SortOrdering,
+    StrictSerializer,
+    slug_field,
+    username_field,
+    validated,
+)
 from ..core.errors import DomainError
 from ..core.parsers import JSONParser
 from ..inventory.api import MAX_LIST_ITEMS, VisibleAgentField
 from ..inventory.models import COMPONENT_MODELS
 from . import rules, selectors, services
-from .choices import METRICS, Decision, EvidenceKind, ItemStatus, ReleaseState, RunSource
-from .gate_summary import gate_summary
+from .choices import METRICS, Decision, EvidenceKind, ItemStatus, RunSource
+from .filters import DEFAULT_SORT, RELEASE_SORTS, ReleaseFilter
+from .gate_summary import gate_summary_for
 from .models import ChecklistItem, EvaluationRun, EvaluationSuite, Evidence, Release, SignOff
 from .selectors import releases_visible_to
 
@@ -333,12 +341,8 @@ class ReleaseGateView(APIView):
                    responses=GateSerializer)
     def get(self, request, pk: int):
         release = get_object_or_404(releases_visible_to(request.user), pk=pk)
-        gate, user = services.release_gate(release), request.user
-        summary = gate_summary(
-            user, gate, selectors.release_checklist(release),
-            signing=rules.signing_options(user, selectors.signing_facts(release)),
-            may_manage=services.may_manage(user, release),
-            may_record_runs=services.may_record_runs(user, release))
+        gate = services.release_gate(release)
+        summary = gate_summary_for(request.user, gate)
         return Response(GateSerializer({**vars(gate), "passed": gate.passed,
                                         "next_step": summary.next_step}).data)
 
@@ -450,15 +454,6 @@ class ReleaseCreateSerializer(ReleaseWriteSerializer):
     reason = None  # type: ignore[assignment]
 
 
-class ReleaseFilter(django_filters.FilterSet):
-    agent = django_filters.CharFilter(field_name="agent__slug", label="Agent slug")
-    state = django_filters.MultipleChoiceFilter(choices=ReleaseState.choices)
-
-    class Meta:
-        model = Release
-        fields = ["agent", "state"]
-
-
 @extend_schema(tags=["releases"])
 @extend_schema_view(
     list=extend_schema(summary="Releases of the agents you may see"),
@@ -467,6 +462,8 @@ class ReleaseFilter(django_filters.FilterSet):
 class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = ReleaseSerializer
     filterset_class = ReleaseFilter
+    filter_backends = [DjangoFilterBackend, SortOrdering]
+    sorts, default_sort = RELEASE_SORTS, DEFAULT_SORT  # the columns the page sorts by
     queryset = Release.objects.none()
 
     def get_queryset(self):

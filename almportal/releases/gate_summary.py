@@ -1,14 +1,15 @@
 """The release gate as the release page shows it: one line per condition with a count, the
 detail behind it, and the next step for the person looking (releases.rules.next_step decides;
-this module only gathers the facts from what the page has already fetched)."""
+this module only gathers the facts, from what the page has already fetched or, for the API and
+other pages, by `next_step_for`)."""
 
 from dataclasses import dataclass
 
 from ..accounts.models import User
-from . import rules
+from . import rules, selectors
 from .choices import ItemStatus
 from .models import ChecklistItem
-from .services import Gate
+from .services import Gate, may_manage, may_record_runs
 
 
 @dataclass(frozen=True)
@@ -38,3 +39,12 @@ def gate_summary(user: User, gate: Gate, checklist: list[ChecklistItem], *,
         sign_roles=tuple(signing.roles), may_record_runs=may_record_runs,
         evaluations_met=gate.condition("evaluations").passed)
     return GateSummary(gate, rules.next_step(facts))
+
+
+def gate_summary_for(user: User, gate: Gate) -> GateSummary:
+    """The gate with `user`'s next step, fetching the facts (the gate API, the agent page)."""
+    release = gate.release
+    return gate_summary(
+        user, gate, selectors.release_checklist(release),
+        signing=rules.signing_options(user, selectors.signing_facts(release)),
+        may_manage=may_manage(user, release), may_record_runs=may_record_runs(user, release))

@@ -108,17 +108,16 @@ def release_to_start_from(agent: Agent) -> Release | None:
 
 
 def releases_in_review(user: User) -> QuerySet[Release]:
-    """Releases submitted or approved, with counts for the list page (one query)."""
-    return (releases_visible_to(user).filter(state__in=[ReleaseState.SUBMITTED,
-                                                        ReleaseState.APPROVED])
+    """Releases submitted or approved, with counts for the list page (one query); the page
+    sorts them."""
+    return (releases_visible_to(user).filter(state__in=UNDER_APPROVAL)
             .annotate(
                 items_total=Count("checklist_items", distinct=True),
                 items_accepted=Count("checklist_items", distinct=True,
                                      filter=Q(checklist_items__status=ItemStatus.ACCEPTED)),
                 approvals=Count("signoffs", distinct=True,
                                 filter=Q(signoffs__voided_at__isnull=True,
-                                         signoffs__decision=Decision.APPROVE)))
-            .order_by("-submitted_at", "-pk"))
+                                         signoffs__decision=Decision.APPROVE))))
 
 
 # --- Trend across releases -----------------------------------------------------------------

@@ -8,12 +8,12 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from ..accounts.models import User
+from ..core.keyset import keyset_page
 from ..core.views import post_action, refusals_on, refuse_not_permitted
 from ..inventory import services as inventory
 from ..inventory.models import Agent
@@ -21,6 +21,7 @@ from ..inventory.selectors import agent_components, agents_visible_to
 from . import rules, selectors, services
 from .choices import EvidenceKind, ReleaseState, RunSource
 from .diff import release_diff
+from .filters import DEFAULT_SORT, RELEASE_SORTS, UnderApprovalFilter
 from .forms import (
     ChecklistBulkForm,
     EvidenceForm,
@@ -60,9 +61,12 @@ def inbox(request):
 
 @login_required
 def release_list(request):
-    page = Paginator(selectors.releases_in_review(request.user), PAGE_SIZE).get_page(
-        request.GET.get("page"))
-    return render(request, "releases/release_list.html", {"page": page})
+    release_filter = UnderApprovalFilter(request.GET,
+                                         queryset=selectors.releases_in_review(request.user))
+    page = keyset_page(release_filter.qs, request.GET, RELEASE_SORTS, size=PAGE_SIZE,
+                       default=DEFAULT_SORT)
+    return render(request, "releases/release_list.html", {"filter": release_filter,
+                                                          "page": page})
 
 
 # --- The release page ----------------------------------------------------------------------

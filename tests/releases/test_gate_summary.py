@@ -11,11 +11,12 @@ from django.apps import apps
 from django.db import models
 
 from almportal.accounts.roles import Role
+from almportal.inventory.choices import Stage
 from almportal.releases import rules, services
 from almportal.releases.choices import ItemStatus, ReleaseState
 
 from ..conftest import client_for
-from ..factories import make_release
+from ..factories import make_agent, make_release
 from .helpers import Signers, complete_checklist, high_release, passing_run, sign, sign_all
 
 pytestmark = pytest.mark.django_db
@@ -174,10 +175,12 @@ def test_the_next_step_follows_the_person(client, owner, compliance, delegate, s
         "Review the 1 checklist item waiting for you.")
 
 
-def _next(client, user, release) -> str:
+def _next(client, user, page) -> str:
+    """The next step `user` reads on a release's page or on its agent's."""
     client_for(client, user)
-    html = client.get(release.get_absolute_url()).content.decode()
-    found = re.search(r"<strong>Next for you:</strong> (.*?)</p>", html, re.S)
+    html = client.get(page.get_absolute_url()).content.decode()
+    found = re.search(r"data-next-step><strong>Next for you:</strong> (.*?)</(p|span)>", html,
+                      re.S)
     assert found, user
     return found.group(1).strip().replace("&#x27;", "'")
 
@@ -196,3 +199,30 @@ def test_next_step_in_each_state():
         "Record an evaluation run (or let CI post one).")
     assert step(ReleaseState.SUBMITTED, open_conditions=()) == (
         "Nothing waits for you: the gate holds.")
+
+
+def test_the_agent_page_says_the_same_next_step_as_the_release_page(
+        client, owner, compliance, delegate, signers, auditor):
+    release = high_release(owner, compliance, delegate)
+    complete_checklist(release, signers.compliance2, leave=1)
+    agent = release.agent
+    expected = {
+        owner: "Add evidence and a reviewer to 1 item and send them for review; record an "
+               "evaluation run (or let CI post one); sign as business owner.",
+        signers.security: "Sign as security reviewer.",
+    }
+    for user in (owner, signers.security, signers.compliance, auditor):
+        on_agent_page = _next(client, user, agent)
+        assert on_agent_page == _next(client, user, release), user
+        assert on_agent_page == client.get(
+            f"/api/v1/releases/{release.pk}/gate/").json()["next_step"]
+        if user in expected:
+            assert on_agent_page == expected[user]
+    assert _next(client, auditor, agent).startswith("Nothing waits for you here.")
+
+
+def test_the_agent_page_has_no_next_step_without_a_release_in_progress(client, owner):
+    agent = make_agent(owner, Stage.IN_DEVELOPMENT)
+    make_release(agent, actor=owner)  # a draft is not in progress
+    html = client_for(client, owner).get(agent.get_absolute_url()).content.decode()
+    assert "none in sign-off" in html and "data-next-step" not in html
