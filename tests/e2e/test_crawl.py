@@ -41,13 +41,17 @@ STRUCTURE = """() => [...new Set([...document.body.querySelectorAll('*')].map(e 
     e.tagName + '.' + e.getAttribute('class') + '|' + e.getAttribute('role') + '|'
     + e.getAttributeNames().sort().join(',')
     + '<' + (e.parentElement ? e.parentElement.tagName : '')))].sort().join('\\n')"""
+ADMIN_MODEL = re.compile(r"^/admin/[a-z_]+/[a-z_]+/")
 axe_checked: set[str] = set()  # page structures axe passed, across this module's tests
 
 
 def shape(path_and_query: str, slugs: frozenset[str] = frozenset()) -> str:
-    """The page's kind: ids, hashes and agent slugs aside, and the query's keys only."""
+    """The page's kind: ids, hashes and agent slugs aside, and the query's keys only. In
+    Django's admin the model aside too: the same few templates draw every model's pages (the
+    walk holds every admin link to answering)."""
     path, _, query = path_and_query.partition("?")
     keys = sorted(part.split("=")[0] for part in query.split("&") if part)
+    path = ADMIN_MODEL.sub("/admin/A/M/", path)
     path = "/".join("S" if segment in slugs else segment for segment in path.split("/"))
     return re.sub(r"[0-9a-f]{12,}|\d+", "N", path) + "?" + "&".join(keys)
 
