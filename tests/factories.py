@@ -5,13 +5,12 @@ from typing import cast
 
 import factory
 from django.contrib.auth.models import Group
-from django.utils import timezone
 
 from almportal.accounts.models import User
 from almportal.accounts.roles import GROUP_NAMES, Role
-from almportal.core.lifecycle import record
 from almportal.inventory import services as inventory
 from almportal.inventory.choices import (
+    STAGE_TRANSITIONS,
     ActionReach,
     Audience,
     AutonomyLevel,
@@ -66,8 +65,8 @@ def intake_data(**overrides) -> dict:
 
 
 def make_agent(owner: User | None = None, stage: str = Stage.DRAFT, **overrides):
-    """An agent filed by its owner and moved to `stage` through the real services
-    (up to in_development); later stages are set the way the later apps' services set them."""
+    """An agent filed by its owner and moved to `stage` through the real services: triage up to
+    in_development, then the stage service the operations apps call, one transition at a time."""
     owner = owner or make_user(Role.BUSINESS_OWNER)
     agent = inventory.agent_create(actor=owner, data=intake_data(**overrides))
     if stage == Stage.DRAFT:
@@ -79,12 +78,25 @@ def make_agent(owner: User | None = None, stage: str = Stage.DRAFT, **overrides)
     if stage == Stage.DECLINED:
         return inventory.agent_decline(actor=triager, agent=agent, reason="Not needed")
     agent = inventory.agent_accept(actor=triager, agent=agent)
-    if stage != Stage.IN_DEVELOPMENT:
-        agent.stage = stage
-        if stage == Stage.LIVE:  # as inventory's _move does: going live is activity
-            agent.last_active_at = timezone.now()
-        record(agent, actor=triager)
+    for step in stage_path(Stage.IN_DEVELOPMENT, stage):
+        agent = inventory.agent_set_stage(actor=triager, agent=agent, stage=step,
+                                          reason="Set up for the test")
     return agent
+
+
+def stage_path(start: str, goal: str) -> list[str]:
+    """The shortest walk along STAGE_TRANSITIONS from `start` to `goal`, `start` left out."""
+    paths: dict[str, list[str]] = {start: []}
+    frontier = [start]
+    while goal not in paths:
+        reached = []
+        for stage in frontier:
+            for following in STAGE_TRANSITIONS[stage]:
+                if following not in paths:
+                    paths[following] = [*paths[stage], following]
+                    reached.append(following)
+        frontier = reached
+    return paths[goal]
 
 
 def make_model(agent, actor=None, **overrides):
