@@ -252,12 +252,12 @@ class Dormancy:
     dormancy_days: int
 
 
-def dormant(agents: QuerySet[Agent] | None = None, *, now: datetime | None = None
-            ) -> QuerySet[Agent]:
+def dormant(agents: QuerySet[Agent] | None = None, *, now: datetime | None = None,
+            policy: Cadence | None = None) -> QuerySet[Agent]:
     """Live agents with no activity (Agent.last_active_at: metrics arriving, a gateway polling,
     going live, a deployment) for their tier's dormancy period, by name."""
     now = now or timezone.now()
-    policy = cadence()
+    policy = policy or cadence()
     quiet = Q(pk__in=[])
     for tier in RiskTier.values:
         cutoff = now - timedelta(days=policy.dormancy_for(tier))
@@ -272,7 +272,7 @@ def dormant_agents(*, now: datetime | None = None, agents: QuerySet[Agent] | Non
     """The dormant agents with when each was last seen and its tier's dormancy period."""
     policy = cadence()
     return [Dormancy(agent, agent.last_active_at, policy.dormancy_for(agent.risk_tier))
-            for agent in dormant(agents, now=now)]
+            for agent in dormant(agents, now=now, policy=policy)]
 
 
 # --- Who to tell -----------------------------------------------------------------------------

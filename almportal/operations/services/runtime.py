@@ -40,9 +40,8 @@ def runtime_poll_record(*, token: ApiToken, agent_id: int, environment_id: int, 
                                        environment_id=environment_id)
     fresh = Q(last_polled_at__lte=at - POLL_RESOLUTION) | ~Q(last_state=state) | ~Q(
         last_etag=etag)
-    if polls.filter(fresh).update(last_polled_at=at, last_state=state, last_etag=etag):
-        inventory.agents_seen({agent_id: at})
-    elif not polls.exists():
+    recorded = polls.filter(fresh).update(last_polled_at=at, last_state=state, last_etag=etag)
+    if not recorded and not polls.exists():
         try:
             with transaction.atomic():
                 RuntimePoll.objects.create(token=token, agent_id=agent_id,
@@ -50,6 +49,8 @@ def runtime_poll_record(*, token: ApiToken, agent_id: int, environment_id: int, 
                                            last_polled_at=at, last_state=state, last_etag=etag)
         except IntegrityError:
             pass  # a simultaneous first poll created it
+        recorded = True
+    if recorded:
         inventory.agents_seen({agent_id: at})
     if state == RuntimeState.SUSPENDED:
         suspension_record_halt(actor=token.user, agent=Agent(pk=agent_id), at=at)
