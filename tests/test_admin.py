@@ -1,6 +1,7 @@
 """The admin writes through the services, as the admin, and never deletes what is audited."""
 
 import json
+import re
 from datetime import timedelta
 from io import StringIO
 
@@ -12,6 +13,7 @@ from django.core.management import call_command
 from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.models import HistoricalChanges
 
 from almportal.accounts.models import ApiToken, User
@@ -311,3 +313,22 @@ def test_it_adds_a_user_with_a_role_as_the_admin(client, admin_user):
     rita = User.objects.get(username="rita")
     assert rita.has_role(Role.SECURITY)
     assert rita.history.first().history_user == admin_user
+
+
+def test_an_authenticator_qr_code_page_names_its_image_and_wraps_its_key(client, admin_user,
+                                                                         owner):
+    device = TOTPDevice.objects.create(user=owner, name="Phone", confirmed=True)
+    client_for(client, admin_user)
+    page = client.get(reverse("admin:otp_totp_totpdevice_config", args=[device.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'alt="QR code of the authenticator key for Phone"' in html
+    assert '<p class="config-url">otpauth://' in html
+
+
+def test_object_permission_icons_say_what_they_show(client, admin_user, agent):
+    client_for(client, admin_user)
+    html = client.get(reverse("admin:inventory_agent_permissions", args=[agent.pk])
+                      ).content.decode()
+    assert 'alt="Granted"' in html and "<img" in html
+    assert re.search(r"<img(?![^>]*alt=)", html) is None

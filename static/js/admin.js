@@ -1,7 +1,7 @@
 // The Django admin's own widgets, named for assistive technology: the autocomplete boxes
 // (select2) take their field's label, the two halves of a date-time field are called Date and
-// Time, and the filter boxes' search icons get a role that allows their label. Runs after the
-// admin's scripts have built the widgets (on load).
+// Time, the filter boxes' search icons get a role that allows their label, and the search box
+// is named. Runs after the admin's scripts have built the widgets (on load).
 window.addEventListener("load", function () {
   setTimeout(function () {
     document.querySelectorAll("select.admin-autocomplete").forEach(function (select) {
@@ -19,5 +19,21 @@ window.addEventListener("load", function () {
     document.querySelectorAll(".help-tooltip.search-label-icon").forEach(function (icon) {
       icon.setAttribute("role", "img");
     });
+    var searchbar = document.getElementById("searchbar");
+    if (searchbar) searchbar.setAttribute("aria-label", "Search");  // its label is an icon
+    reachScrollers();
   }, 0);
 });
+
+// A box that scrolls sideways (an inline table or a history list on a phone) can be reached
+// and scrolled with the keyboard; checked again whenever the window's width changes.
+function reachScrollers() {
+  document.querySelectorAll("#content *").forEach(function (box) {
+    var overflow = getComputedStyle(box).overflowX;
+    if ((overflow === "auto" || overflow === "scroll") && box.scrollWidth > box.clientWidth
+        && !box.hasAttribute("tabindex")) {
+      box.setAttribute("tabindex", "0");
+    }
+  });
+}
+window.addEventListener("resize", reachScrollers);
