@@ -78,15 +78,15 @@ def make_agent(owner: User | None = None, stage: str = Stage.DRAFT, **overrides)
     if stage == Stage.DECLINED:
         return inventory.agent_decline(actor=triager, agent=agent, reason="Not needed")
     agent = inventory.agent_accept(actor=triager, agent=agent)
-    for step in stage_path(Stage.IN_DEVELOPMENT, stage):
+    for step in stage_path(Stage.IN_DEVELOPMENT, Stage(stage)):
         agent = inventory.agent_set_stage(actor=triager, agent=agent, stage=step,
                                           reason="Set up for the test")
     return agent
 
 
-def stage_path(start: str, goal: str) -> list[str]:
+def stage_path(start: Stage, goal: Stage) -> list[Stage]:
     """The shortest walk along STAGE_TRANSITIONS from `start` to `goal`, `start` left out."""
-    paths: dict[str, list[str]] = {start: []}
+    paths: dict[Stage, list[Stage]] = {start: []}
     frontier = [start]
     while goal not in paths:
         reached = []
