@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils import timezone
 
-from ..core.admin import AuditedAdmin, ServiceAdmin, adopt, report
+from ..core.admin import AuditedAdmin, PortalAdmin, ServiceAdmin, adopt, report
 from ..core.errors import DomainError
 from .identity import role_mapping_save, sign_in_unlock
 from .models import (
@@ -187,7 +187,7 @@ class ApiTokenAdmin(ServiceAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(PortalAdmin):
     """Messages sent to people: read-only here; they are created by the portal's services."""
 
     list_display = ["subject", "user", "kind", "created_at", "read_at", "emailed_at",

@@ -4,6 +4,7 @@ through the same service as the pages (so the admin leaves the same history and 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 
+from ..core.admin import PortalAdmin, ReadOnlyAdmin
 from ..core.errors import DomainError
 from . import services
 from .models import (
@@ -15,17 +16,6 @@ from .models import (
     RetentionHold,
     VerificationRun,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(LedgerEntry)
@@ -46,7 +36,7 @@ class VerificationRunAdmin(ReadOnlyAdmin):
 
 
 @admin.register(RetentionHold)
-class RetentionHoldAdmin(admin.ModelAdmin):
+class RetentionHoldAdmin(PortalAdmin):
     list_display = ["agent", "legal_hold", "retain_until", "placed_by", "released_at"]
     fields = ["agent", "reason", "retain_until", "legal_hold"]
 

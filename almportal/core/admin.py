@@ -6,7 +6,8 @@ back with the service's message on it, with nothing saved. Nothing audited is ha
 audited models have a history page and no delete.
 """
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
@@ -36,11 +37,33 @@ class ShowsServiceError(FormMixinBase):
         return cleaned_data
 
 
+class PortalAdmin(admin.ModelAdmin):
+    """What every admin of the portal's models shares."""
+
+    # A link typed without its scheme is read as https, as the portal's own forms read it.
+    formfield_overrides: ClassVar[Mapping[type[models.Field], Mapping[str, Any]]] = {
+        models.URLField: {"assume_scheme": "https"}}
+
+
+class ReadOnlyAdmin(PortalAdmin):
+    """Rows only the services write: shown here, never added, changed or deleted."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class AuditedAdmin(SimpleHistoryAdmin):
     """A model under history: a history page per object, and no delete. A past version is
     shown read-only and never restored: history is evidence, not an undo button."""
 
     save_as = False
+    formfield_overrides = PortalAdmin.formfield_overrides
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
@@ -120,7 +143,7 @@ def report(request, done: int, verb: str, failures: list[str]) -> None:
 
 
 @admin.register(Heartbeat)
-class HeartbeatAdmin(admin.ModelAdmin):
+class HeartbeatAdmin(PortalAdmin):
     """When each periodic task last ran: written by the worker only."""
 
     list_display = ("name", "last_seen_at", "runs")

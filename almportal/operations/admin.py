@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from ..core.admin import ReadOnlyAdmin
 from .models import (
     Alert,
     Deployment,
@@ -14,17 +15,6 @@ from .models import (
     RuntimePoll,
     Suspension,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Environment)

@@ -6,6 +6,7 @@ import json
 from django import forms
 from django.contrib import admin
 
+from ..core.admin import PortalAdmin, ReadOnlyAdmin
 from ..core.errors import DomainError
 from . import services
 from .models import (
@@ -15,17 +16,6 @@ from .models import (
     DecommissionTemplate,
     RetirementSignOff,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class TemplateForm(forms.ModelForm):
@@ -41,7 +31,7 @@ class TemplateForm(forms.ModelForm):
 
 
 @admin.register(DecommissionTemplate)
-class DecommissionTemplateAdmin(admin.ModelAdmin):
+class DecommissionTemplateAdmin(PortalAdmin):
     """Saving publishes a new version (started plans keep theirs); versions are never edited."""
 
     form = TemplateForm

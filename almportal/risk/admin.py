@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.db.models import Max
 from simple_history.admin import SimpleHistoryAdmin
 
+from ..core.admin import PortalAdmin
 from ..core.errors import DomainError
 from . import services
 from .models import AnswerOption, Assessment, FrameworkClause, Question, Questionnaire, TierPolicy
@@ -35,7 +36,7 @@ def _editable(questionnaire: Questionnaire | None) -> bool:
     return questionnaire is None or not questionnaire.is_published
 
 
-class ContentSavedByService(admin.ModelAdmin):
+class ContentSavedByService(PortalAdmin):
     """Inline rows (questions, answer options) saved one by one through the service."""
 
     def save_formset(self, request, form, formset, change):
