@@ -44,6 +44,7 @@ class KeysetPage:
     object_list: list
     count: int
     sort: str
+    default_sort: str = ""  # the list's own order: a filter form carries any other sort along
     next_url: str = ""
     previous_url: str = ""
     columns: list[Column] = field(default_factory=list)  # the headers, in order
@@ -140,7 +141,7 @@ def keyset_page(queryset: QuerySet, query: QueryDict, sorts: dict[str, Sort], *,
         found.reverse()
     # A first page that holds every row counts them itself (a search usually finds a few).
     whole = after is None and before is None and not more
-    page = KeysetPage(found, len(found) if whole else queryset.count(), sort,
+    page = KeysetPage(found, len(found) if whole else queryset.count(), sort, default,
                       columns=_columns(sorts, query, sort))
     if found and (more or backwards):
         last = found[-1]

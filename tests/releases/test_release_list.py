@@ -87,6 +87,9 @@ def test_it_filters_by_state_and_tier_chips_keeping_the_sort(client, compliance,
     assert 'name="tier" value="critical"' in page
     assert '<input type="hidden" name="sort" value="-tier">' in page
     assert 'value="draft"' not in page  # the page lists releases under sign-off only
+    in_its_own_order = client.get("/releases/", {"state": "submitted"}).content.decode()
+    filter_form = in_its_own_order.split('aria-label="Filter releases"')[1].split("</form>")[0]
+    assert 'name="sort"' not in filter_form  # the list's own order is not carried along
 
 
 def cursor(value, pk) -> str:
