@@ -26,7 +26,8 @@ window.addEventListener("load", function () {
 });
 
 // A box that scrolls sideways (an inline table or a history list on a phone) can be reached
-// and scrolled with the keyboard; checked again whenever the window's width changes.
+// and scrolled with the keyboard; checked again, once per frame at most, when the window's
+// width changes.
 function reachScrollers() {
   document.querySelectorAll("#content *").forEach(function (box) {
     var overflow = getComputedStyle(box).overflowX;
@@ -36,4 +37,8 @@ function reachScrollers() {
     }
   });
 }
-window.addEventListener("resize", reachScrollers);
+var scrollersCheck = 0;
+window.addEventListener("resize", function () {
+  cancelAnimationFrame(scrollersCheck);
+  scrollersCheck = requestAnimationFrame(reachScrollers);
+});
