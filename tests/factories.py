@@ -10,7 +10,6 @@ from almportal.accounts.models import User
 from almportal.accounts.roles import GROUP_NAMES, Role
 from almportal.inventory import services as inventory
 from almportal.inventory.choices import (
-    STAGE_TRANSITIONS,
     ActionReach,
     Audience,
     AutonomyLevel,
@@ -64,6 +63,17 @@ def intake_data(**overrides) -> dict:
     return data
 
 
+# The moves from in_development to each later stage (the stage service refuses any move the
+# portal's transitions do not allow).
+STAGES_AFTER_DEVELOPMENT: dict[str, list[Stage]] = {
+    Stage.IN_DEVELOPMENT: [],
+    Stage.LIVE: [Stage.LIVE],
+    Stage.SUSPENDED: [Stage.LIVE, Stage.SUSPENDED],
+    Stage.SUNSETTING: [Stage.SUNSETTING],
+    Stage.RETIRED: [Stage.SUNSETTING, Stage.RETIRED],
+}
+
+
 def make_agent(owner: User | None = None, stage: str = Stage.DRAFT, **overrides):
     """An agent filed by its owner and moved to `stage` through the real services: triage up to
     in_development, then the stage service the operations apps call, one transition at a time."""
@@ -78,25 +88,10 @@ def make_agent(owner: User | None = None, stage: str = Stage.DRAFT, **overrides)
     if stage == Stage.DECLINED:
         return inventory.agent_decline(actor=triager, agent=agent, reason="Not needed")
     agent = inventory.agent_accept(actor=triager, agent=agent)
-    for step in stage_path(Stage.IN_DEVELOPMENT, Stage(stage)):
+    for step in STAGES_AFTER_DEVELOPMENT[stage]:
         agent = inventory.agent_set_stage(actor=triager, agent=agent, stage=step,
                                           reason="Set up for the test")
     return agent
-
-
-def stage_path(start: Stage, goal: Stage) -> list[Stage]:
-    """The shortest walk along STAGE_TRANSITIONS from `start` to `goal`, `start` left out."""
-    paths: dict[Stage, list[Stage]] = {start: []}
-    frontier = [start]
-    while goal not in paths:
-        reached = []
-        for stage in frontier:
-            for following in STAGE_TRANSITIONS[stage]:
-                if following not in paths:
-                    paths[following] = [*paths[stage], following]
-                    reached.append(following)
-        frontier = reached
-    return paths[goal]
 
 
 def make_model(agent, actor=None, **overrides):
