@@ -120,6 +120,11 @@ def test_every_page_fits_and_passes_axe(page, username, django_admin):
         checked.add(kind)
     print(f"{username}: {len(kinds)} kinds of page checked", *kinds.values(), sep="\n  ")
     assert checked == set(kinds) and len(kinds) > 5, kinds
+    if django_admin:  # lists, change forms, history pages and past versions are all opened
+        for part in ("/admin/inventory/agent/?", "/change/?", "/history/?", "/history/N/?"):
+            assert any(kind.endswith(part) for kind in kinds), part
+    else:
+        assert "/?" in kinds  # the home page
     if owned is not None:
         assert owned.get_absolute_url() in kinds.values()  # the long word's page
     assert not found, "\n".join(f"{url}: {problems}" for url, problems in found.items())
