@@ -121,7 +121,10 @@ FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'almportal.sqlite3'}",
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        # Each web process keeps its connection between requests (a new PostgreSQL
+        # connection costs more than most queries a page runs), checked before reuse.
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -256,8 +259,13 @@ SPECTACULAR_SETTINGS = {
 if os.environ.get("REDIS_URL"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                           "LOCATION": os.environ["REDIS_URL"], "KEY_PREFIX": "almportal"}}
+    # Sessions are read from the cache and written through to the database (no query per page).
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# How long a user's roles and model permissions may be served from the cache (accounts.access):
+# a change made through Django drops them at once; this bounds a change made outside it.
+ACCESS_CACHE_SECONDS = env_int("ACCESS_CACHE_SECONDS", 60)
 
 # Celery (ARCHITECTURE §6): Redis when REDIS_URL is set, else an embedded filesystem broker
 # that needs no server, so `make run` has a real worker and beat with nothing to install.

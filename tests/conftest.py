@@ -40,6 +40,14 @@ def _own_cache_keys(settings):
 
 
 @pytest.fixture(autouse=True)
+def _access_read_each_request(settings):
+    """Roles, permissions and the unread count read on every request, as on a cold cache, so
+    that a query-count test compares like with like (tests/accounts/test_access.py turns the
+    cache on)."""
+    settings.ACCESS_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _plain_http_pages(settings):
     """Pages over plain HTTP with unhashed static names: no HTTPS redirect, no manifest."""
     settings.SECURE_SSL_REDIRECT = False

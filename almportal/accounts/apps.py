@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save, pre_delete
 
 
 class AccountsConfig(AppConfig):
@@ -22,6 +22,7 @@ class AccountsConfig(AppConfig):
         post_save.connect(forget_cached_tokens, sender="accounts.User",
                           dispatch_uid="forget-user-tokens")
         _record_logins_without_history()
+        _forget_cached_access()
 
 
 def forget_cached_tokens(sender, instance, **kwargs) -> None:
@@ -35,6 +36,25 @@ def forget_cached_tokens(sender, instance, **kwargs) -> None:
     tokens = ApiToken.objects.filter(pk=instance.pk) if isinstance(instance, ApiToken) \
         else ApiToken.objects.filter(user=instance)
     tokens_forget(tokens)
+
+
+def _forget_cached_access() -> None:
+    """A user's cached roles and permissions (accounts.access) go when what they come from
+    changes, whichever path changes it (services, SCIM, single sign-on, Django admin)."""
+    from django.contrib.auth.models import Group
+
+    from . import access
+    from .models import User
+
+    for signal in (post_save, post_delete):
+        signal.connect(access.forget_user, sender=User, dispatch_uid=f"access-user-{signal}")
+    for through in (User.groups.through, User.user_permissions.through):
+        m2m_changed.connect(access.forget_members, sender=through,
+                            dispatch_uid=f"access-links-{through.__name__}")
+    m2m_changed.connect(access.forget_group_permissions, sender=Group.permissions.through,
+                        dispatch_uid="access-group-permissions")
+    post_save.connect(access.forget_group, sender=Group, dispatch_uid="access-group-saved")
+    pre_delete.connect(access.forget_group, sender=Group, dispatch_uid="access-group-deleted")
 
 
 def _record_logins_without_history() -> None:

@@ -4,6 +4,8 @@ from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 
+from .access import access_of
+
 
 class LoginLockoutBackend(AxesStandaloneBackend):
     """django-axes' lockout for sign-ins from the web. A check without a request (the shell, a
@@ -27,6 +29,14 @@ class PasswordBackend(ModelBackend):
         if user is not None and user.is_service_account:
             return None
         return user
+
+    def get_all_permissions(self, user_obj, obj=None):
+        """The model permissions, from the cache between requests (accounts.access)."""
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        if not hasattr(user_obj, "_perm_cache"):
+            user_obj._perm_cache = set(access_of(user_obj)[1])
+        return user_obj._perm_cache
 
 
 def client_address(request) -> str:

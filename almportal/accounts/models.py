@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
-from .roles import ROLE_BY_GROUP_NAME, Role
+from .roles import Role
 
 
 class User(AbstractUser):
@@ -26,13 +26,9 @@ class User(AbstractUser):
 
     @cached_property
     def roles(self) -> frozenset[str]:
-        if not self.is_active:
-            return frozenset()
-        names = self.groups.values_list("name", flat=True)
-        roles = {ROLE_BY_GROUP_NAME[name] for name in names if name in ROLE_BY_GROUP_NAME}
-        if self.is_superuser:
-            roles.add(Role.ADMIN)
-        return frozenset(roles)
+        from .access import access_of
+
+        return access_of(self)[0]
 
     def has_role(self, role: str) -> bool:
         return role in self.roles

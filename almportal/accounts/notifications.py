@@ -10,9 +10,12 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from .access import forget_now_and_on_commit
 from .models import Notification, User
 from .outbox import wake_the_outbox
 
@@ -53,6 +56,7 @@ def notify_many(messages: Iterable[Message]) -> list[int]:
         created += _insert_ignoring_duplicates(rows[start:start + INSERT_BATCH])
     if created:
         transaction.on_commit(wake_the_outbox)
+        _forget_unread_counts({row[0] for row in rows})
     return created
 
 
@@ -75,15 +79,32 @@ def _insert_ignoring_duplicates(rows: Sequence[tuple]) -> list[int]:
         return [pk for (pk,) in cursor.fetchall()]
 
 
+def _unread_key(user_pk: int) -> str:
+    return f"unread-notifications:{user_pk}"
+
+
 def unread_count(user: User) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    """The header's count, from the cache: dropped when the user's notifications change."""
+    key = _unread_key(user.pk)
+    count = cache.get(key)
+    if count is None:
+        count = Notification.objects.filter(user=user, read_at__isnull=True).count()
+        cache.set(key, count, settings.ACCESS_CACHE_SECONDS)
+    return count
+
+
+def _forget_unread_counts(user_pks: Iterable[int]) -> None:
+    forget_now_and_on_commit([_unread_key(pk) for pk in user_pks])
 
 
 def notification_mark_read(*, actor: User, notification: Notification) -> None:
     Notification.objects.filter(pk=notification.pk, user=actor, read_at__isnull=True).update(
         read_at=timezone.now())
+    _forget_unread_counts([actor.pk])
 
 
 def notifications_mark_all_read(*, actor: User) -> int:
-    return Notification.objects.filter(user=actor, read_at__isnull=True).update(
+    marked = Notification.objects.filter(user=actor, read_at__isnull=True).update(
         read_at=timezone.now())
+    _forget_unread_counts([actor.pk])
+    return marked
