@@ -1,0 +1,24 @@
+"""On PostgreSQL, the inventory's text search can read the trigram indexes (their expressions
+match what Django writes for the search), instead of every agent."""
+
+import pytest
+from django.db import connection
+
+from almportal.inventory.filters import AgentFilter
+from almportal.inventory.models import Agent
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram indexes: PostgreSQL"),
+]
+
+
+def test_the_inventory_search_reads_the_trigram_indexes(owner):
+    searched = AgentFilter({"q": "faq"}, queryset=Agent.objects.all()).qs
+    sql, params = searched.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a test table is small
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    for column in ("name", "slug", "purpose", "business_unit"):
+        assert f"agent_{column}_trgm" in plan, plan
