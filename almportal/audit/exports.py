@@ -95,9 +95,9 @@ class _Copied:
             # One process reads the ledger in order: parallel workers would compute the rows'
             # text, but merging their output in order costs more than they save.
             cursor.execute("SET max_parallel_workers_per_gather = 0")
-            try:
-                with cursor.copy(f"COPY ({sql}) TO STDOUT WITH ({self.options})",
-                                 params) as copy:
+            try:  # psycopg's own cursor: Django's debug wrapper passes no parameters to copy
+                with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH ({self.options})",
+                                        params) as copy:
                     for row in self._rows(copy):
                         buffer += row
                         buffer += end
