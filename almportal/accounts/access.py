@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import transaction
 
+from ..core import caching
 from .roles import ROLE_BY_GROUP_NAME, Role
 
 
@@ -46,15 +46,7 @@ def access_of(user) -> tuple[frozenset[str], frozenset[str]]:
 
 
 def forget(user_pks: Iterable[int]) -> None:
-    forget_now_and_on_commit([_key(pk) for pk in user_pks])
-
-
-def forget_now_and_on_commit(keys: list[str]) -> None:
-    """Drop cached answers at once (the rest of this transaction reads the change) and again
-    once it commits, in case another request cached the state from before it meanwhile."""
-    if keys:
-        cache.delete_many(keys)
-        transaction.on_commit(lambda: cache.delete_many(keys))
+    caching.forget(_key(pk) for pk in user_pks)
 
 
 # --- Signal receivers (connected in apps.py) -------------------------------------------------

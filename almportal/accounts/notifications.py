@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .access import forget_now_and_on_commit
+from ..core import caching
 from .models import Notification, User
 from .outbox import wake_the_outbox
 
@@ -94,7 +94,7 @@ def unread_count(user: User) -> int:
 
 
 def _forget_unread_counts(user_pks: Iterable[int]) -> None:
-    forget_now_and_on_commit([_unread_key(pk) for pk in user_pks])
+    caching.forget(_unread_key(pk) for pk in user_pks)
 
 
 def notification_mark_read(*, actor: User, notification: Notification) -> None:
