@@ -266,6 +266,8 @@ else:
 # How long a user's roles and model permissions may be served from the cache (accounts.access):
 # a change made through Django drops them at once; this bounds a change made outside it.
 ACCESS_CACHE_SECONDS = env_int("ACCESS_CACHE_SECONDS", 60)
+# Likewise for the tier policies most pages read (risk.selectors.policies_by_tier).
+TIER_POLICY_CACHE_SECONDS = env_int("TIER_POLICY_CACHE_SECONDS", 300)
 
 # Celery (ARCHITECTURE §6): Redis when REDIS_URL is set, else an embedded filesystem broker
 # that needs no server, so `make run` has a real worker and beat with nothing to install.

@@ -41,10 +41,11 @@ def _own_cache_keys(settings):
 
 @pytest.fixture(autouse=True)
 def _access_read_each_request(settings):
-    """Roles, permissions and the unread count read on every request, as on a cold cache, so
-    that a query-count test compares like with like (tests/accounts/test_access.py turns the
-    cache on)."""
+    """Roles, permissions, the unread count and the tier policies read on every request, as
+    on a cold cache, so that a query-count test compares like with like (tests of those caches
+    turn them on)."""
     settings.ACCESS_CACHE_SECONDS = 0
+    settings.TIER_POLICY_CACHE_SECONDS = 0
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ from ..inventory import grants
 from ..inventory.models import COMPONENT_MODELS, Agent
 from ..inventory.selectors import visible_through
 from ..risk.models import TierPolicy
-from ..risk.selectors import tier_policy
+from ..risk.selectors import policies_by_tier, tier_policy
 from . import rules
 from .choices import METRICS, Decision, ItemStatus, ReleaseState
 from .models import ChecklistItem, EvaluationRun, EvaluationSuite, Evidence, Release, SignOff
@@ -180,7 +180,7 @@ def _active_signoffs() -> Prefetch:
 def signing_facts_of(releases: list[Release]) -> list[rules.SigningFacts]:
     """The signing facts of many releases (their sign-offs prefetched) in a fixed number of
     queries."""
-    policies = {p.tier: p for p in TierPolicy.objects.all()}
+    policies = policies_by_tier()
     found = involvements(releases)
     return [signing_facts(r, policies.get(r.agent.risk_tier), involvement=found[r.pk])
             for r in releases]

@@ -21,7 +21,8 @@ from ..releases.rules import role_label, short_roles
 from ..releases.selectors import signers_waiting
 from ..retirement import selectors as retirement
 from ..risk.choices import AssessmentState
-from ..risk.models import Assessment, TierPolicy
+from ..risk.models import Assessment
+from ..risk.selectors import policies_by_tier
 from . import reminders, selectors
 from .models import UNFINISHED_STATES, AccessReview, ReviewState
 from .reminders import Reminder
@@ -98,7 +99,7 @@ def credentials_expired(now: datetime) -> Iterator[Reminder]:
 
 
 def reassessments_due(now: datetime) -> Iterator[Reminder]:
-    days = dict(TierPolicy.objects.values_list("tier", "reassessment_days"))
+    days = {tier: p.reassessment_days for tier, p in policies_by_tier().items()}
     latest = (Assessment.objects.filter(agent=OuterRef("pk"), state=AssessmentState.COMPLETED)
               .order_by("-completed_at", "-pk"))
     agents = list(Agent.objects.exclude(stage__in=[Stage.RETIRED, Stage.DECLINED])

@@ -31,6 +31,7 @@ from ..releases.choices import ReleaseState
 from ..releases.models import Release, SignOff
 from ..releases.selectors import releases_visible_to
 from ..risk.models import TierPolicy
+from ..risk.selectors import policies_by_tier
 from .models import (
     UNFINISHED_STATES,
     AccessReview,
@@ -72,8 +73,9 @@ class Cadence:
 
 
 def cadence() -> Cadence:
-    rows = list(TierPolicy.objects.values_list("tier", "access_review_days", "dormancy_days"))
-    return Cadence({t: r for t, r, _ in rows}, {t: d for t, _, d in rows})
+    policies = policies_by_tier()
+    return Cadence({t: p.access_review_days for t, p in policies.items()},
+                   {t: p.dormancy_days for t, p in policies.items()})
 
 
 # --- Which reviews are due -------------------------------------------------------------------
@@ -296,7 +298,7 @@ def releases_to_sign(user: User) -> QuerySet[Release]:
     agreeing (tests/reviews/test_signable.py)."""
     if not (user.is_authenticated and user.is_active):
         return Release.objects.none()
-    policies = list(TierPolicy.objects.all())
+    policies = list(policies_by_tier().values())
     roles = {role for policy in policies for role in policy.signoff_roles}
     may = Q(pk__in=[])
     for policy in policies:

@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 
 
 class RiskConfig(AppConfig):
@@ -20,6 +20,11 @@ class RiskConfig(AppConfig):
             post_save.connect(mark_changed_assessments, sender=model,
                               dispatch_uid=f"risk-attributes-{model}")
         audit_sections.register()  # the risk register and impact assessment in every pack
+        from .selectors import forget_policies
+
+        for signal in (post_save, post_delete):  # whatever path changes a tier's policy
+            signal.connect(forget_policies, sender="risk.TierPolicy",
+                           dispatch_uid=f"risk-forget-policies-{signal}")
 
 
 def mark_changed_assessments(sender, instance, **kwargs) -> None:

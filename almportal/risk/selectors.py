@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import (
     Case,
     DateTimeField,
@@ -19,6 +21,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from ..accounts.models import User
+from ..core import caching
 from ..core.lists import Shortlist
 from ..inventory.choices import CLOSED_STAGES, DataClassification, Hosting, Stage, ToolKind
 from ..inventory.models import Agent, ComponentVersion
@@ -57,12 +60,30 @@ def current_questionnaire() -> Questionnaire | None:
     return questionnaire_with_questions(latest) if latest else None
 
 
+POLICIES_KEY = "risk:tier-policies"
+
+
+def policies_by_tier() -> dict[str, TierPolicy]:
+    """Every tier's policy. A handful of rows that most pages read, so they come from the
+    cache, dropped whenever a policy is saved or deleted (risk/apps.py) and kept at most
+    TIER_POLICY_CACHE_SECONDS (the bound for a change made outside Django)."""
+    found = cache.get(POLICIES_KEY)
+    if found is None:
+        found = {p.tier: p for p in TierPolicy.objects.all()}
+        cache.set(POLICIES_KEY, found, settings.TIER_POLICY_CACHE_SECONDS)
+    return found
+
+
+def forget_policies(sender=None, **kwargs) -> None:
+    caching.forget([POLICIES_KEY])
+
+
 def tier_policies() -> list[TierPolicy]:
-    return sorted(TierPolicy.objects.all(), key=lambda p: tier_rank(p.tier))
+    return sorted(policies_by_tier().values(), key=lambda p: tier_rank(p.tier))
 
 
 def tier_policy(tier: str) -> TierPolicy | None:
-    return TierPolicy.objects.filter(tier=tier).first()
+    return policies_by_tier().get(tier)
 
 
 # --- Assessments ---------------------------------------------------------------------------
@@ -222,7 +243,7 @@ def with_latest_assessment(agents: QuerySet[Agent]) -> QuerySet[Agent]:
     computed in the database from one join on the `latest` flag (the same assessment
     latest_completed finds, so judge_assessment and this agree)."""
     periods = [When(assessed_tier=tier, then=F("assessed_at") + timedelta(days=days))
-               for tier, days in TierPolicy.objects.values_list("tier", "reassessment_days")
+               for tier, days in ((t, p.reassessment_days) for t, p in policies_by_tier().items())
                if days]
     return (agents.annotate(latest_assessment=FilteredRelation(
                 "risk_assessments", condition=Q(risk_assessments__latest=True)))
@@ -246,7 +267,7 @@ def assessments_needing_attention(user: User, limit: int | None = None, *,
               .order_by("name").prefetch_related(*attribute_prefetches()))
     page = Shortlist.of(agents, limit)
     latest, drafts = _latest_assessments(page)
-    policies = {p.tier: p for p in TierPolicy.objects.all()}
+    policies = policies_by_tier()
     return Shortlist([assessment_status(agent, now=now, latest=latest.get(agent.pk),
                                         draft=drafts.get(agent.pk), policy_for=policies.get)
                       for agent in page], page.total)
@@ -358,7 +379,7 @@ def clause_coverage(agents: Iterable[Agent]) -> list[ClauseCoverage]:
     of each agent's tier), with the evidence each agent has for it."""
     agents = list(agents)
     questionnaire_ids = _questionnaire_clause_ids(current_questionnaire())
-    policies = {p.tier: p for p in TierPolicy.objects.all()}
+    policies = policies_by_tier()
     codes_by_tier = {tier: _checklist_clause_codes(p) for tier, p in policies.items()}
     ids_by_code = dict(FrameworkClause.objects.values_list("code", "pk"))
     applicable: dict[int, set[int]] = defaultdict(set)
