@@ -102,14 +102,19 @@ def owner_home(user: User) -> dict:
     }
 
 
-def compliance_home(user: User) -> dict:
+def fleet_counts(user: User) -> list[tuple[str, str, int]]:
+    """The stage counts of every agent the user sees (the oversight roles' home sections)."""
+    return stage_counts(agents_visible_to(user))
+
+
+def compliance_home(user: User, counts: list[tuple[str, str, int]]) -> dict:
     """Oversight beside the work itself (the intakes to triage, sign-offs, assessments and
-    reports the home page shows from My work's sections)."""
+    reports the home page shows from My work's sections); `counts` from fleet_counts."""
     return {
         "intakes": Shortlist.of(intakes_to_triage(user)),
         "overdue_reviews": Shortlist.of(overdue_reviews(user)),
         "incidents": Shortlist.of(open_incidents(user)),
-        "counts": stage_counts(agents_visible_to(user)),
+        "counts": counts,
     }
 
 
@@ -140,13 +145,13 @@ def recent_ledger_entries(limit: int = 15) -> list:
     return list(LedgerEntry.objects.order_by("-seq")[:limit])
 
 
-def auditor_home(user: User) -> dict:
+def auditor_home(user: User, counts: list[tuple[str, str, int]]) -> dict:
 
     return {
         "changes": recent_ledger_entries(),
         "ledger": ledger_status(),
         "exports": recent_exports(limit=10),
-        "counts": stage_counts(agents_visible_to(user)),
+        "counts": counts,
     }
 
 

@@ -45,12 +45,15 @@ def home(request):
                      "work": {s.key.replace("-", "_"): s for s in waiting}}
     if user.has_role(Role.BUSINESS_OWNER):
         context["owner"] = selectors.owner_home(user)
-    if user.has_role(Role.COMPLIANCE) or user.has_role(Role.ADMIN):
-        context["compliance"] = selectors.compliance_home(user)
+    oversees = user.has_role(Role.COMPLIANCE) or user.has_role(Role.ADMIN)
+    audits = user.has_role(Role.AUDITOR) or user.has_role(Role.ADMIN)
+    counts = selectors.fleet_counts(user) if oversees or audits else []  # once for both
+    if oversees:
+        context["compliance"] = selectors.compliance_home(user, counts)
     if user.has_role(Role.SECURITY):
         context["security"] = selectors.security_home(user)
-    if user.has_role(Role.AUDITOR) or user.has_role(Role.ADMIN):
-        context["auditor"] = selectors.auditor_home(user)
+    if audits:
+        context["auditor"] = selectors.auditor_home(user, counts)
     if user.has_role(Role.ADMIN):
         context["admin"] = {"totals": selectors.totals(), "health": system_health()}
     return render(request, "portal/home.html", context)

@@ -218,3 +218,14 @@ def test_the_owners_home_runs_the_same_queries_with_more_agents(client, owner, c
     page = client.get(HOME).content.decode()
     assert page.count("/risk/agents/stale-") == 5  # the five stale ones, in pending work
     assert _queries(client, HOME) == few
+
+
+def test_the_admin_home_counts_the_fleet_by_stage_once(client, admin_user, world):
+    """The admin sees the compliance and the auditor sections; both show the same counts."""
+    client.force_login(admin_user)
+    with CaptureQueriesContext(connection) as captured:
+        html = client.get(HOME).content.decode()
+    by_stage = [q for q in captured.captured_queries
+                if 'FROM "inventory_agent"' in q["sql"] and "GROUP BY" in q["sql"]]
+    assert len(by_stage) == 1
+    assert html.count('aria-label="Agents by stage"') == 2
