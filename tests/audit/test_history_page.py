@@ -179,3 +179,17 @@ def test_the_history_query_count_does_not_grow_with_rows(released_agent, client,
         page = client.get("/audit/history/", {"agent": released_agent.slug})
     assert len(page.context["rows"]) == PAGE > shown
     assert len(many) == len(few)
+
+
+def test_the_history_escapes_what_people_typed(released_agent, client, auditor):
+    """Names, lists and long texts reach the page as text, never as markup."""
+    markup = '<img src=x onerror="alert(1)">'
+    inventory.agent_update(actor=released_agent.business_owner, agent=released_agent, data={
+        "business_unit": markup, "tags": [markup],
+        "purpose": f"{released_agent.purpose} {markup} " + "and more words " * 12},
+        reason=markup)
+    ledger_catch_up()
+    client.force_login(auditor)
+    page = client.get("/audit/history/").content.decode()
+    assert markup not in page
+    assert page.count("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;") >= 3
