@@ -300,9 +300,15 @@ def releases_to_sign(user: User) -> QuerySet[Release]:
         return Release.objects.none()
     policies = list(policies_by_tier().values())
     roles = {role for policy in policies for role in policy.signoff_roles}
-    may = Q(pk__in=[])
+    as_owner, as_reviewer = Q(pk__in=[]), Q(pk__in=[])
     for policy in policies:
-        may |= Q(agent__risk_tier=policy.tier) & _may_sign_under(user, policy)
+        owner_turn, reviewer_turn = _turns_under(user, policy)
+        as_owner |= Q(agent__risk_tier=policy.tier) & owner_turn
+        as_reviewer |= Q(agent__risk_tier=policy.tier) & reviewer_turn
+    # Independence is one condition for every reviewer role, so it is written once: NULL (a
+    # comparison with an empty column, and nothing true) is not involved.
+    independent = Q(involved=False) | Q(involved__isnull=True)
+    may = (Q(agent__business_owner=user) & as_owner) | (independent & as_reviewer)
     signed = SignOff.objects.filter(release=OuterRef("pk"), user=user, voided_at__isnull=True)
     return (releases_visible_to(user).filter(state=ReleaseState.SUBMITTED)
             .annotate(**{_approvals(role): _approvals_of(role) for role in roles},
@@ -336,26 +342,23 @@ def _approvals_of(role: str) -> Coalesce:
     return Coalesce(Subquery(rows), 0)
 
 
-def _may_sign_under(user: User, policy: TierPolicy) -> Q:
-    """Some role of the policy that `user` holds, still short of its quorum, whose turn has
-    come in the signing order (releases.rules.signing_refusal, read as a filter)."""
+def _turns_under(user: User, policy: TierPolicy) -> tuple[Q, Q]:
+    """Whether the policy's business-owner role, and some other role of it that `user` holds,
+    is still short of its quorum with its turn come in the signing order
+    (releases.rules.signing_refusal, read as a filter). Who holds the business owner's role,
+    and the independence every other role asks, releases_to_sign adds once."""
     quorums, order = dict(policy.signoff_roles), list(policy.signoff_order)
-    may = Q(pk__in=[])
+    as_owner, as_reviewer = Q(pk__in=[]), Q(pk__in=[])
     for role, quorum in quorums.items():
-        if role == Role.BUSINESS_OWNER:
-            holds = Q(agent__business_owner=user)
-        elif user.has_role(role):
-            # Annotated once by releases_to_sign; NULL (a comparison with an empty column, and
-            # nothing true) is not involved.
-            holds = Q(involved=False) | Q(involved__isnull=True)
-        else:
-            continue
         turn = Q(**{f"{_approvals(role)}__lt": quorum})
         for before in order[:order.index(role)] if role in order else []:
             if before in quorums:
                 turn &= Q(**{f"{_approvals(before)}__gte": quorums[before]})
-        may |= holds & turn
-    return may
+        if role == Role.BUSINESS_OWNER:
+            as_owner |= turn
+        elif user.has_role(role):
+            as_reviewer |= turn
+    return as_owner, as_reviewer
 
 
 def _involved(user: User) -> Q:
