@@ -46,6 +46,7 @@ def configure() -> Path:
         # set far above what a load loop sends, so that they never refuse one.
         "API_RATE_PER_USER": "100000000/min",
         "API_RATE_PER_TOKEN": "100000000/min",
+        "API_RATE_GATEWAY_PER_TOKEN": "100000000/min",
     })
     os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-never-used-outside-benchmarks")
     if "BENCH_REDIS_URL" in os.environ:
