@@ -7,7 +7,8 @@ in apps.py), and in any case lives at most ACCESS_CACHE_SECONDS, the bound for a
 outside Django (raw SQL on the database). Object permissions (django-guardian) are not cached.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -16,37 +17,54 @@ from django.core.cache import cache
 from ..core import caching
 from .roles import ROLE_BY_GROUP_NAME, Role
 
-
-def _key(user_pk: int) -> str:
-    return f"access:{user_pk}"
+KINDS = ("roles", "permissions")
 
 
-def _read(user) -> tuple[frozenset[str], frozenset[str]]:
-    """(roles, "app_label.codename" model permissions) from the database: two queries."""
-    from django.contrib.auth.backends import ModelBackend
+def _key(kind: str, user_pk: int) -> str:
+    return f"access:{kind}:{user_pk}"
 
+
+def _cached(kind: str, user, read: Callable[[Any], frozenset[str]]) -> frozenset[str]:
+    """Each kind on its own, so that a page asking another person's roles reads only those."""
+    if not user.is_active:
+        return frozenset()
+    key = _key(kind, user.pk)
+    found = cache.get(key)
+    if found is None:
+        found = read(user)
+        cache.set(key, found, settings.ACCESS_CACHE_SECONDS)
+    return found
+
+
+def _read_roles(user) -> frozenset[str]:
     names = user.groups.values_list("name", flat=True)
     roles = {ROLE_BY_GROUP_NAME[name] for name in names if name in ROLE_BY_GROUP_NAME}
     if user.is_superuser:
         roles.add(Role.ADMIN)
+    return frozenset(roles)
+
+
+def _read_permissions(user) -> frozenset[str]:
+    """"app_label.codename" of the user's own and their groups' permissions (every one for a
+    superuser), as Django's ModelBackend reads them."""
+    from django.contrib.auth.backends import ModelBackend
+
     backend = ModelBackend()
-    permissions = backend.get_user_permissions(user) | backend.get_group_permissions(user)
-    return frozenset(roles), frozenset(permissions)
+    return frozenset(backend.get_user_permissions(user) | backend.get_group_permissions(user))
 
 
-def access_of(user) -> tuple[frozenset[str], frozenset[str]]:
-    """An active user's (roles, model permissions); nothing for an inactive one."""
-    if not user.is_active:
-        return frozenset(), frozenset()
-    found = cache.get(_key(user.pk))
-    if found is None:
-        found = _read(user)
-        cache.set(_key(user.pk), found, settings.ACCESS_CACHE_SECONDS)
-    return found
+def roles_of(user) -> frozenset[str]:
+    """An active user's roles; none for an inactive one."""
+    return _cached("roles", user, _read_roles)
+
+
+def permissions_of(user) -> frozenset[str]:
+    """An active user's model permissions; none for an inactive one."""
+    return _cached("permissions", user, _read_permissions)
 
 
 def forget(user_pks: Iterable[int]) -> None:
-    caching.forget(_key(pk) for pk in user_pks)
+    caching.forget(_key(kind, pk) for pk in user_pks for kind in KINDS)
 
 
 # --- Signal receivers (connected in apps.py) -------------------------------------------------

@@ -4,7 +4,7 @@ from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 
-from .access import access_of
+from .access import permissions_of
 
 
 class LoginLockoutBackend(AxesStandaloneBackend):
@@ -35,7 +35,7 @@ class PasswordBackend(ModelBackend):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
-            user_obj._perm_cache = set(access_of(user_obj)[1])
+            user_obj._perm_cache = set(permissions_of(user_obj))
         return user_obj._perm_cache
 
 

@@ -26,9 +26,9 @@ class User(AbstractUser):
 
     @cached_property
     def roles(self) -> frozenset[str]:
-        from .access import access_of
+        from .access import roles_of
 
-        return access_of(self)[0]
+        return roles_of(self)
 
     def has_role(self, role: str) -> bool:
         return role in self.roles

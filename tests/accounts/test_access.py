@@ -32,12 +32,19 @@ def compliance_group() -> Group:
 
 
 def test_a_second_request_reads_roles_and_permissions_from_the_cache(compliance):
-    assert fresh(compliance).roles == {Role.COMPLIANCE}
+    first = fresh(compliance)
+    assert first.roles == {Role.COMPLIANCE} and first.has_perm(TRIAGE)
     user = fresh(compliance)
     with CaptureQueriesContext(connection) as captured:
         assert user.roles == {Role.COMPLIANCE}
         assert user.has_perm(TRIAGE)
     assert len(captured) == 0
+
+
+def test_asking_a_persons_roles_reads_only_their_roles(compliance):
+    with CaptureQueriesContext(connection) as captured:
+        assert fresh(compliance).roles == {Role.COMPLIANCE}
+    assert len(captured) == 2  # the user, their groups: not their permissions
 
 
 def test_a_page_signed_in_queries_only_for_the_user_once_warm(client, compliance):
