@@ -113,6 +113,17 @@ def close_stream(response) -> None:
         request_finished.connect(close_old_connections)
 
 
+# Drawn by others: Django's admin (branded in its own layout) and the API docs (Swagger UI).
+OWN_LAYOUT = ("/admin/", "/api/docs/")
+
+
+def in_the_layout(url: str, html: str) -> str | None:
+    """Every portal page is drawn in the portal's layout."""
+    if url.startswith(OWN_LAYOUT) or 'data-layout="portal"' in html:
+        return None
+    return "drawn without the portal's layout"
+
+
 # Admin links that open a page the walk opens without them: the list's filters carried along.
 SAME_ADMIN_PAGE = {"_changelist_filters", "_popup", "_to_field"}
 

@@ -4,8 +4,9 @@ critical axe violation. A long unbroken word in the purpose of the user's own ag
 is found first after the home page) must wrap.
 
 The pages are found without the browser: tests/links.py follows every link with Django's test
-client, with no cap (tests/portal/test_crawl.py holds every link to answering). The browser
-then opens one page of each kind, the first found, and checks it at both widths; every kind
+client, with no cap, and every link must answer with its page or a redirect (never a server
+error, a refusal or a missing page), every portal page drawn in the portal's layout. The
+browser then opens one page of each kind, the first found, and checks it at both widths; every kind
 found is checked. A kind is the path with ids, hashes and agent slugs aside, and the query's
 keys only; in Django's admin the path only, since its sort and filter links redraw the same
 list. axe runs once per page structure (the same elements, classes and attributes: what its
@@ -27,7 +28,7 @@ from almportal.accounts.models import User
 from almportal.inventory.models import Agent
 from almportal.portal.demo import DEMO_USERS, demo_password
 
-from ..links import OnceInTheAdmin, walk
+from ..links import OnceInTheAdmin, in_the_layout, walk
 from .checks import problems_at
 from .conftest import login
 
@@ -59,12 +60,15 @@ def shape(path_and_query: str, slugs: frozenset[str] = frozenset()) -> str:
 
 def pages_by_kind(username: str, start: list[str], follow) -> dict[str, str]:
     """Every page the user reaches through the links `follow` allows, by kind: the first found
-    of each (breadth first)."""
+    of each (breadth first). Every link followed must answer."""
     client = Client(raise_request_exception=False)
     client.force_login(User.objects.get(username=username))
     slugs = frozenset(Agent.objects.values_list("slug", flat=True))
+    done = walk(client, start, follow=follow, check=in_the_layout)
+    print(f"{username}: {len(done.statuses)} links, {len(done.pages)} pages")
+    assert not done.problems, "\n".join(f"{url}: {p}" for url, p in done.problems.items())
     kinds: dict[str, str] = {}
-    for url in walk(client, start, follow=follow).pages:
+    for url in done.pages:
         if not SKIP.search(urlsplit(url).path):
             kinds.setdefault(shape(url, slugs), url)
     return kinds
