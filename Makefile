@@ -36,14 +36,14 @@ typecheck: install
 	$(BIN)/mypy
 
 test: export SECRET_KEY ?= test-only-secret-key-never-used-outside-the-test-suite-0123456789
-# The suite on both cores, the browser crawl on both cores (each worker has its own database and
-# live server), then the other browser journeys and the live-worker tests one at a time (they
-# share the broker's queues and the machine's ports). PYTEST_ARGS runs pytest once, as given.
+# The suite on both cores, the browser crawl and journeys on both cores (each worker has its own
+# database and live server), then the live-worker tests one at a time (they share the broker's
+# queues). PYTEST_ARGS runs pytest once, as given.
 test: lint typecheck
 ifeq ($(strip $(PYTEST_ARGS)),)
 	$(BIN)/pytest -n 2 -m "not e2e and not worker"
-	$(BIN)/pytest -n 2 --dist worksteal -m "crawl"
-	$(BIN)/pytest -m "(e2e or worker) and not crawl"
+	$(BIN)/pytest -n 2 --dist worksteal -m "e2e and not worker"
+	$(BIN)/pytest -m "worker"
 else
 	$(BIN)/pytest $(PYTEST_ARGS)
 endif
