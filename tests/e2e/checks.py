@@ -25,8 +25,13 @@ WIDE_ELEMENTS = """() => {
              + ' "' + (e.textContent || '').trim().slice(0, 30) + '"');
 }"""
 NEXT_FRAME = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+# Only the rules whose impact is serious or critical: axe gives each finding its rule's impact,
+# so the others can find nothing this check reports (and "region" alone walks the whole page).
 SERIOUS = """async () => {
-    const r = await axe.run(document, {resultTypes: ['violations']});
+    const rules = axe._audit.rules.filter(rule => rule.enabled
+        && !['minor', 'moderate'].includes(rule.impact)).map(rule => rule.id);
+    const r = await axe.run(document, {resultTypes: ['violations'],
+                                       runOnly: {type: 'rule', values: rules}});
     return r.violations.filter(v => ['serious', 'critical'].includes(v.impact))
         .map(v => v.id + ': ' + v.help + ' — '
                   + v.nodes.map(n => n.target.join(' ')).join(', '));
