@@ -1,7 +1,8 @@
 // The Django admin's own widgets, named for assistive technology: the autocomplete boxes
 // (select2) take their field's label, the two halves of a date-time field are called Date and
 // Time, the filter boxes' search icons get a role that allows their label, and the search box
-// is named. Runs after the admin's scripts have built the widgets (on load).
+// is named, and so is the inline tables' first column (the saved record's name, whose header
+// Django leaves empty). Runs after the admin's scripts have built the widgets (on load).
 window.addEventListener("load", function () {
   setTimeout(function () {
     document.querySelectorAll("select.admin-autocomplete").forEach(function (select) {
@@ -18,6 +19,13 @@ window.addEventListener("load", function () {
     });
     document.querySelectorAll(".help-tooltip.search-label-icon").forEach(function (icon) {
       icon.setAttribute("role", "img");
+    });
+    document.querySelectorAll("th.original").forEach(function (header) {
+      if (header.textContent.trim()) return;
+      var name = document.createElement("span");
+      name.className = "visually-hidden";
+      name.textContent = "Saved record";
+      header.appendChild(name);
     });
     var searchbar = document.getElementById("searchbar");
     if (searchbar) searchbar.setAttribute("aria-label", "Search");  // its label is an icon

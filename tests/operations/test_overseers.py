@@ -2,6 +2,7 @@
 auditors read them, and a high-tier agent in production without a trained, active overseer
 says so on its pages."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -210,6 +211,8 @@ def test_the_page_names_an_overseer(live_high, client, owner, operator):
                                 "training": "Course", "trained_on": "2025-01-01",
                                 "training_expires_on": "2024-01-01"})
     assert refused.status_code == 200 and "cannot expire" in refused.content.decode()
+    headers = re.findall(r"<th scope=\"col\">(.*?)</th>", client.get(url).content.decode())
+    assert all(headers), headers  # the End column too: each cell has a named header
 
 
 def test_another_user_gets_404_and_an_auditor_reads(live_high, client, owner, other_owner,
