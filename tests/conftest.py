@@ -1,6 +1,11 @@
 import uuid
+from contextlib import redirect_stdout
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
 
 from almportal.accounts.roles import Role
 
@@ -54,6 +59,27 @@ def _plain_http_pages(settings):
     settings.SECURE_SSL_REDIRECT = False
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
+
+@pytest.fixture(scope="module")
+def demo_data(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo data seeded once for a module's tests, and what the seeding printed (mail
+    included, were any sent to the terminal). It is seeded in a transaction rolled back after
+    the module, so each test's own changes roll back to the seeded rows: every test of the
+    module must use it, and none may commit."""
+    printed = StringIO()
+    seeded = transaction.atomic()
+    with django_db_blocker.unblock(), redirect_stdout(printed), override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
+            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+            MEDIA_ROOT=tmp_path_factory.mktemp("demo-media"),
+            ACCESS_CACHE_SECONDS=0, TIER_POLICY_CACHE_SECONDS=0):
+        seeded.__enter__()
+        call_command("seed_demo")
+    yield printed.getvalue()
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        seeded.__exit__(None, None, None)
 
 
 # Personas: every permission test names who acts.

@@ -29,6 +29,7 @@ from almportal.retirement.models import Archive, DecommissionPlan, DecommissionT
 from almportal.reviews.models import ReviewState
 from almportal.risk.models import Assessment
 
+# Seeded once for the module (demo_data): each test reads the first run's rows and output.
 pytestmark = pytest.mark.django_db
 
 
@@ -63,8 +64,8 @@ def counts() -> dict[str, int]:
     }
 
 
-def test_it_creates_a_user_per_role_with_demo_passwords():
-    output = seed()
+def test_it_creates_a_user_per_role_with_demo_passwords(demo_data):
+    output = demo_data
     expected = {"owner": Role.BUSINESS_OWNER, "owner2": Role.BUSINESS_OWNER,
                 "compliance": Role.COMPLIANCE, "compliance2": Role.COMPLIANCE,
                 "security": Role.SECURITY, "security2": Role.SECURITY,
@@ -78,8 +79,7 @@ def test_it_creates_a_user_per_role_with_demo_passwords():
     assert admin.is_superuser and admin.is_staff
 
 
-def test_it_creates_agents_in_every_stage_with_components_and_releases():
-    seed()
+def test_it_creates_agents_in_every_stage_with_components_and_releases(demo_data):
     assert set(Agent.objects.values_list("stage", flat=True)) == set(Stage.values)
     assert Release.objects.filter(state=ReleaseState.SUBMITTED).count() == 1
     assert Release.objects.filter(state=ReleaseState.DEPLOYED).count() == 3
@@ -88,8 +88,7 @@ def test_it_creates_agents_in_every_stage_with_components_and_releases():
     assert COMPONENT_MODELS["tools"].objects.filter(writes=True).exists()
 
 
-def test_agents_past_intake_are_assessed_by_compliance_across_tiers():
-    seed()
+def test_agents_past_intake_are_assessed_by_compliance_across_tiers(demo_data):
     past_intake = Agent.objects.exclude(stage__in=[Stage.DRAFT, Stage.PROPOSED, Stage.DECLINED])
     for agent in past_intake:
         assessment = agent.risk_assessments.get()
@@ -98,8 +97,7 @@ def test_agents_past_intake_are_assessed_by_compliance_across_tiers():
     assert {"low", "medium", "high"} <= set(past_intake.values_list("risk_tier", flat=True))
 
 
-def test_releases_in_production_passed_the_real_gate():
-    seed()
+def test_releases_in_production_passed_the_real_gate(demo_data):
     shipped = Release.objects.exclude(state__in=[ReleaseState.DRAFT, ReleaseState.SUBMITTED])
     assert shipped.count() == 5
     for release in shipped:
@@ -117,8 +115,7 @@ def test_releases_in_production_passed_the_real_gate():
     assert release_gate(high).passed
 
 
-def test_the_live_agent_runs_a_canary_and_live_releases_have_two_weeks_of_samples():
-    seed()
+def test_the_live_agent_runs_a_canary_and_live_releases_have_two_weeks_of_samples(demo_data):
     live = Agent.objects.get(stage=Stage.LIVE)
     canary = live.deployments.get(state=DeploymentState.ACTIVE)
     assert (canary.canary_state, canary.canary_weight) == (CanaryState.IN_PROGRESS, 25)
@@ -132,8 +129,7 @@ def test_the_live_agent_runs_a_canary_and_live_releases_have_two_weeks_of_sample
         assert len(days) >= 14
 
 
-def test_the_suspended_agent_has_an_alert_a_serious_incident_and_a_kill_switch_reason():
-    seed()
+def test_the_suspended_agent_has_an_alert_a_serious_incident_and_a_kill_switch_reason(demo_data):
     suspended = Agent.objects.get(stage=Stage.SUSPENDED)
     alert = Alert.objects.get(agent=suspended)
     incident = Incident.objects.get(agent=suspended)
@@ -145,8 +141,7 @@ def test_the_suspended_agent_has_an_alert_a_serious_incident_and_a_kill_switch_r
     assert suspension.suspended_by.username == "compliance"
 
 
-def test_decommissioning_is_under_way_and_done():
-    seed()
+def test_decommissioning_is_under_way_and_done(demo_data):
     sunsetting = DecommissionPlan.objects.get(agent__stage=Stage.SUNSETTING)
     done = sunsetting.tasks.filter(status=TaskStatus.DONE).count()
     assert 0 < done < sunsetting.tasks.count()
@@ -157,8 +152,7 @@ def test_decommissioning_is_under_way_and_done():
     assert Archive.objects.get().agent == retired.agent
 
 
-def test_the_retired_agent_kept_the_records_of_its_working_life():
-    seed()
+def test_the_retired_agent_kept_the_records_of_its_working_life(demo_data):
     retired = Agent.objects.get(stage=Stage.RETIRED)
     assert retired.impact_assessments.get().signed_by.username == "compliance"
     assert retired.risk_entries.filter(acceptances__isnull=False).exists()
@@ -181,8 +175,7 @@ def test_the_retired_agent_kept_the_records_of_its_working_life():
     assert finding.actions.get().state == ActionState.VERIFIED
 
 
-def test_it_records_who_did_what_and_why():
-    seed()
+def test_it_records_who_did_what_and_why(demo_data):
     live = Agent.objects.get(stage=Stage.LIVE)
     last = live.history.first()
     assert last.history_user.username == "admin"
@@ -193,8 +186,7 @@ def test_it_records_who_did_what_and_why():
     assert first.history_user == live.business_owner
 
 
-def test_a_second_run_changes_nothing():
-    seed()
+def test_a_second_run_changes_nothing(demo_data):
     before = counts()
     output = seed()
     assert "demo data already present" in output
@@ -202,8 +194,7 @@ def test_a_second_run_changes_nothing():
     assert counts() == before
 
 
-def test_it_keeps_a_changed_password():
-    seed()
+def test_it_keeps_a_changed_password(demo_data):
     owner = User.objects.get(username="owner")
     owner.set_password("changed-by-the-owner")
     owner.save()
@@ -211,12 +202,10 @@ def test_it_keeps_a_changed_password():
     assert authenticate(username="owner", password="changed-by-the-owner") is not None
 
 
-def test_it_prints_a_short_summary_and_no_mail(settings, capsys):
+def test_it_prints_a_short_summary_and_no_mail(demo_data):
     """The e-mails the demo flows send go to the outbox, not to the terminal (the console
     backend writes to standard output), and the summary fits a screen."""
-    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-    call_command("seed_demo")
-    printed = capsys.readouterr().out
+    printed = demo_data
     assert "Subject:" not in printed and "Content-Type" not in printed
     assert len(printed.splitlines()) <= 30, printed
     assert "demo-owner" in printed
