@@ -12,7 +12,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 
 from ..core import caching
 from .roles import ROLE_BY_GROUP_NAME, Role
@@ -28,12 +27,8 @@ def _cached(kind: str, user, read: Callable[[Any], frozenset[str]]) -> frozenset
     """Each kind on its own, so that a page asking another person's roles reads only those."""
     if not user.is_active:
         return frozenset()
-    key = _key(kind, user.pk)
-    found = cache.get(key)
-    if found is None:
-        found = read(user)
-        cache.set(key, found, settings.ACCESS_CACHE_SECONDS)
-    return found
+    return caching.remembered(_key(kind, user.pk), lambda: read(user),
+                              settings.ACCESS_CACHE_SECONDS)
 
 
 def _read_roles(user) -> frozenset[str]:

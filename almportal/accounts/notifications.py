@@ -11,7 +11,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -85,12 +84,10 @@ def _unread_key(user_pk: int) -> str:
 
 def unread_count(user: User) -> int:
     """The header's count, from the cache: dropped when the user's notifications change."""
-    key = _unread_key(user.pk)
-    count = cache.get(key)
-    if count is None:
-        count = Notification.objects.filter(user=user, read_at__isnull=True).count()
-        cache.set(key, count, settings.ACCESS_CACHE_SECONDS)
-    return count
+    return caching.remembered(
+        _unread_key(user.pk),
+        lambda: Notification.objects.filter(user=user, read_at__isnull=True).count(),
+        settings.ACCESS_CACHE_SECONDS)
 
 
 def _forget_unread_counts(user_pks: Iterable[int]) -> None:

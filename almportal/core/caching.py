@@ -2,9 +2,21 @@
 transaction commits (a request that read the old row meanwhile cannot leave it behind)."""
 
 from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from django.core.cache import cache
 from django.db import transaction
+
+T = TypeVar("T")
+
+
+def remembered(key: str, compute: Callable[[], T], seconds: int) -> T:
+    """`compute()`'s value, from the cache while it is there (at most `seconds`)."""
+    found = cache.get(key)
+    if found is None:
+        found = compute()
+        cache.add(key, found, seconds)  # never over a value rebuilt by a change meanwhile
+    return found
 
 
 def forget(keys: Iterable[str], *, then: Callable[[], None] | None = None) -> None:

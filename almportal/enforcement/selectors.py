@@ -3,11 +3,11 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.core.cache import cache
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from ..accounts.models import User
+from ..core import caching
 from ..inventory.choices import Stage
 from ..inventory.models import Agent
 from ..inventory.selectors import agents_visible_to
@@ -85,11 +85,9 @@ def policy_served(user: User, slug: str, environment: str = "") -> Served:
     key = f"enforcement-policy:{runtime.agent_id}:{runtime.environment_id}:{runtime.status.etag}"
     if runtime.status.state == RuntimeState.SUSPENDED:
         key += f":{_open_suspension_id(runtime.agent_id)}"
-    policy = cache.get(key)
-    if policy is None:
-        policy = policy_of(Agent.objects.get(pk=runtime.agent_id),
-                           Environment.objects.get(pk=runtime.environment_id))
-        cache.add(key, policy, POLICY_CACHE_SECONDS)
+    policy = caching.remembered(key, lambda: policy_of(
+        Agent.objects.get(pk=runtime.agent_id), Environment.objects.get(pk=runtime.environment_id)),
+        POLICY_CACHE_SECONDS)
     return Served(runtime.agent_id, runtime.environment_id, policy)
 
 

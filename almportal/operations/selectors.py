@@ -5,12 +5,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from ..accounts.models import User
+from ..core.caching import remembered
 from ..core.hashing import content_hash
 from ..inventory.choices import Stage
 from ..inventory.models import Agent
@@ -206,22 +206,14 @@ class Served:
     status: RuntimeStatus
 
 
-def _cached(key: str, build, timeout: int):
-    value = cache.get(key)
-    if value is None:
-        value = build()
-        cache.add(key, value, timeout)  # never over an answer rebuilt by a change meanwhile
-    return value
-
-
 def _agent_id_for(user: User, slug: str) -> int:
-    return _cached(f"runtime-access:{user.pk}:{slug}",
+    return remembered(f"runtime-access:{user.pk}:{slug}",
                    lambda: runtime_agent_for(user, slug).pk, RUNTIME_ACCESS_SECONDS)
 
 
 def _environment_id_for(slug: str) -> int:
     where = {"is_production": True} if slug == PRODUCTION else {"slug": slug}
-    return _cached(environment_key(slug),
+    return remembered(environment_key(slug),
                    lambda: get_object_or_404(Environment, **where).pk, RUNTIME_CACHE_SECONDS)
 
 
@@ -235,7 +227,7 @@ def runtime_served(user: User, slug: str, environment: str = "") -> Served:
     see or an unknown environment)."""
     agent_id = _agent_id_for(user, slug)
     environment_id = _environment_id_for(environment or PRODUCTION)
-    status = _cached(runtime_key(agent_id, environment_id),
+    status = remembered(runtime_key(agent_id, environment_id),
                      lambda: runtime_status_built(agent_id, environment_id),
                      RUNTIME_CACHE_SECONDS)
     return Served(agent_id, environment_id, status)

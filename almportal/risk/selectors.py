@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import (
     Case,
     DateTimeField,
@@ -67,11 +66,8 @@ def policies_by_tier() -> dict[str, TierPolicy]:
     """Every tier's policy. A handful of rows that most pages read, so they come from the
     cache, dropped whenever a policy is saved or deleted (risk/apps.py) and kept at most
     TIER_POLICY_CACHE_SECONDS (the bound for a change made outside Django)."""
-    found = cache.get(POLICIES_KEY)
-    if found is None:
-        found = {p.tier: p for p in TierPolicy.objects.all()}
-        cache.set(POLICIES_KEY, found, settings.TIER_POLICY_CACHE_SECONDS)
-    return found
+    return caching.remembered(POLICIES_KEY, lambda: {p.tier: p for p in TierPolicy.objects.all()},
+                              settings.TIER_POLICY_CACHE_SECONDS)
 
 
 def forget_policies(sender=None, **kwargs) -> None:
