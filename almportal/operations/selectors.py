@@ -105,9 +105,17 @@ def alert_for(user: User, pk: int) -> Alert:
 
 
 def incidents_visible_to(user: User) -> QuerySet[Incident]:
-    return (Incident.objects.filter(visible_through(user))
-            .select_related("agent", "owner", "affected_release", "corrective_release",
-                            "opened_by"))
+    return _incidents().filter(visible_through(user))
+
+
+def incidents_of(agents: QuerySet[Agent]) -> QuerySet[Incident]:
+    """The incidents of `agents`, which the caller has limited to agents the user sees."""
+    return _incidents().filter(agent__in=agents)
+
+
+def _incidents() -> QuerySet[Incident]:
+    return Incident.objects.select_related("agent", "owner", "affected_release",
+                                           "corrective_release", "opened_by")
 
 
 def incident_for(user: User, pk: int) -> Incident:

@@ -17,10 +17,10 @@ from ..inventory.models import Agent, Credential
 from ..inventory.selectors import agents_in_care_of, agents_visible_to, visible_through
 from ..operations.choices import IncidentStatus, RuntimeState
 from ..operations.models import Alert, Incident
-from ..operations.selectors import incidents_visible_to, production, runtime_status
+from ..operations.selectors import incidents_of, incidents_visible_to, production, runtime_status
 from ..releases.choices import ReleaseState
 from ..releases.models import Release
-from ..releases.selectors import releases_visible_to
+from ..releases.selectors import releases_of, releases_visible_to
 from ..reviews.models import UNFINISHED_STATES
 from ..reviews.selectors import agent_review_status, reviews_visible_to
 from ..reviews.work import intakes_to_triage
@@ -70,18 +70,17 @@ def totals() -> dict[str, int]:
 
 # --- Role home pages -------------------------------------------------------------------------
 
-def open_incidents(user: User) -> QuerySet:
+def open_incidents(user: User, of: QuerySet[Agent] | None = None) -> QuerySet[Incident]:
+    """Unresolved incidents of the agents the user sees, or of `of` (some of those)."""
+    incidents = incidents_visible_to(user) if of is None else incidents_of(of)
+    return incidents.exclude(status=IncidentStatus.RESOLVED).order_by("-opened_at", "-pk")
 
-    return (incidents_visible_to(user).exclude(status=IncidentStatus.RESOLVED)
-            .order_by("-opened_at", "-pk"))
 
-
-def releases_in_review(user: User) -> QuerySet[Release]:
-    """Releases under sign-off (whoever signs them next: My work lists the sign-offs the rule
-    lets this user give)."""
-
-    return (releases_visible_to(user).filter(state=ReleaseState.SUBMITTED)
-            .select_related("agent", "submitted_by").order_by("submitted_at", "pk"))
+def releases_in_review(user: User, of: QuerySet[Agent] | None = None) -> QuerySet[Release]:
+    """Releases under sign-off of the agents the user sees, or of `of` (some of those),
+    whoever signs them next: My work lists the sign-offs the rule lets this user give."""
+    releases = releases_visible_to(user) if of is None else releases_of(of)
+    return releases.filter(state=ReleaseState.SUBMITTED).order_by("submitted_at", "pk")
 
 
 def overdue_reviews(user: User, now=None) -> QuerySet:
@@ -92,13 +91,15 @@ def overdue_reviews(user: User, now=None) -> QuerySet:
 
 
 def owner_home(user: User) -> dict:
+    """The agents in the user's care, and their releases and incidents: agents in someone's
+    care are theirs to see (the services grant both), so no second test of their grants."""
     mine = agents_in_care_of(user)
     counts = stage_counts(mine)
     return {
         "agents": Shortlist(mine.order_by("name")[:lists.SHORTLIST], sum(n for _, _, n in counts)),
         "counts": counts,
-        "in_review": Shortlist.of(releases_in_review(user).filter(agent__in=mine)),
-        "incidents": Shortlist.of(open_incidents(user).filter(agent__in=mine)),
+        "in_review": Shortlist.of(releases_in_review(user, of=mine)),
+        "incidents": Shortlist.of(open_incidents(user, of=mine)),
     }
 
 

@@ -24,8 +24,16 @@ UNDER_APPROVAL = (ReleaseState.SUBMITTED, ReleaseState.APPROVED)
 
 
 def releases_visible_to(user: User) -> QuerySet[Release]:
-    return Release.objects.filter(visible_through(user)).select_related(
-        "agent", "created_by", "submitted_by")
+    return _releases().filter(visible_through(user))
+
+
+def releases_of(agents: QuerySet[Agent]) -> QuerySet[Release]:
+    """The releases of `agents`, which the caller has limited to agents the user sees."""
+    return _releases().filter(agent__in=agents)
+
+
+def _releases() -> QuerySet[Release]:
+    return Release.objects.select_related("agent", "created_by", "submitted_by")
 
 
 def checklist_items_visible_to(user: User) -> QuerySet[ChecklistItem]:
