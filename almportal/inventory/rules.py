@@ -72,6 +72,16 @@ def grant_refusal(user, codenames: Iterable[str]) -> DomainError | None:
                            f"{', '.join(SERVICE_RIGHTS)}), never a delegate's.", field="user")
     if not user.is_service_account and writes & set(SERVICE_RIGHTS):
         return DomainError("Narrow rights are granted to service accounts only.", field="user")
+    return _care_refusal(codenames, field="user")
+
+
+def _care_refusal(codenames: Iterable[str], *, field: str) -> DomainError | None:
+    """Care (change_agent) comes with sight (view_agent): a person in an agent's care sees it,
+    which pages listing the agents in someone's care rely on instead of asking again."""
+    chosen = set(codenames)
+    if "change_agent" in chosen and not chosen & READ_GRANTS:
+        return DomainError("Whoever may change an agent must also see it: grant view_agent "
+                           "with change_agent.", field=field)
     return None
 
 
@@ -88,4 +98,4 @@ def group_grant_refusal(group, members: Iterable, codenames: Iterable[str]) -> D
     if group.name in READ_ONLY_GROUP_NAMES:
         return DomainError(f"{group} is a read-only role: it is never given a write grant.",
                            field="group")
-    return None
+    return _care_refusal(codenames, field="group")

@@ -92,7 +92,8 @@ def overdue_reviews(user: User, now=None) -> QuerySet:
 
 def owner_home(user: User) -> dict:
     """The agents in the user's care, and their releases and incidents: agents in someone's
-    care are theirs to see (the services grant both), so no second test of their grants."""
+    care are theirs to see (inventory.rules grants care only with sight), so no second test
+    of their grants."""
     mine = agents_in_care_of(user)
     counts = stage_counts(mine)
     return {

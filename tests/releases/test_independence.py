@@ -319,6 +319,23 @@ def test_a_group_may_still_be_given_read_access(client, agent, admin_user, audit
     assert AgentGroupObjectPermission.objects.filter(group=group, content_object=agent).exists()
 
 
+def test_care_is_granted_only_with_sight_in_the_admin(client, agent, admin_user, owner):
+    """A person or group in an agent's care sees it (the owner's home relies on it)."""
+    person = make_user(Role.BUSINESS_OWNER, username="dana")
+    group = person.groups.get()
+    client_for(client, admin_user)
+    base = f"/admin/inventory/agent/{agent.pk}/permissions"
+    for url, held in ((f"{base}/user-manage/{person.pk}/",
+                       AgentUserObjectPermission.objects.filter(user=person)),
+                      (f"{base}/group-manage/{group.pk}/",
+                       AgentGroupObjectPermission.objects.filter(group=group))):
+        refused = client.post(url, {"permissions": ["change_agent"]})
+        assert refused.status_code == 200 and "must also see it" in _page_text(refused), url
+        assert not held.filter(content_object=agent).exists()
+        assert client.post(url, {"permissions": ["change_agent", "view_agent"]}).status_code == 302
+        assert held.filter(content_object=agent).count() == 2
+
+
 def test_it_refuses_an_auditor_as_new_owner(agent, admin_user, auditor):
     with pytest.raises(DomainError) as refused:
         inventory.agent_transfer_ownership(actor=admin_user, agent=agent, new_owner=auditor,
