@@ -216,13 +216,13 @@ class Served:
 
 def _agent_id_for(user: User, slug: str) -> int:
     return remembered(f"runtime-access:{user.pk}:{slug}",
-                   lambda: runtime_agent_for(user, slug).pk, RUNTIME_ACCESS_SECONDS)
+                      lambda: runtime_agent_for(user, slug).pk, RUNTIME_ACCESS_SECONDS)
 
 
 def _environment_id_for(slug: str) -> int:
     where = {"is_production": True} if slug == PRODUCTION else {"slug": slug}
     return remembered(environment_key(slug),
-                   lambda: get_object_or_404(Environment, **where).pk, RUNTIME_CACHE_SECONDS)
+                      lambda: get_object_or_404(Environment, **where).pk, RUNTIME_CACHE_SECONDS)
 
 
 def runtime_status_built(agent_id: int, environment_id: int) -> RuntimeStatus:
@@ -236,8 +236,8 @@ def runtime_served(user: User, slug: str, environment: str = "") -> Served:
     agent_id = _agent_id_for(user, slug)
     environment_id = _environment_id_for(environment or PRODUCTION)
     status = remembered(runtime_key(agent_id, environment_id),
-                     lambda: runtime_status_built(agent_id, environment_id),
-                     RUNTIME_CACHE_SECONDS)
+                        lambda: runtime_status_built(agent_id, environment_id),
+                        RUNTIME_CACHE_SECONDS)
     return Served(agent_id, environment_id, status)
 
 
