@@ -2,14 +2,15 @@
 whatever the number of rows. Everything is scoped by the lower apps' *_visible_to selectors,
 so a business owner sees their own agents only."""
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
-from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from ..accounts.models import User
+from ..accounts.permissions import can
 from ..core.charts import Bar, BarChart, bar_chart
 from ..core.lists import Shortlist
 from ..inventory.choices import RiskTier, Stage
@@ -51,7 +52,7 @@ class FastApproval:
 class Oversight:
     signoffs_chart: BarChart
     queue_chart: BarChart
-    waiting: list
+    waiting: int
     median_wait: timedelta | None
     median_approval: timedelta | None
     fast: Shortlist = field(default_factory=Shortlist)
@@ -82,16 +83,18 @@ def _counted(queryset, field_name: str) -> dict:
     return dict(queryset.order_by().values_list(field_name).annotate(n=Count("pk")))
 
 
-def agents_by_stage(user: User) -> BarChart:
-    counts = _counted(agents_visible_to(user), "stage")
-    return bar_chart("stage", "Agents by lifecycle stage", "agents",
-                     [Bar(label, counts.get(value, 0)) for value, label in Stage.choices])
-
-
-def agents_by_tier(user: User) -> BarChart:
-    counts = _counted(agents_visible_to(user), "risk_tier")
-    return bar_chart("tier", "Agents by risk tier", "agents",
-                     [Bar(label, counts.get(value, 0)) for value, label in RiskTier.choices])
+def agent_charts(user: User) -> list[BarChart]:
+    """Agents by lifecycle stage and by risk tier, counted in one pass over the agents."""
+    by_stage: Counter = Counter()
+    by_tier: Counter = Counter()
+    for stage, tier, n in (agents_visible_to(user).order_by().values_list("stage", "risk_tier")
+                           .annotate(n=Count("pk"))):
+        by_stage[stage] += n
+        by_tier[tier] += n
+    return [bar_chart("stage", "Agents by lifecycle stage", "agents",
+                      [Bar(label, by_stage[value]) for value, label in Stage.choices]),
+            bar_chart("tier", "Agents by risk tier", "agents",
+                      [Bar(label, by_tier[value]) for value, label in RiskTier.choices])]
 
 
 def _month_starts(now: datetime, months: int) -> list[datetime]:
@@ -102,16 +105,38 @@ def _month_starts(now: datetime, months: int) -> list[datetime]:
     return list(reversed(starts))
 
 
-def releases_per_month(user: User, *, now: datetime | None = None) -> BarChart:
-    months = _month_starts(now or timezone.now(), MONTHS)
-    rows = (releases_visible_to(user).filter(created_at__gte=months[0]).order_by()
-            .annotate(month=TruncMonth("created_at", tzinfo=timezone.get_current_timezone()))
-            .values_list("month").annotate(n=Count("pk")))
-    counts = {timezone.localtime(m).strftime("%Y-%m") if timezone.is_aware(m)
-              else m.strftime("%Y-%m"): n for m, n in rows}
+def _waiting_for_signoff() -> Q:
+    return Q(state=ReleaseState.SUBMITTED, submitted_at__isnull=False)
+
+
+def release_counts(user: User, now: datetime) -> dict:
+    """One aggregate over the releases the user sees: how many were created in each of the last
+    MONTHS months (`month0` the oldest), how many wait for sign-off (`waiting`) and how long
+    they have waited (`queue0`… by QUEUE_BUCKETS)."""
+    months = _month_starts(now, MONTHS)
+    counts = {}
+    for n, start in enumerate(months):
+        window = Q(created_at__gte=start)
+        if n + 1 < len(months):
+            window &= Q(created_at__lt=months[n + 1])
+        counts[f"month{n}"] = Count("pk", filter=window)
+    waiting, lower = _waiting_for_signoff(), None
+    counts["waiting"] = Count("pk", filter=waiting)
+    for n, (_, upper) in enumerate(QUEUE_BUCKETS):
+        window = waiting
+        if upper is not None:
+            window &= Q(submitted_at__gt=now - upper)
+        if lower is not None:
+            window &= Q(submitted_at__lte=now - lower)
+        counts[f"queue{n}"] = Count("pk", filter=window)
+        lower = upper
+    return releases_visible_to(user).order_by().aggregate(**counts)
+
+
+def releases_per_month(counts: dict, now: datetime) -> BarChart:
     return bar_chart("releases", f"Releases created per month (last {MONTHS})", "releases",
-                     [Bar(m.strftime("%Y-%m"), counts.get(m.strftime("%Y-%m"), 0))
-                      for m in months])
+                     [Bar(start.strftime("%Y-%m"), counts[f"month{n}"])
+                      for n, start in enumerate(_month_starts(now, MONTHS))])
 
 
 def incidents_by_severity(user: User) -> BarChart:
@@ -164,68 +189,64 @@ def cost_against_budget(user: User, *, now: datetime | None = None) -> BarChart:
                      limit_label="monthly budget")
 
 
-def _median(queryset, field_name: str):
-    """The median of a column, found by the database (two middle rows of the sorted column)."""
+def _median(queryset, field_name: str, count: int):
+    """The median of a column of `count` rows, found by the database (the two middle rows of
+    the sorted column)."""
     ordered = queryset.order_by(field_name).values_list(field_name, flat=True)
-    count = ordered.count()
     if not count:
         return None
     middle = list(ordered[(count - 1) // 2: count // 2 + 1])
     return middle[0] + (middle[-1] - middle[0]) / 2
 
 
-def _queue_chart(waiting, now: datetime) -> BarChart:
-    counts, lower = {}, None
-    for n, (_, upper) in enumerate(QUEUE_BUCKETS):
-        window = Q()
-        if upper is not None:
-            window &= Q(submitted_at__gt=now - upper)
-        if lower is not None:
-            window &= Q(submitted_at__lte=now - lower)
-        counts[f"bucket{n}"] = Count("pk", filter=window)
-        lower = upper
-    totals = waiting.order_by().aggregate(**counts)
+def _queue_chart(counts: dict) -> BarChart:
     return bar_chart("queue", "Releases waiting for sign-off, by time waited", "releases",
-                     [Bar(label, totals[f"bucket{n}"])
+                     [Bar(label, counts[f"queue{n}"])
                       for n, (label, _) in enumerate(QUEUE_BUCKETS)])
 
 
-def oversight(user: User, *, now: datetime | None = None) -> Oversight:
-    """Sign-off load, aggregated in the database; only the rows shown are read."""
-    now = now or timezone.now()
+def _is_timely_approval() -> Q:
+    """An approval given after the release was submitted: the ones whose time is measured."""
+    return Q(decision=Decision.APPROVE, created_at__gte=F("release__submitted_at"))
+
+
+def oversight(user: User, counts: dict, now: datetime) -> Oversight:
+    """Sign-off load, aggregated in the database; only the rows shown are read. `counts` are
+    the user's release_counts."""
     signoffs = signoffs_visible_to(user).filter(release__submitted_at__isnull=False)
-    per_reviewer = (signoffs.order_by().values("user_id").annotate(n=Count("pk"))
-                    .values_list("user_id", "n"))
-    people = {u.pk: str(u) for u in User.objects.filter(pk__in=signoffs.values("user_id"))}
+    per_reviewer = list(signoffs.order_by().values("user_id").annotate(
+        n=Count("pk"), approved=Count("pk", filter=_is_timely_approval()))
+        .values_list("user_id", "n", "approved"))
+    people = {u.pk: str(u) for u in User.objects.filter(pk__in=[r[0] for r in per_reviewer])}
     signoffs_chart = bar_chart("signoffs", "Sign-offs per reviewer", "sign-offs",
-                               sorted((Bar(people[pk], n) for pk, n in per_reviewer),
+                               sorted((Bar(people[pk], n) for pk, n, _ in per_reviewer),
                                       key=lambda bar: bar.label))
-    waiting = releases_visible_to(user).filter(state=ReleaseState.SUBMITTED,
-                                               submitted_at__isnull=False)
-    oldest_half = _median(waiting, "submitted_at")
-    approvals = (signoffs.filter(decision=Decision.APPROVE,
-                                 created_at__gte=F("release__submitted_at"))
+    oldest_half = _median(releases_visible_to(user).filter(_waiting_for_signoff()),
+                          "submitted_at", counts["waiting"])
+    approvals = (signoffs.filter(_is_timely_approval())
                  .annotate(took=ExpressionWrapper(F("created_at") - F("release__submitted_at"),
                                                   output_field=DurationField())))
-    typical = _median(approvals, "took")
+    typical = _median(approvals, "took", sum(approved for _, _, approved in per_reviewer))
     too_fast = Q(took__lt=FAST_APPROVAL)
     if typical:
         too_fast |= Q(took__lt=typical * FAR_BELOW_MEDIAN)
     fast = Shortlist.of(approvals.filter(too_fast).select_related("release__agent", "user")
                         .order_by("took", "pk"), FAST_SHOWN)
-    return Oversight(signoffs_chart, _queue_chart(waiting, now),
-                     Shortlist.of(waiting.select_related("agent").order_by("submitted_at", "pk")),
+    return Oversight(signoffs_chart, _queue_chart(counts), counts["waiting"],
                      now - oldest_half if oldest_half else None, typical,
                      Shortlist([FastApproval(s, s.took) for s in fast], fast.total))
 
 
 def portfolio(user: User) -> dict:
     now = timezone.now()
+    counts = release_counts(user, now)
     return {
-        "charts": [agents_by_stage(user), agents_by_tier(user),
-                   releases_per_month(user, now=now), incidents_by_severity(user)],
+        # Whom the figures cover: the fleet for the oversight roles, else the user's own agents.
+        "scope": "fleet" if can(user, "inventory.view_agent") else "own",
+        "charts": [*agent_charts(user), releases_per_month(counts, now),
+                   incidents_by_severity(user)],
         "cost": cost_against_budget(user, now=now),
-        "oversight": oversight(user, now=now),
+        "oversight": oversight(user, counts, now),
         "fast_approval": FAST_APPROVAL,
         "far_below_median": int(FAR_BELOW_MEDIAN * 100),
     }
