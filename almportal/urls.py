@@ -11,6 +11,7 @@ from .accounts.auth_views import SignInView
 from .core.http_errors import api_aware
 from .operations.api import OtlpMetricsView
 from .portal import views as portal_views
+from .portal.api import PortfolioAPI
 from .portal.search import SearchAPI
 from .standards import views as standards_views
 
@@ -39,6 +40,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("almportal.reviews.api_urls")),
     path("", include("almportal.audit.api_urls")),
     path("search/", SearchAPI.as_view(), name="api-search"),
+    path("portfolio/", PortfolioAPI.as_view(), name="api-portfolio"),
 ]
 
 urlpatterns = [
