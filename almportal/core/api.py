@@ -163,3 +163,11 @@ def validated(serializer_class, request, **kwargs) -> dict:
     serializer = serializer_class(data=request.data, context={"request": request}, **kwargs)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+def validated_query(serializer_class, request) -> dict:
+    """The query string parsed by the serializer, or a 400 with its field errors. Parameters
+    it does not name are left to others (`format`, the browsable API's own)."""
+    serializer = serializer_class(data=request.query_params, context={"request": request})
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

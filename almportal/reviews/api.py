@@ -1,15 +1,17 @@
-"""The reviews API: access reviews (list, read, certify) and revocation tasks (list, read,
-complete). Serializers parse and render; services decide."""
+"""The reviews API: access reviews (list, read, certify), revocation tasks (list, read,
+complete) and My work. Serializers parse and render; services decide."""
 
 import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from ..accounts.permissions import signed_in
-from ..core.api import StrictSerializer, slug_field, username_field, validated
-from . import selectors, services
+from ..core.api import StrictSerializer, slug_field, username_field, validated, validated_query
+from . import selectors, services, work
 from .models import AccessReview, Decision, ReviewItem, ReviewState, RevocationTask, TaskState
 
 
@@ -138,3 +140,41 @@ class RevocationTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         task = services.revocation_task_complete(actor=request.user, task=self.get_object(),
                                                  note=data["note"])
         return Response(RevocationTaskSerializer(self.get_queryset().get(pk=task.pk)).data)
+
+
+class WorkQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(
+        min_value=1, max_value=work.WORK_SHOWN, default=work.WORK_SHOWN,
+        help_text="How many items of each section to list; `total` counts them all.")
+
+
+class WorkItemSerializer(serializers.Serializer):
+    label = serializers.CharField()  # type: ignore[assignment]
+    url = serializers.CharField(allow_blank=True,
+                                help_text="The page to act on: a path on this site.")
+    detail = serializers.CharField(allow_blank=True)
+    urgent = serializers.BooleanField()
+
+
+class WorkSectionSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    title = serializers.CharField()
+    total = serializers.IntegerField(help_text="Every item's count, listed or not.")
+    items = WorkItemSerializer(many=True)
+
+
+class WorkSerializer(serializers.Serializer):
+    sections = WorkSectionSerializer(many=True)
+
+
+class WorkView(APIView):
+    """What waits for the caller: the sections of the My work page, in its order."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(tags=["reviews"], summary="My work: what waits for you, by kind",
+                   parameters=[WorkQuerySerializer], responses=WorkSerializer)
+    def get(self, request: Request) -> Response:
+        limit = validated_query(WorkQuerySerializer, request)["limit"]
+        sections = work.sections_for(signed_in(request.user), limit=limit)
+        return Response(WorkSerializer({"sections": sections}).data)

@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from . import api
@@ -6,4 +7,7 @@ router = SimpleRouter()
 router.register("reviews/access-reviews", api.AccessReviewViewSet, basename="api-access-review")
 router.register("reviews/revocation-tasks", api.RevocationTaskViewSet,
                 basename="api-revocation-task")
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path("work/", api.WorkView.as_view(), name="api-work"),
+]

@@ -17,10 +17,9 @@ from ..inventory.models import Agent
 from . import rules, selectors, services, work
 from .forms import CertifyForm, ReassignForm, TaskCompleteForm
 from .models import AccessReview, ReviewState, RevocationTask, TaskState
+from .work import WORK_SHOWN
 
 PAGE_SIZE = 50
-# My work lists this many items of each kind (and says how many there are in all).
-WORK_SHOWN = 200
 
 
 def _review_for(user: User, pk: int) -> AccessReview:

@@ -36,6 +36,8 @@ from . import rules, selectors
 from .models import AccessReview, ReviewItem
 
 log = logging.getLogger(__name__)
+# My work, page and API, lists this many items of each kind (and says how many there are).
+WORK_SHOWN = 200
 
 
 @dataclass
