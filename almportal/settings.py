@@ -331,7 +331,8 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 STANDARDS_FETCH_TIMEOUT = env_int("STANDARDS_FETCH_TIMEOUT", 5)
 STANDARDS_FETCH_MAX_BYTES = env_int("STANDARDS_FETCH_MAX_BYTES", 512 * 1024)
 # Whether those URLs may name private, loopback or link-local addresses (off: an owner could
-# otherwise make the portal read its own network).
+# otherwise make the portal read its own network). The name is resolved once and the fetch
+# connects to the address checked; through a proxy (https_proxy), the proxy connects.
 STANDARDS_FETCH_ALLOW_PRIVATE = env_bool("STANDARDS_FETCH_ALLOW_PRIVATE", False)
 # The namespace of server.json names exported for MCP servers whose name has none.
 STANDARDS_MCP_NAMESPACE = os.environ.get("STANDARDS_MCP_NAMESPACE", "local.almportal")
