@@ -1,3 +1,4 @@
+import sys
 import uuid
 from contextlib import redirect_stdout
 from io import StringIO
@@ -75,7 +76,11 @@ def demo_data(django_db_setup, django_db_blocker, tmp_path_factory):
             MEDIA_ROOT=tmp_path_factory.mktemp("demo-media"),
             ACCESS_CACHE_SECONDS=0, TIER_POLICY_CACHE_SECONDS=0):
         seeded.__enter__()
-        call_command("seed_demo")
+        try:
+            call_command("seed_demo")
+        except BaseException:  # a failed seed is reported as itself, not by the next tests
+            seeded.__exit__(*sys.exc_info())
+            raise
     yield printed.getvalue()
     with django_db_blocker.unblock():
         transaction.set_rollback(True)
