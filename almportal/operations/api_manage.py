@@ -1,6 +1,6 @@
 """The operations API for people and pipelines: deployments (start, canary steps, rollback,
-end), the kill switch, alerts and incidents. Same services and permissions as the pages; the
-gateway endpoints (runtime status, ingestion) are in operations.api."""
+end), the kill switch, monitoring settings, alerts and incidents. Same services and permissions
+as the pages; the gateway endpoints (runtime status, ingestion) are in operations.api."""
 
 import django_filters
 from django.conf import settings
@@ -21,12 +21,24 @@ from ..core.api import (
     validated,
 )
 from ..core.errors import Conflict
+from ..inventory.models import Agent
 from ..inventory.selectors import agents_visible_to
 from ..releases.selectors import releases_visible_to
-from . import selectors, services
-from .choices import IncidentStatus, Severity, Strategy
+from . import rules, selectors, services
+from .choices import IncidentStatus, SeriousKind, Severity, Strategy
 from .contract import collector_yaml, has_contract
-from .models import Alert, Deployment, DiscoveryFinding, Environment, Incident, Route, Suspension
+from .forms import OVERRIDES, MonitoringForm
+from .models import (
+    Alert,
+    Deployment,
+    DiscoveryFinding,
+    Environment,
+    Incident,
+    IncidentEvent,
+    MonitoringSettings,
+    Route,
+    Suspension,
+)
 
 
 class RouteSerializer(serializers.ModelSerializer):
@@ -183,6 +195,85 @@ class AgentResumeView(APIView):
         return Response({"agent": agent.slug, "stage": agent.stage})
 
 
+def _override_fields(**kwargs) -> dict[str, serializers.Field]:
+    """One field per threshold the agent may override, as the page's form has them."""
+    return {metric.value: serializers.FloatField(
+        allow_null=True, help_text=f"{metric.label}: {'at most' if bound == 'max' else 'at least'}"
+                                   "; null: the tier policy's threshold.", **kwargs)
+        for metric, bound in OVERRIDES}
+
+
+class MonitoringInputSerializer(StrictSerializer):
+    """The agent's monitoring settings, replaced as a whole: a field left out is cleared."""
+
+    daily_budget = serializers.FloatField(required=False, allow_null=True, default=None,
+                                          min_value=0)
+    monthly_budget = serializers.FloatField(required=False, allow_null=True, default=None,
+                                            min_value=0)
+    auto_rollback = serializers.BooleanField(default=False,
+                                             help_text="Roll a breaching canary back.")
+    suspend_on_budget = serializers.BooleanField(
+        default=False, help_text="Suspend the agent when its budget is exhausted.")
+    reason = serializers.CharField(max_length=1000)
+
+    def get_fields(self):
+        return {**_override_fields(required=False, default=None, min_value=0),
+                **super().get_fields()}
+
+
+class MonitoringSerializer(serializers.Serializer):
+    agent = serializers.CharField(read_only=True)
+    daily_budget = serializers.FloatField(allow_null=True, read_only=True)
+    monthly_budget = serializers.FloatField(allow_null=True, read_only=True)
+    auto_rollback = serializers.BooleanField(read_only=True)
+    suspend_on_budget = serializers.BooleanField(read_only=True)
+    thresholds = serializers.DictField(
+        child=serializers.DictField(child=serializers.FloatField()), read_only=True,
+        help_text='In force: the tier policy\'s thresholds with the overrides on top, '
+                  '{metric: {"min"|"max": number}}.')
+    may_tune = serializers.BooleanField(read_only=True)
+
+    def get_fields(self):
+        return {**_override_fields(read_only=True), **super().get_fields()}
+
+
+def _monitoring_form(data: dict) -> MonitoringForm:
+    """The page's form over the parsed body, so that its checks and its mapping to the
+    service's settings hold for the API as well."""
+    form = MonitoringForm(data=data)
+    if not form.is_valid():
+        raise serializers.ValidationError({
+            field: [error["message"] for error in errors]
+            for field, errors in form.errors.get_json_data().items()})
+    return form
+
+
+class AgentMonitoringView(APIView):
+    """Thresholds and budget: the overrides of the tier policy's thresholds, the budgets and
+    the policy switches (owner, delegate, compliance or admin may change them)."""
+
+    def _answer(self, user: User, agent: Agent) -> Response:
+        settings = getattr(agent, "monitoring", None)
+        shown = MonitoringForm.initial_from(settings or MonitoringSettings(agent=agent))
+        shown.update(agent=agent.slug, may_tune=rules.may_tune_monitoring(user, agent),
+                     thresholds=services.effective_thresholds(agent, settings))
+        return Response(MonitoringSerializer(shown).data)
+
+    @extend_schema(responses=MonitoringSerializer)
+    def get(self, request, slug):
+        user = signed_in(request.user)
+        return self._answer(user, selectors.agent_for(user, slug))
+
+    @extend_schema(request=MonitoringInputSerializer, responses=MonitoringSerializer)
+    def put(self, request, slug):
+        user = signed_in(request.user)
+        form = _monitoring_form(validated(MonitoringInputSerializer, request))
+        agent = selectors.agent_for(user, slug)
+        services.monitoring_settings_update(actor=user, agent=agent, data=form.service_data(),
+                                            reason=form.cleaned_data["reason"])
+        return self._answer(user, agent)
+
+
 class AlertSerializer(serializers.ModelSerializer):
     agent = slug_field(read_only=True)
     environment = slug_field(read_only=True)
@@ -203,15 +294,6 @@ class AlertFilter(django_filters.FilterSet):
         fields = ["agent", "metric", "open"]
 
 
-class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    serializer_class = AlertSerializer
-    filterset_class = AlertFilter
-    queryset = Alert.objects.none()
-
-    def get_queryset(self):
-        return selectors.alerts_visible_to(signed_in(self.request.user))
-
-
 class IncidentSerializer(serializers.ModelSerializer):
     agent = slug_field(read_only=True)
     owner = username_field(read_only=True)
@@ -225,14 +307,62 @@ class IncidentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class IncidentInputSerializer(StrictSerializer):
-    agent = serializers.SlugField()
+class IncidentEventSerializer(serializers.ModelSerializer):
+    actor = username_field(read_only=True)
+
+    class Meta:
+        model = IncidentEvent
+        fields = ["id", "kind", "text", "actor", "at"]
+        read_only_fields = fields
+
+
+class IncidentDetailSerializer(IncidentSerializer):
+    """One incident as its page shows it: with its timeline and the alerts linked to it."""
+
+    events = IncidentEventSerializer(many=True, read_only=True)
+    alerts: "serializers.PrimaryKeyRelatedField[Alert]" = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True, help_text="The alerts the incident was opened from.")
+
+    class Meta(IncidentSerializer.Meta):
+        fields = [*IncidentSerializer.Meta.fields, "aware_at", "opened_at", "resolved_at",
+                  "alerts", "events"]
+        read_only_fields = fields
+
+
+class IncidentFieldsSerializer(StrictSerializer):
+    """What opening an incident takes, from an agent or from one of its alerts."""
+
     title = serializers.CharField(max_length=200)
     severity = serializers.ChoiceField(choices=Severity.choices)
     description = serializers.CharField(max_length=10_000, required=False, allow_blank=True,
                                         default="")
+
+
+class IncidentInputSerializer(IncidentFieldsSerializer):
+    agent = serializers.SlugField()
     affected_release = serializers.IntegerField(min_value=1, max_value=2**63 - 1,
                                                 required=False)
+
+
+class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = AlertSerializer
+    filterset_class = AlertFilter
+    queryset = Alert.objects.none()
+
+    def get_queryset(self):
+        return selectors.alerts_visible_to(signed_in(self.request.user))
+
+    @extend_schema(request=IncidentFieldsSerializer, responses={201: IncidentSerializer})
+    @action(detail=True, methods=["post"])
+    def incident(self, request, pk=None):
+        """Open an incident from the alert: it is linked to the alert, and the alert's release
+        is the affected one. 409 when the alert already has an incident."""
+        data = validated(IncidentFieldsSerializer, request)
+        alert = self.get_object()
+        incident = services.incident_open(actor=request.user, agent=alert.agent,
+                                          title=data["title"], severity=data["severity"],
+                                          description=data["description"], alert=alert)
+        return Response(IncidentSerializer(incident).data, status=status.HTTP_201_CREATED)
 
 
 class IncidentStatusInputSerializer(StrictSerializer):
@@ -242,6 +372,24 @@ class IncidentStatusInputSerializer(StrictSerializer):
 
 class IncidentNoteInputSerializer(StrictSerializer):
     text = serializers.CharField(max_length=10_000)
+
+
+class IncidentReviewInputSerializer(StrictSerializer):
+    post_incident_review = serializers.CharField(
+        max_length=20_000, allow_blank=True, help_text="Replaces the review; blank clears it.")
+    corrective_release = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, required=False, allow_null=True,
+        help_text="A release of the incident's agent that corrects the cause; left out or "
+                  "null: the linked one stays.")
+
+
+class IncidentSeriousInputSerializer(StrictSerializer):
+    serious_kind = serializers.ChoiceField(choices=SeriousKind.choices,
+                                           help_text="Sets the Article 73 reporting deadline.")
+    aware_at = serializers.DateTimeField(required=False, allow_null=True,
+                                         help_text="When the provider became aware of it; "
+                                                   "left out: as recorded before, else now.")
+    reason = serializers.CharField(max_length=1000)
 
 
 class IncidentFilter(django_filters.FilterSet):
@@ -259,7 +407,11 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     queryset = Incident.objects.none()
 
     def get_queryset(self):
-        return selectors.incidents_visible_to(signed_in(self.request.user))
+        incidents = selectors.incidents_visible_to(signed_in(self.request.user))
+        return selectors.with_timeline(incidents) if self.action == "retrieve" else incidents
+
+    def get_serializer_class(self):
+        return IncidentDetailSerializer if self.action == "retrieve" else IncidentSerializer
 
     @extend_schema(request=IncidentInputSerializer, responses={201: IncidentSerializer})
     def create(self, request):
@@ -288,6 +440,42 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         event = services.incident_add_note(actor=request.user, incident=self.get_object(),
                                            text=text)
         return Response({"id": event.pk, "text": text}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=IncidentReviewInputSerializer, responses=IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def review(self, request, pk=None):
+        """The post-incident review, and the release that corrects the cause (which reaches
+        production only through the release gate)."""
+        data = validated(IncidentReviewInputSerializer, request)
+        incident = self.get_object()
+        corrective = (get_object_or_404(releases_visible_to(request.user),
+                                        pk=data["corrective_release"])
+                      if data.get("corrective_release") else None)
+        incident = services.incident_update_review(actor=request.user, incident=incident,
+                                                   review=data["post_incident_review"],
+                                                   corrective_release=corrective)
+        return Response(IncidentSerializer(incident).data)
+
+    @extend_schema(request=IncidentSeriousInputSerializer, responses=IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def serious(self, request, pk=None):
+        """Mark a serious incident (EU AI Act Article 73; compliance): the kind of harm sets
+        the reporting deadline."""
+        data = validated(IncidentSeriousInputSerializer, request)
+        incident = services.incident_mark_serious(
+            actor=request.user, incident=self.get_object(), kind=data["serious_kind"],
+            aware_at=data.get("aware_at"), reason=data["reason"])
+        return Response(IncidentSerializer(incident).data)
+
+    @extend_schema(request=RequiredReasonSerializer, responses=IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def reported(self, request, pk=None):
+        """Record that a serious incident was reported to the authority (compliance), saying
+        how and to whom. 409 when it is not serious or already reported."""
+        reason = validated(RequiredReasonSerializer, request)["reason"]
+        incident = services.incident_mark_reported(actor=request.user,
+                                                   incident=self.get_object(), reason=reason)
+        return Response(IncidentSerializer(incident).data)
 
 
 class FindingSerializer(serializers.ModelSerializer):

@@ -16,6 +16,8 @@ urlpatterns = [
          name="agent-suspend"),
     path("agents/<slug:slug>/resume/", api_manage.AgentResumeView.as_view(),
          name="agent-resume"),
+    path("agents/<slug:slug>/monitoring/", api_manage.AgentMonitoringView.as_view(),
+         name="agent-monitoring"),
     path("agents/<slug:slug>/telemetry-names/", api_manage.AgentTelemetryNameView.as_view(),
          name="agent-telemetry-names"),
     path("agents/<slug:slug>/releases/<int:number>/telemetry-contract/",

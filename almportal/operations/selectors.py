@@ -118,11 +118,15 @@ def _incidents() -> QuerySet[Incident]:
                                            "corrective_release", "opened_by")
 
 
+def with_timeline(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
+    """The incidents with their timeline and linked alerts, as an incident's page shows them."""
+    return incidents.prefetch_related(
+        Prefetch("events", queryset=IncidentEvent.objects.select_related("actor")),
+        Prefetch("alerts", queryset=Alert.objects.select_related("release")))
+
+
 def incident_for(user: User, pk: int) -> Incident:
-    return get_object_or_404(
-        incidents_visible_to(user).prefetch_related(
-            Prefetch("events", queryset=IncidentEvent.objects.select_related("actor")),
-            Prefetch("alerts", queryset=Alert.objects.select_related("release"))), pk=pk)
+    return get_object_or_404(with_timeline(incidents_visible_to(user)), pk=pk)
 
 
 # --- Runtime status -------------------------------------------------------------------------
