@@ -239,6 +239,7 @@ SPECTACULAR_SETTINGS = {
         "EvidenceKindEnum": "almportal.releases.choices.EvidenceKind",
         "TokenStatusEnum": ["active", "expired", "revoked"],
         "IncidentStatusEnum": "almportal.operations.choices.IncidentStatus",
+        "ExportKindEnum": "almportal.audit.models.ExportKind",  # packs and exports on record
         "SeverityEnum": "almportal.operations.choices.Severity",  # also a risk's rating
         "RiskStatusEnum": "almportal.risk.choices.RiskStatus",
         "TreatmentKindEnum": "almportal.risk.choices.TreatmentKind",

@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from . import api_findings
+from . import api_findings, api_records
 from .api import LedgerEntryViewSet, PackJobViewSet, SignedCheckpointViewSet
 
 router = SimpleRouter()
@@ -17,3 +17,12 @@ _findings.register("audit/findings", api_findings.AuditFindingViewSet, basename=
 _findings.register("audit/corrective-actions", api_findings.CorrectiveActionViewSet,
                    basename="audit-corrective-action")
 urlpatterns += _findings.urls
+
+# Retention holds, verification runs and exports on record (audit.api_records).
+_records = SimpleRouter()
+_records.register("audit/retention-holds", api_records.RetentionHoldViewSet,
+                  basename="audit-retention-hold")
+_records.register("audit/verifications", api_records.VerificationRunViewSet,
+                  basename="audit-verification")
+_records.register("audit/exports", api_records.ExportRecordViewSet, basename="audit-export")
+urlpatterns += _records.urls

@@ -130,16 +130,32 @@ def entry_changes(entry: LedgerEntry) -> list[dict]:
     return json.loads(entry.changes)
 
 
+def verification_runs() -> QuerySet[VerificationRun]:
+    """Every recorded verification of the ledger, newest first (read by the audit roles)."""
+    return VerificationRun.objects.select_related("run_by")
+
+
 def recent_verifications(limit: int = 10) -> list[VerificationRun]:
-    return list(VerificationRun.objects.select_related("run_by")[:limit])
+    return list(verification_runs()[:limit])
+
+
+def exports_on_record() -> QuerySet[ExportRecord]:
+    """Every export and download on record, newest first (read by the audit roles)."""
+    return ExportRecord.objects.select_related("created_by", "agent")
 
 
 def recent_exports(limit: int = 20) -> list[ExportRecord]:
-    return list(ExportRecord.objects.select_related("created_by", "agent")[:limit])
+    return list(exports_on_record()[:limit])
 
 
 def agent_holds(agent: Agent) -> list[RetentionHold]:
     return list(agent.retention_holds.select_related("placed_by", "released_by"))
+
+
+def holds_visible_to(user: User) -> QuerySet[RetentionHold]:
+    """Retention and legal holds on the agents whose audit trail the user may read."""
+    return (RetentionHold.objects.filter(agent__in=audit_agents(user))
+            .select_related("agent", "placed_by", "released_by"))
 
 
 @dataclass
