@@ -1,5 +1,6 @@
 """The reviews API: access reviews (list, read, certify), revocation tasks (list, read,
-complete) and My work. Serializers parse and render; services decide."""
+complete), the ownerless queue (list, reassign) and My work. Serializers parse and render;
+services decide."""
 
 import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -9,9 +10,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ..accounts.models import User
 from ..accounts.permissions import signed_in
-from ..core.api import StrictSerializer, slug_field, username_field, validated, validated_query
-from . import selectors, services, work
+from ..core.api import (
+    RequiredReasonSerializer,
+    StrictSerializer,
+    slug_field,
+    username_field,
+    validated,
+    validated_query,
+)
+from ..inventory.api import AgentSerializer
+from ..inventory.models import Agent
+from . import rules, selectors, services, work
 from .models import AccessReview, Decision, ReviewItem, ReviewState, RevocationTask, TaskState
 
 
@@ -140,6 +151,45 @@ class RevocationTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         task = services.revocation_task_complete(actor=request.user, task=self.get_object(),
                                                  note=data["note"])
         return Response(RevocationTaskSerializer(self.get_queryset().get(pk=task.pk)).data)
+
+
+class ReadsOwnerlessQueue(permissions.BasePermission):
+    message = "The ownerless queue is for compliance officers."
+
+    def has_permission(self, request, view) -> bool:
+        return rules.may_read_queue(request.user)
+
+
+class OwnerlessReassignSerializer(RequiredReasonSerializer):
+    new_owner = username_field(
+        queryset=User.objects.filter(is_active=True, is_service_account=False),
+        help_text="Username of the new business owner.")
+
+
+@extend_schema(tags=["reviews"])
+@extend_schema_view(
+    list=extend_schema(summary="Ownerless agents: their business owner is deactivated "
+                               "(compliance officers, admins and auditors)"),
+)
+class OwnerlessAgentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = AgentSerializer
+    permission_classes = [permissions.IsAuthenticated, ReadsOwnerlessQueue]
+    lookup_field = "slug"
+    queryset = Agent.objects.none()
+
+    def get_queryset(self):
+        return selectors.ownerless_agents().select_related("technical_owner", "created_by")
+
+    @extend_schema(summary="Hand an ownerless agent to a new business owner, with a reason "
+                           "(compliance officers and admins)",
+                   request=OwnerlessReassignSerializer, responses=AgentSerializer)
+    @action(detail=True, methods=["post"])
+    def reassign(self, request, slug=None):
+        agent = self.get_object()
+        data = validated(OwnerlessReassignSerializer, request)
+        agent = services.ownerless_reassign(actor=request.user, agent=agent,
+                                            new_owner=data["new_owner"], reason=data["reason"])
+        return Response(AgentSerializer(agent, context=self.get_serializer_context()).data)
 
 
 class WorkQuerySerializer(serializers.Serializer):
