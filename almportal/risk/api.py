@@ -1,5 +1,6 @@
-"""The risk API: assessments (create a draft, complete it, change its tier, read), the current
-questionnaire and the tier policies. Serializers parse and render; risk.services decides."""
+"""The risk API: assessments (create a draft, save its answers, complete it, change its tier,
+read), the current questionnaire and the tier policies. Serializers parse and render;
+risk.services decides."""
 
 import django_filters
 from django.shortcuts import get_object_or_404
@@ -145,16 +146,26 @@ class AssessmentSerializer(serializers.ModelSerializer):
         return {"state": status_.state, "reasons": status_.reasons, "due_at": status_.due_at}
 
 
-def _answers_field() -> serializers.DictField:
-    return serializers.DictField(
-        child=serializers.CharField(max_length=60), required=False,
-        help_text="{question key: option key}. Missing answers are suggested from the agent's "
-                  "record where a question maps to it.")
+def _answers_field(**kwargs) -> serializers.DictField:
+    """Answers as every assessment route takes them; the service checks each against the
+    questionnaire."""
+    kwargs.setdefault("required", False)
+    kwargs.setdefault("help_text", "{question key: option key}. Missing answers are suggested "
+                                   "from the agent's record where a question maps to it.")
+    return serializers.DictField(child=serializers.CharField(max_length=60), **kwargs)
 
 
 class AssessmentCreateSerializer(StrictSerializer):
     agent = serializers.SlugField(help_text="The agent's slug.")
     answers = _answers_field()
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=1000,
+                                   default="")
+
+
+class AssessmentUpdateSerializer(StrictSerializer):
+    answers = _answers_field(required=True,
+                             help_text="{question key: option key}, merged into the draft's "
+                                       "answers: the questions it does not name keep theirs.")
     reason = serializers.CharField(required=False, allow_blank=True, max_length=1000,
                                    default="")
 
@@ -214,6 +225,16 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                                                answers=data.get("answers"),
                                                reason=data["reason"])
         return self._render(assessment, status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Save a draft's answers without completing it (its owner, a "
+                           "delegate, compliance or an admin; a completed assessment: 409)",
+                   request=AssessmentUpdateSerializer, responses=AssessmentSerializer)
+    def partial_update(self, request, pk=None):
+        assessment = self.get_object()
+        data = validated(AssessmentUpdateSerializer, request)
+        assessment = services.assessment_update(actor=request.user, assessment=assessment,
+                                                answers=data["answers"], reason=data["reason"])
+        return self._render(assessment)
 
     @extend_schema(summary="Complete a draft (compliance officers and admins)",
                    request=AssessmentCompleteSerializer, responses=AssessmentSerializer)
