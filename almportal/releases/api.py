@@ -1,10 +1,12 @@
-"""The releases API: releases (drafting and submission), checklist items and their evidence,
-evaluation suites and runs (CI posts runs with a write-scoped token), sign-offs, and the gate.
+"""The releases API: releases (drafting and submission), checklist items and their evidence
+(files downloaded too), evaluation suites and runs (CI posts runs with a write-scoped token),
+sign-offs, and the gate.
 
 Serializers only parse and render; every change is one call to releases.services, every read
 goes through releases.selectors, so the API and the pages agree on who sees and does what."""
 
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
@@ -28,7 +30,7 @@ from ..core.errors import DomainError
 from ..core.parsers import JSONParser
 from ..inventory.api import MAX_LIST_ITEMS, VisibleAgentField
 from ..inventory.models import COMPONENT_MODELS
-from . import rules, selectors, services
+from . import evidence_files, rules, selectors, services
 from .choices import METRICS, Decision, EvidenceKind, ItemStatus, RunSource
 from .filters import DEFAULT_SORT, RELEASE_SORTS, ReleaseFilter
 from .gate_summary import gate_summary_for
@@ -63,16 +65,24 @@ class PeopleField(serializers.SlugRelatedField):
 
 class EvidenceSerializer(serializers.ModelSerializer):
     uploaded_by = username_field(read_only=True)
-    download_url = serializers.SerializerMethodField()
+    download_url = serializers.SerializerMethodField(
+        help_text="For kind=file: the API address of the file (a token can fetch it).")
+    page_url = serializers.SerializerMethodField(
+        help_text="For kind=file: the page's address of the file (a signed-in browser).")
 
     class Meta:
         model = Evidence
         fields = ["id", "item", "kind", "original_name", "sha256", "size", "content_type", "url",
                   "evaluation_run", "note", "effective_date", "uploaded_by", "uploaded_at",
-                  "superseded_by", "replaced_at", "download_url"]
+                  "superseded_by", "replaced_at", "download_url", "page_url"]
         read_only_fields = fields
 
     def get_download_url(self, evidence: Evidence) -> str | None:
+        if evidence.kind != EvidenceKind.FILE:
+            return None
+        return reverse("api-evidence-download", kwargs={"pk": evidence.pk})
+
+    def get_page_url(self, evidence: Evidence) -> str | None:
         return evidence.get_download_url() if evidence.kind == EvidenceKind.FILE else None
 
 
@@ -177,6 +187,16 @@ class ChecklistItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
             effective_date=data.get("effective_date"), note=data["note"],
             replaces=data.get("replaces"))
         return Response(EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["readiness"])
+class EvidenceDownloadView(APIView):
+    @extend_schema(summary="Download an evidence file, as uploaded",
+                   responses={(200, media): OpenApiTypes.BINARY
+                              for media in evidence_files.MEDIA_TYPES})
+    def get(self, request, pk: int):
+        evidence = evidence_files.evidence_file_for(request.user, pk)
+        return evidence_files.evidence_file_response(evidence)
 
 
 # --- Evaluations ---------------------------------------------------------------------------

@@ -13,5 +13,7 @@ urlpatterns = [
     path("releases/<int:pk>/gate/", api.ReleaseGateView.as_view(), name="release-gate"),
     path("releases/<int:pk>/signing/", api.ReleaseSigningView.as_view(),
          name="release-signing"),
+    path("evidence/<int:pk>/download/", api.EvidenceDownloadView.as_view(),
+         name="api-evidence-download"),
     *router.urls,
 ]

@@ -8,7 +8,7 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponsePermanentRedirect
+from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -19,8 +19,9 @@ from ..inventory import services as inventory
 from ..inventory.models import Agent
 from ..inventory.selectors import agent_components, agents_visible_to
 from . import rules, selectors, services
-from .choices import EvidenceKind, ReleaseState, RunSource
+from .choices import ReleaseState, RunSource
 from .diff import release_diff
+from .evidence_files import evidence_file_for, evidence_file_response
 from .filters import DEFAULT_SORT, RELEASE_SORTS, UnderApprovalFilter
 from .forms import (
     ChecklistBulkForm,
@@ -34,7 +35,7 @@ from .forms import (
     SuiteForm,
 )
 from .gate_summary import gate_summary
-from .models import ChecklistItem, Evidence, Release
+from .models import ChecklistItem, Release
 
 PAGE_SIZE = 25
 
@@ -334,22 +335,13 @@ def evidence_add(request, slug, number, pk):
                   _item_context(request.user, item, evidence_form=form), status=400)
 
 
-def _evidence_for(user: User, pk: int) -> Evidence:
-    return get_object_or_404(selectors.evidence_visible_to(user), pk=pk, kind=EvidenceKind.FILE)
-
-
 @login_required
 def evidence_download(request, slug, number, pk):
-    evidence = _evidence_for(request.user, pk)
+    evidence = evidence_file_for(request.user, pk)
     release = evidence.item.release
-    if (release.agent.slug, release.number) != (slug, number) or not evidence.file:
+    if (release.agent.slug, release.number) != (slug, number):
         raise Http404("No file.")
-    response = FileResponse(evidence.file.open("rb"), as_attachment=True,
-                            filename=evidence.original_name or "evidence",
-                            content_type=evidence.content_type or "application/octet-stream")
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return evidence_file_response(evidence)
 
 
 # --- Former addresses ----------------------------------------------------------------------
@@ -375,4 +367,4 @@ def moved_item(request, pk):
 @require_GET
 @login_required
 def moved_evidence(request, pk):
-    return _moved(_evidence_for(request.user, pk).get_download_url())
+    return _moved(evidence_file_for(request.user, pk).get_download_url())
