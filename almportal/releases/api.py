@@ -1,6 +1,6 @@
-"""The releases API: releases (drafting and submission), checklist items and their evidence
-(files downloaded too), evaluation suites and runs (CI posts runs with a write-scoped token),
-sign-offs, and the gate.
+"""The releases API: releases (drafting, submission and comparison), checklist items and their
+evidence (files downloaded too), evaluation suites and runs (CI posts runs with a write-scoped
+token), sign-offs, and the gate.
 
 Serializers only parse and render; every change is one call to releases.services, every read
 goes through releases.selectors, so the API and the pages agree on who sees and does what."""
@@ -12,6 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -25,6 +26,7 @@ from ..core.api import (
     slug_field,
     username_field,
     validated,
+    validated_query,
 )
 from ..core.errors import DomainError
 from ..core.parsers import JSONParser
@@ -32,6 +34,7 @@ from ..inventory.api import MAX_LIST_ITEMS, VisibleAgentField
 from ..inventory.models import COMPONENT_MODELS
 from . import evidence_files, rules, selectors, services
 from .choices import METRICS, Decision, EvidenceKind, ItemStatus, RunSource
+from .diff import comparison_refusal, release_diff
 from .filters import DEFAULT_SORT, RELEASE_SORTS, ReleaseFilter
 from .gate_summary import gate_summary_for
 from .models import ChecklistItem, EvaluationRun, EvaluationSuite, Evidence, Release, SignOff
@@ -474,6 +477,96 @@ class ReleaseCreateSerializer(ReleaseWriteSerializer):
     reason = None  # type: ignore[assignment]
 
 
+# --- Comparing two releases -----------------------------------------------------------------
+
+class ReleaseCompareQuerySerializer(serializers.Serializer):
+    """The comparison's query. Its one parameter is named `with`, a Python keyword, so the
+    field is declared here rather than as a class attribute."""
+
+    def get_fields(self) -> dict:
+        return {"with": serializers.IntegerField(
+            min_value=1, max_value=2**63 - 1, required=False,
+            help_text="Id of the release of the same agent to compare with. Default: the "
+                      "agent's release numbered just before this one (as its page shows).")}
+
+
+class ComparedReleaseSerializer(serializers.ModelSerializer):
+    version = serializers.CharField(source="display_version",
+                                    help_text="Its label, or #number without one.")
+
+    class Meta:
+        model = Release
+        fields = ["id", "number", "version"]
+        read_only_fields = fields
+
+
+class ComponentChangeSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=list(COMPONENT_MODELS))
+    # The metaclass moves declared fields off the class, so these do not replace Field.label
+    # and Serializer.fields.
+    label = serializers.CharField(  # type: ignore[assignment]
+        help_text="The kind as people read it, e.g. tool.")
+    name = serializers.CharField()
+    change = serializers.ChoiceField(choices=["added", "removed", "changed"])
+    fields = serializers.ListField(  # type: ignore[assignment]
+        child=serializers.CharField(),
+        help_text="changed: the manifest fields that changed (empty otherwise).")
+    field_labels = serializers.ListField(child=serializers.CharField(),
+                                         help_text="The same fields as people read them.")
+    before = serializers.DictField(allow_null=True,
+                                   help_text="Its manifest entry in the release compared with; "
+                                             "null when added.")
+    after = serializers.DictField(allow_null=True,
+                                  help_text="Its manifest entry in this release; null when "
+                                            "removed.")
+    reassessment = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Why the change needs a risk reassessment; empty when it does not.")
+    text_diff = serializers.ListField(
+        child=serializers.CharField(allow_blank=True),
+        help_text="A changed prompt: a unified diff of its text, line by line.")
+
+
+class ConfigurationChangeSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    before = serializers.JSONField(allow_null=True,
+                                   help_text="In the release compared with; null when unset.")
+    after = serializers.JSONField(allow_null=True, help_text="In this release; null when unset.")
+
+
+class ReleaseDiffSerializer(serializers.Serializer):
+    old = ComparedReleaseSerializer(help_text="The release compared with (`with`).")
+    new = ComparedReleaseSerializer(help_text="This release.")
+    needs_reassessment = serializers.BooleanField(
+        help_text="Whether any change alters the agent's risk (a risk reassessment is due).")
+    components = ComponentChangeSerializer(many=True)
+    configuration = serializers.SerializerMethodField()
+
+    @extend_schema_field(ConfigurationChangeSerializer(many=True))
+    def get_configuration(self, diff) -> list[dict]:
+        return [{"key": key, "before": before, "after": after}
+                for key, before, after in diff.configuration]
+
+
+def _compared_with(request, release: Release) -> Release:
+    """The release named by `with` (among those the user may see, else 404), or the one
+    before this release; a 400 naming `with` when there is none, or it cannot be compared."""
+    chosen = validated_query(ReleaseCompareQuerySerializer, request).get("with")
+    if chosen is None:
+        other = selectors.release_before(release)
+        if other is None:
+            raise DomainError(f"Release {release.display_version} is the agent's first: name "
+                              "a release to compare it with.", field="with")
+        return other
+    other = releases_visible_to(request.user).filter(pk=chosen).first()
+    if other is None:
+        raise NotFound("No release you may see has the id given as `with`.")
+    refusal = comparison_refusal(other, release)
+    if refusal:
+        raise DomainError(refusal, field="with")
+    return other
+
+
 @extend_schema(tags=["releases"])
 @extend_schema_view(
     list=extend_schema(summary="Releases of the agents you may see"),
@@ -522,6 +615,16 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         fresh = selectors.checklist_items_visible_to(request.user).filter(
             pk__in=[i.pk for i in done]).prefetch_related("evidence__uploaded_by")
         return Response(ChecklistItemSerializer(fresh, many=True).data)
+
+    @extend_schema(summary="What changed from another release of the agent to this one (by "
+                           "default the release before), and which changes need a risk "
+                           "reassessment", parameters=[ReleaseCompareQuerySerializer],
+                   responses=ReleaseDiffSerializer)
+    @action(detail=True, methods=["get"])
+    def compare(self, request, pk=None):
+        release = self.get_object()
+        diff = release_diff(_compared_with(request, release), release)
+        return Response(ReleaseDiffSerializer(diff).data)
 
     @extend_schema(summary="Freeze the manifest and submit the release for sign-off",
                    request=ReasonSerializer, responses=ReleaseSerializer)

@@ -102,6 +102,16 @@ def _prompt_texts(changes: list[ComponentChange]) -> None:
                 f"v{change.before['version']}", f"v{change.after['version']}", lineterm=""))
 
 
+def comparison_refusal(old: Release, new: Release) -> str | None:
+    """Why the two releases cannot be compared: the same release twice, or releases of two
+    agents (whose manifests share nothing to compare)."""
+    if old.pk == new.pk:
+        return "Choose two different releases."
+    if old.agent_id != new.agent_id:
+        return "Choose a release of the same agent."
+    return None
+
+
 def release_diff(old: Release, new: Release) -> ReleaseDiff:
     changes = []
     for kind in COMPONENT_MODELS:

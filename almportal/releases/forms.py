@@ -10,6 +10,7 @@ from ..inventory.forms import KIND_LABELS
 from ..inventory.models import COMPONENT_MODELS
 from . import rules
 from .choices import METRICS, Decision, EvidenceKind, ItemStatus
+from .diff import comparison_refusal
 from .metric_input import MetricField
 
 if TYPE_CHECKING:  # imported inside the methods at run time; named here for the field types
@@ -235,10 +236,11 @@ class ReleaseCompareForm(forms.Form):
     def clean(self):
         super().clean()
         data = self.cleaned_data
-        if data.get("old") is not None and data.get("old") == data.get("new"):
-            raise forms.ValidationError("Choose two different releases.")
         if "old" in data and "new" in data:
             data["old"], data["new"] = self.releases[data["old"]], self.releases[data["new"]]
+            refusal = comparison_refusal(data["old"], data["new"])
+            if refusal:
+                raise forms.ValidationError(refusal)
         return data
 
 

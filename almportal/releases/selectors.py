@@ -115,6 +115,13 @@ def release_to_start_from(agent: Agent) -> Release | None:
             or releases.first())
 
 
+def release_before(release: Release) -> Release | None:
+    """The agent's release numbered just before this one: what the release page shows the
+    changes since, and what the API compares the release with by default."""
+    return (Release.objects.filter(agent_id=release.agent_id, number__lt=release.number)
+            .select_related("agent").order_by("-number").first())
+
+
 def releases_in_review(user: User) -> QuerySet[Release]:
     """Releases submitted or approved, with counts for the list page (one query); the page
     sorts them."""

@@ -100,8 +100,7 @@ def release_context(user: User, release: Release) -> dict:
     """Everything the release page draws (also its live checklist after a bulk action)."""
     may_manage = services.may_manage(user, release)
     may_record_runs = services.may_record_runs(user, release)
-    previous = (release.agent.releases.filter(number__lt=release.number)
-                .order_by("-number").first())
+    previous = selectors.release_before(release)
     return {
         "release": release, "agent": release.agent,
         "manifest": json.dumps(release.manifest, indent=2, sort_keys=True),
