@@ -1,6 +1,6 @@
 """The risk API: assessments (create a draft, save its answers, complete it, change its tier,
-read), the current questionnaire and the tier policies. Serializers parse and render;
-risk.services decides."""
+read), the current questionnaire, the tier policies and framework coverage (of the portfolio,
+and of one agent). Serializers parse and render; risk.services decides."""
 
 import django_filters
 from django.shortcuts import get_object_or_404
@@ -8,12 +8,14 @@ from drf_spectacular.utils import extend_schema, extend_schema_field, extend_sch
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from ..accounts.permissions import signed_in
 from ..core.api import StrictSerializer, slug_field, username_field, validated
+from ..inventory.models import Agent
 from ..inventory.selectors import agents_visible_to
-from . import selectors, services
-from .choices import TIER_CHOICES, AssessmentState
+from . import rules, selectors, services
+from .choices import TIER_CHOICES, AssessmentState, Framework
 from .models import AnswerOption, Assessment, FrameworkClause, Question, Questionnaire, TierPolicy
 
 
@@ -256,3 +258,87 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
             actor=request.user, assessment=self.get_object(), tier=data["tier"],
             justification=data["justification"])
         return self._render(assessment)
+
+
+# --- Framework coverage ----------------------------------------------------------------------
+
+class CoverageEvidenceSerializer(serializers.Serializer):
+    agent = serializers.SlugField(source="agent.slug", help_text="The agent it evidences.")
+    # The metaclass moves declared fields off the class, so this does not replace Field.source.
+    source = serializers.CharField(  # type: ignore[assignment]
+        help_text='What evidences it, e.g. "Risk assessment #4".')
+    description = serializers.CharField(allow_blank=True,
+                                        help_text="The question or checklist item it answers.")
+    url = serializers.CharField(allow_blank=True, help_text="Its page; empty when it has none.")
+
+
+class ClauseCoverageSerializer(serializers.Serializer):
+    clause = ClauseSerializer()
+    status = serializers.ChoiceField(
+        choices=selectors.COVERAGE_STATUSES,
+        help_text="evidenced: every agent it applies to has evidence; partial: some; "
+                  "missing: none.")
+    applicable_agents = serializers.SerializerMethodField(
+        help_text="How many of the agents the clause applies to.")
+    evidenced_agents = serializers.SerializerMethodField(
+        help_text="How many agents have evidence for it.")
+    evidence = CoverageEvidenceSerializer(many=True)
+
+    def get_applicable_agents(self, row: selectors.ClauseCoverage) -> int:
+        return len(row.applicable)
+
+    def get_evidenced_agents(self, row: selectors.ClauseCoverage) -> int:
+        return len(row.evidenced)
+
+
+class FrameworkCoverageSerializer(serializers.Serializer):
+    framework = serializers.ChoiceField(choices=Framework.choices)
+    # The metaclass moves declared fields off the class, so this does not replace Field.label.
+    label = serializers.CharField(  # type: ignore[assignment]
+        help_text="The framework's name, as the page heads its table.")
+    clauses = ClauseCoverageSerializer(many=True)
+
+
+class CoverageCountsSerializer(serializers.Serializer):
+    evidenced = serializers.IntegerField()
+    # Moved off the class by the metaclass: Serializer.partial is left as it is.
+    partial = serializers.IntegerField()  # type: ignore[assignment]
+    missing = serializers.IntegerField()
+
+
+class CoverageSerializer(serializers.Serializer):
+    agent = serializers.SlugField(allow_null=True, help_text="Null for the portfolio.")
+    agent_count = serializers.IntegerField(help_text="How many agents it covers.")
+    counts = CoverageCountsSerializer(help_text="How many clauses are in each status.")
+    total = serializers.IntegerField(help_text="How many clauses are cited.")
+    frameworks = FrameworkCoverageSerializer(
+        many=True, help_text="The clauses cited by the current questionnaire and by the tier "
+                             "checklists of the agents, by framework, in the clauses' order.")
+
+
+def _coverage(agent: Agent | None, agents) -> Response:
+    report = selectors.coverage_report(agents)
+    return Response(CoverageSerializer({
+        "agent": agent.slug if agent else None, "agent_count": report.agent_count,
+        "counts": report.counts, "total": report.total, "frameworks": report.frameworks}).data)
+
+
+@extend_schema(tags=["risk"])
+class CoverageView(APIView):
+    @extend_schema(summary="Framework coverage of the portfolio: each clause evidenced, partly "
+                           "or missing (compliance, security, auditors and admins)",
+                   responses=CoverageSerializer)
+    def get(self, request):
+        refusal = rules.portfolio_coverage_refusal(signed_in(request.user))
+        if refusal is not None:
+            raise refusal
+        return _coverage(None, selectors.portfolio_agents(request.user))
+
+
+@extend_schema(tags=["risk"])
+class AgentCoverageView(APIView):
+    @extend_schema(summary="Framework coverage of one agent: each clause evidenced or missing",
+                   responses=CoverageSerializer)
+    def get(self, request, slug: str):
+        agent = get_object_or_404(agents_visible_to(request.user), slug=slug)
+        return _coverage(agent, [agent])

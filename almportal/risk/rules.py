@@ -224,6 +224,15 @@ def complete_refusal(user: User, agent: Agent) -> DomainError | None:
     return completion_refusal(user, agent) or closed_refusal(agent)
 
 
+def portfolio_coverage_refusal(user: User) -> NotPermitted | None:
+    """The framework coverage of the whole portfolio is for those who read every assessment:
+    compliance, security, auditors and admins (an agent's own coverage follows the agent)."""
+    if can(user, "risk.view_assessment"):
+        return None
+    return NotPermitted("The portfolio's framework coverage is for compliance, security, "
+                        "auditors and admins.")
+
+
 def closed_refusal(agent: Agent) -> Conflict | None:
     if agent.stage in CLOSED_STAGES:
         return Conflict(f"{agent} is {agent.get_stage_display().lower()} and is not assessed.")

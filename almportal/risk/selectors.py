@@ -4,6 +4,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import groupby
 from typing import TypeVar
 
 from django.conf import settings
@@ -391,6 +392,53 @@ def clause_coverage(agents: Iterable[Agent]) -> list[ClauseCoverage]:
     clauses = FrameworkClause.objects.filter(pk__in=set(applicable) | set(evidence))
     return [ClauseCoverage(c, applicable.get(c.pk, set()), evidence.get(c.pk, []))
             for c in clauses]
+
+
+COVERAGE_STATUSES = ("evidenced", "partial", "missing")
+
+
+@dataclass
+class FrameworkCoverage:
+    framework: str
+    label: str
+    clauses: list[ClauseCoverage]
+
+
+@dataclass
+class CoverageReport:
+    """Framework coverage as its page draws it: the clauses grouped by framework, in the
+    clauses' order, with how many are evidenced, partly evidenced or missing."""
+
+    agent_count: int
+    frameworks: list[FrameworkCoverage]
+
+    @property
+    def rows(self) -> list[ClauseCoverage]:
+        return [row for group in self.frameworks for row in group.clauses]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        statuses = [row.status for row in self.rows]
+        return {status: statuses.count(status) for status in COVERAGE_STATUSES}
+
+    @property
+    def total(self) -> int:
+        return len(self.rows)
+
+
+def coverage_report(agents: Iterable[Agent]) -> CoverageReport:
+    """The coverage of these agents (clause_coverage), by framework."""
+    agents = list(agents)
+    rows = clause_coverage(agents)
+    groups = [list(group) for _, group in groupby(rows, key=lambda row: row.clause.framework)]
+    return CoverageReport(len(agents), [
+        FrameworkCoverage(group[0].clause.framework, group[0].clause.get_framework_display(),
+                          group) for group in groups])
+
+
+def portfolio_agents(user: User) -> QuerySet[Agent]:
+    """The agents the portfolio's coverage covers: those the user sees, retired ones aside."""
+    return agents_visible_to(user).exclude(stage__in=CLOSED_STAGES)
 
 
 # --- Risk register and impact assessment -----------------------------------------------------

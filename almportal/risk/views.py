@@ -1,8 +1,6 @@
 """Risk pages. Each view finds the object for this user (or 404), parses a form, calls one
 service and redirects; the services decide what is allowed."""
 
-from itertools import groupby
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -11,7 +9,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from ..accounts.models import User
-from ..accounts.permissions import can
 from ..core.views import refusals_on, refuse_not_permitted
 from ..inventory.choices import CLOSED_STAGES
 from ..inventory.models import Agent
@@ -159,22 +156,18 @@ def assessment_set_tier(request, pk):
 
 
 def _coverage_context(agents) -> dict:
-    rows = selectors.clause_coverage(agents)
-    grouped = [(framework, list(items)) for framework, items in
-               groupby(rows, key=lambda r: r.clause.get_framework_display())]
-    counts = {s: sum(1 for r in rows if r.status == s) for s in ("evidenced", "partial",
-                                                                 "missing")}
-    return {"groups": grouped, "counts": counts, "total": len(rows)}
+    report = selectors.coverage_report(agents)
+    return {"groups": [(group.label, group.clauses) for group in report.frameworks],
+            "counts": report.counts, "total": report.total, "agent_count": report.agent_count}
 
 
 @login_required
 def coverage(request):
-    if not can(request.user, "risk.view_assessment"):
-        raise PermissionDenied("The portfolio's framework coverage is for compliance, security, "
-                               "auditors and admins.")
-    agents = agents_visible_to(request.user).exclude(stage__in=CLOSED_STAGES)
+    refusal = rules.portfolio_coverage_refusal(request.user)
+    if refusal is not None:
+        raise PermissionDenied(refusal.message)
     return render(request, "risk/coverage.html", {
-        "agent": None, "agent_count": agents.count(), **_coverage_context(agents)})
+        "agent": None, **_coverage_context(selectors.portfolio_agents(request.user))})
 
 
 @login_required
