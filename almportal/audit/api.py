@@ -1,5 +1,6 @@
-"""Read-only API over the ledger: list and filter entries, verify the chain, and stream an
-export (recorded like any other). Same permissions as the pages."""
+"""Read-only API over the ledger: list and filter entries, verify the chain, stream an export
+(recorded like any other), and show an agent as it stood at a moment. Same permissions as the
+pages."""
 
 from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -9,10 +10,12 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from ..accounts.permissions import signed_in
-from ..core.api import StrictInput, slug_field, validated
+from ..core.api import StrictInput, slug_field, validated, validated_query
 from . import packjobs, services, signing
 from .assurance import verify_all
 from .exports import bounded, csv_stream, jsonl_stream
@@ -20,7 +23,7 @@ from .forms import HistoryFilterForm
 from .ledger import entry_content
 from .models import ExportKind, LedgerEntry, PackJob, PackState, SignedCheckpoint
 from .rules import can_export, can_view_audit
-from .selectors import audit_agents, ledger_entries
+from .selectors import agent_as_of, agent_as_of_findings, audit_agents, ledger_entries
 
 
 class CanReadLedger(permissions.BasePermission):
@@ -40,6 +43,16 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
 
     def get_content(self, entry: LedgerEntry) -> dict:
         return entry_content(entry)
+
+
+class VerificationFindingSerializer(serializers.Serializer):
+    """Where history and the ledger disagree: the entry, the record and the field concerned."""
+
+    seq = serializers.IntegerField(allow_null=True)
+    model = serializers.CharField()
+    object_pk = serializers.CharField()
+    field = serializers.CharField(allow_blank=True)
+    problem = serializers.CharField()
 
 
 class LedgerEntryViewSet(viewsets.ReadOnlyModelViewSet):
@@ -185,3 +198,59 @@ class SignedCheckpointViewSet(viewsets.ReadOnlyModelViewSet):
             raise NotFound("No audit signing key is configured.")
         return Response({"algorithm": signing.ALGORITHM, "key_id": signing.key_id(),
                          "public_key_pem": signing.public_key_pem()})
+
+
+# --- An agent as it stood at a moment ---------------------------------------------------------
+
+class AsOfQuerySerializer(serializers.Serializer):
+    at = serializers.DateTimeField(help_text="The moment (ISO 8601; UTC when no offset).")
+
+
+class AsOfFieldSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    value = serializers.CharField(help_text="As the page shows it (\"—\" for none).")
+
+    def to_representation(self, instance):
+        name, value = instance
+        return super().to_representation({"name": name, "value": value})
+
+
+class AsOfItemSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    values = AsOfFieldSerializer(source="fields", many=True)
+
+
+class AsOfSectionSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    note = serializers.CharField(allow_blank=True,
+                                 help_text="Set when the section has nothing to show then, "
+                                           "and why (the agent had not been recorded yet).")
+    items = AsOfItemSerializer(many=True)
+
+
+class AgentAsOfSerializer(serializers.Serializer):
+    agent = serializers.SlugField(source="agent.slug", help_text="The agent's slug.")
+    at = serializers.DateTimeField()
+    sections = AsOfSectionSerializer(many=True, help_text=(
+        "The agent record, its components, releases, access grants and every other area's "
+        "records, as they stood at `at`."))
+    findings = VerificationFindingSerializer(many=True, help_text=(
+        "History rows behind this view that no longer say what the ledger recorded: empty "
+        "when every one agrees. Do not rely on the values while there are any."))
+
+
+class AgentAsOfView(APIView):
+    """The agent as it stood at a moment, checked against the ledger: the as-of page's
+    content. A moment before the agent existed shows no record, with a note saying so."""
+
+    permission_classes = [permissions.IsAuthenticated, CanReadLedger]
+
+    @extend_schema(summary="An agent as it stood at a moment",
+                   parameters=[AsOfQuerySerializer], responses=AgentAsOfSerializer)
+    def get(self, request: Request, slug: str) -> Response:
+        agent = get_object_or_404(audit_agents(signed_in(request.user)), slug=slug)
+        at = validated_query(AsOfQuerySerializer, request)["at"]
+        snapshot = agent_as_of(agent, at)
+        return Response(AgentAsOfSerializer({
+            "agent": agent, "at": at, "sections": snapshot.sections,
+            "findings": agent_as_of_findings(agent, at)}).data)

@@ -4,7 +4,7 @@ pages (the audit roles); holds are placed and released by those who manage reten
 
 import django_filters
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from ..accounts.permissions import signed_in
 from ..core.api import StrictSerializer, slug_field, username_field, validated
 from . import selectors, services
-from .api import CanReadLedger
+from .api import CanReadLedger, VerificationFindingSerializer
 from .assurance import verify_all
 from .models import ExportRecord, RetentionHold, VerificationRun
 from .rules import can_manage_retention
@@ -115,10 +115,7 @@ class RecordedVerificationSerializer(VerificationRunSerializer):
     unledgered = serializers.IntegerField(
         read_only=True,
         help_text="History rows not in the ledger yet (the periodic catch-up appends them).")
-    findings = inline_serializer("VerificationFinding", {
-        "seq": serializers.IntegerField(allow_null=True), "model": serializers.CharField(),
-        "object_pk": serializers.CharField(), "field": serializers.CharField(allow_blank=True),
-        "problem": serializers.CharField()}, many=True, read_only=True)
+    findings = VerificationFindingSerializer(many=True, read_only=True)
     checkpoint = serializers.JSONField(
         read_only=True, allow_null=True,
         help_text="The latest signed checkpoint that holds, as files carry it.")

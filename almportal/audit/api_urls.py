@@ -1,13 +1,17 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from . import api_findings, api_records
-from .api import LedgerEntryViewSet, PackJobViewSet, SignedCheckpointViewSet
+from .api import AgentAsOfView, LedgerEntryViewSet, PackJobViewSet, SignedCheckpointViewSet
 
 router = SimpleRouter()
 router.register("audit/ledger", LedgerEntryViewSet, basename="audit-ledger")
 router.register("audit/packs", PackJobViewSet, basename="audit-pack")
 router.register("audit/checkpoints", SignedCheckpointViewSet, basename="audit-checkpoint")
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path("audit/agents/<slug:slug>/as-of/", AgentAsOfView.as_view(), name="audit-agent-as-of"),
+]
 
 # Internal audits, management reviews, findings and corrective actions (audit.api_findings).
 _findings = SimpleRouter()

@@ -14,6 +14,7 @@ from ..accounts.permissions import can
 from ..accounts.roles import GROUP_NAMES, READ_ONLY_ROLES
 from ..inventory.models import Agent
 from ..inventory.selectors import agents_visible_to
+from . import content
 from .drafting import history_models, tracked_model
 from .models import (
     CheckpointKind,
@@ -168,6 +169,12 @@ class AgentAsOf:
 def agent_as_of(agent: Agent, at: datetime) -> AgentAsOf:
     """The whole agent as it stood at `at`: its record and every registered section."""
     return AgentAsOf(agent, at, [section.fn(agent, at) for section in all_as_of_sections()])
+
+
+def agent_as_of_findings(agent: Agent, at: datetime) -> list[content.Finding]:
+    """The as-of view is built from history rows: those of the agent's ledger entries up to
+    `at` that no longer say what the ledger recorded (none when history agrees)."""
+    return content.history_findings(LedgerEntry.objects.filter(agent_id=agent.pk, time__lte=at))
 
 
 # --- Internal audits, findings and corrective actions ------------------------------------------

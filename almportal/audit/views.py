@@ -17,7 +17,6 @@ from django.views.decorators.http import require_POST
 from ..core.views import post_action, refusals_on, refuse_not_permitted
 from . import packjobs, services, signing
 from .assurance import verify_all
-from .content import history_findings
 from .display import history_rows
 from .exports import bounded, csv_stream, jsonl_stream
 from .forms import (
@@ -33,6 +32,7 @@ from .models import ExportKind, LedgerEntry, PackJob, RetentionHold
 from .rules import can_export, can_manage_retention, can_view_audit
 from .selectors import (
     agent_as_of,
+    agent_as_of_findings,
     agent_holds,
     audit_agents,
     entry_changes,
@@ -160,9 +160,7 @@ def agent_as_of_view(request, slug: str):
     snapshot = findings = None
     if form.is_valid():
         snapshot = agent_as_of(agent, form.cleaned_data["at"])
-        # The view is built from history rows: say so when they disagree with the ledger.
-        findings = history_findings(LedgerEntry.objects.filter(
-            agent_id=agent.pk, time__lte=form.cleaned_data["at"]))
+        findings = agent_as_of_findings(agent, form.cleaned_data["at"])
     return render(request, "audit/as_of.html", {"agent": agent, "form": form,
                                                 "snapshot": snapshot, "findings": findings,
                                                 "can_export": can_export(request.user)})
