@@ -25,6 +25,7 @@ from ..core.api import (
     StrictSerializer,
     username_field,
     validated,
+    validated_query,
 )
 from . import services
 from .filters import AgentFilter
@@ -39,7 +40,9 @@ from .models import (
 )
 from .rules import SERVICE_RIGHTS
 from .selectors import (
+    HISTORY_SHOWN,
     agent_delegates,
+    agent_history,
     agent_service_accounts,
     agents_visible_to,
     components_visible_to,
@@ -120,6 +123,31 @@ class ServiceRightsSerializer(StrictSerializer):
 class ServiceAccountRightsSerializer(serializers.Serializer):
     account = serializers.CharField()
     rights = serializers.ListField(child=serializers.ChoiceField(choices=list(SERVICE_RIGHTS)))
+
+
+class HistoryQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(
+        min_value=1, max_value=HISTORY_SHOWN, required=False,
+        help_text=f"How many of the latest changes to list (at most, and by default, "
+                  f"{HISTORY_SHOWN}, as the agent's page shows).")
+
+
+class FieldChangeSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="The field's label.")
+    old = serializers.CharField(help_text="As the page shows it (\"—\" for none).")
+    new = serializers.CharField(help_text="As the page shows it (\"—\" for none).")
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    when = serializers.DateTimeField()
+    user = serializers.CharField(source="user.username", read_only=True, allow_null=True,
+                                 help_text="Who made the change (null when unknown).")
+    action = serializers.ChoiceField(choices=["created", "changed", "deleted"])
+    subject = serializers.CharField(
+        help_text="What changed: the agent record, a component version, a release or an "
+                  "access grant.")
+    reason = serializers.CharField(allow_blank=True, help_text="Why, as given.")
+    changes = FieldChangeSerializer(many=True, help_text="Field by field (none on creation).")
 
 
 def _with_reason(data: dict) -> tuple[dict, dict]:
@@ -226,6 +254,17 @@ class AgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                                                 reason=data["reason"])
         return Response([{"account": account.username, "rights": rights}
                          for account, rights in agent_service_accounts(agent)])
+
+    @extend_schema(summary="The latest changes to the agent, who made them and why",
+                   parameters=[HistoryQuerySerializer],
+                   responses=HistoryEntrySerializer(many=True))
+    @action(detail=True, pagination_class=None, filter_backends=[])
+    def history(self, request, slug=None):
+        """Changes to the agent's record, components, releases and access grants, newest
+        first, field by field: what the agent's page shows to anyone who sees the agent."""
+        agent = self.get_object()
+        limit = validated_query(HistoryQuerySerializer, request).get("limit")
+        return Response(HistoryEntrySerializer(agent_history(agent, limit), many=True).data)
 
     @extend_schema(summary="Remove a delegate of the agent", request=None, responses={204: None},
                    parameters=[OpenApiParameter("username", OpenApiTypes.STR,
