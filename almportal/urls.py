@@ -12,6 +12,7 @@ from .core.http_errors import api_aware
 from .operations.api import OtlpMetricsView
 from .portal import views as portal_views
 from .portal.api import PortfolioAPI
+from .portal.api_health import SystemHealthAPI
 from .portal.search import SearchAPI
 from .standards import views as standards_views
 
@@ -41,6 +42,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("almportal.audit.api_urls")),
     path("search/", SearchAPI.as_view(), name="api-search"),
     path("portfolio/", PortfolioAPI.as_view(), name="api-portfolio"),
+    path("health/", SystemHealthAPI.as_view(), name="api-health"),
 ]
 
 urlpatterns = [

@@ -73,8 +73,15 @@ class SystemHealth:
         return [t for t in self.tasks if t.late]
 
     @property
+    def alive(self) -> bool:
+        """The worker and beat ran the heartbeat task, and not too long ago."""
+        return bool(self.heartbeat and self.heartbeat.last_run and not self.heartbeat.late)
+
+    @property
     def ok(self) -> bool:
-        return not self.late
+        """All is well: the worker and beat are alive, no periodic task is late and no e-mail
+        is failing."""
+        return self.alive and not self.late and (self.outbox is None or self.outbox.ok)
 
 
 def _is_late(last: datetime | None, interval: timedelta | None, alive: Heartbeat | None,
@@ -95,7 +102,7 @@ def beat_schedule() -> dict:
 
 def system_health(*, now: datetime | None = None, schedule: dict | None = None) -> SystemHealth:
     """Every heartbeat row, matched to the beat entries by task name, and the e-mail outbox
-    (a fixed number of queries)."""
+    (three queries, whatever the number of tasks or e-mails)."""
     now = now or timezone.now()
     schedule = beat_schedule() if schedule is None else schedule
     seen = {h.name: h for h in Heartbeat.objects.all()}
