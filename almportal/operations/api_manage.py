@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -25,6 +26,7 @@ from ..inventory.models import Agent
 from ..inventory.selectors import agents_visible_to
 from ..releases.selectors import releases_visible_to
 from . import rules, selectors, services
+from .charts import CHARTS, dashboard_charts
 from .choices import IncidentStatus, SeriousKind, Severity, Strategy
 from .contract import collector_yaml, has_contract
 from .forms import OVERRIDES, MonitoringForm
@@ -37,6 +39,7 @@ from .models import (
     IncidentEvent,
     MonitoringSettings,
     Route,
+    RuntimePoll,
     Suspension,
 )
 
@@ -193,6 +196,99 @@ class AgentResumeView(APIView):
         agent = get_object_or_404(agents_visible_to(request.user), slug=slug)
         agent = services.agent_resume(actor=request.user, agent=agent, reason=reason)
         return Response({"agent": agent.slug, "stage": agent.stage})
+
+
+class RuntimePollSerializer(serializers.ModelSerializer):
+    token = serializers.CharField(source="token.name", read_only=True,
+                                  help_text="The name of the gateway's token.")
+    token_prefix = serializers.CharField(source="token.key_prefix", read_only=True,
+                                         help_text="The first characters of the token's key.")
+    environment = slug_field(read_only=True)
+
+    class Meta:
+        model = RuntimePoll
+        fields = ["token", "token_prefix", "environment", "first_polled_at", "last_polled_at",
+                  "last_state", "last_etag"]
+        read_only_fields = fields
+        extra_kwargs = {"last_state": {"help_text": "The state the last poll was served."},
+                        "last_etag": {"help_text": "The ETag the last poll was served."}}
+
+
+class RuntimePollsSerializer(serializers.Serializer):
+    agent = serializers.CharField()
+    polls = RuntimePollSerializer(many=True, help_text=(
+        "One row per gateway token and environment, the latest poll first; at most "
+        f"{selectors.RECENT_POLLS}, as the kill-switch page shows them."))
+
+
+class AgentRuntimePollsView(APIView):
+    """Which gateway tokens polled the agent's runtime status, and the state and ETag each was
+    served last: the proof that a suspension or a drill reached the gateways."""
+
+    @extend_schema(responses=RuntimePollsSerializer)
+    def get(self, request, slug):
+        agent = selectors.agent_for(signed_in(request.user), slug)
+        polls = selectors.runtime_polls(agent)[:selectors.RECENT_POLLS]
+        return Response(RuntimePollsSerializer({"agent": agent.slug, "polls": polls}).data)
+
+
+class MetricPointSerializer(serializers.Serializer):
+    day = serializers.DateField()
+    value = serializers.FloatField(help_text="As measured (an error rate as a share of 1).")
+
+
+class MetricSeriesSerializer(serializers.Serializer):
+    # The metaclass moves declared fields off the class, so this does not replace Field.label.
+    label = serializers.CharField(  # type: ignore[assignment]
+        help_text="The release, as the page names it.")
+    role = serializers.ChoiceField(["canary", "stable", ""], help_text=(
+        "While a canary runs: which release is the canary and which the stable one; "
+        "the page's canary-against-stable table compares their latest points."))
+    points = MetricPointSerializer(many=True, help_text="One per day with samples.")
+
+
+class MetricLineSerializer(serializers.Serializer):
+    value = serializers.FloatField(help_text="In the shown unit: as measured × `scale`.")
+    label = serializers.CharField(  # type: ignore[assignment]
+        help_text="\"daily budget\", \"threshold (at most)\" or \"threshold (at least)\".")
+
+
+class MetricChartSerializer(serializers.Serializer):
+    key = serializers.ChoiceField([spec.key for spec in CHARTS])
+    title = serializers.CharField()
+    unit = serializers.CharField(source="unit_label")
+    scale = serializers.FloatField(help_text="Shown = measured × scale (a share as a percent).")
+    series = MetricSeriesSerializer(many=True, help_text="One per release with samples.")
+    lines = MetricLineSerializer(many=True, help_text="The threshold or the daily budget.")
+
+
+class AgentMetricsSerializer(serializers.Serializer):
+    agent = serializers.CharField()
+    environment = serializers.CharField(help_text="The production environment's slug.")
+    days = serializers.ListField(child=serializers.DateField(), help_text=(
+        "The dashboard's window: the last 14 days, today last."))
+    charts = MetricChartSerializer(many=True, help_text=(
+        "Requests, error rate, p95 latency, cost and user satisfaction per day."))
+
+
+class AgentMetricsView(APIView):
+    """The figures the agent's operations dashboard draws, over the same window of production:
+    one series per release per metric, with the thresholds and the daily budget."""
+
+    @extend_schema(responses=AgentMetricsSerializer)
+    def get(self, request, slug):
+        agent = selectors.agent_for(signed_in(request.user), slug)
+        production = selectors.production()
+        if production is None:
+            raise NotFound("No production environment is configured.")
+        monitoring = getattr(agent, "monitoring", None)
+        charts = dashboard_charts(
+            agent, production, settings=monitoring,
+            deployment=selectors.active_deployment(agent, production),
+            thresholds=services.effective_thresholds(agent, monitoring))
+        return Response(AgentMetricsSerializer({
+            "agent": agent.slug, "environment": production.slug, "days": charts[0].days,
+            "charts": charts}).data)
 
 
 def _override_fields(**kwargs) -> dict[str, serializers.Field]:

@@ -91,6 +91,10 @@ def suspensions(agent: Agent) -> QuerySet[Suspension]:
     return agent.suspensions.select_related("suspended_by", "resumed_by")
 
 
+# How many gateway polls the kill-switch page and the API show, the latest first.
+RECENT_POLLS = 50
+
+
 def runtime_polls(agent: Agent) -> QuerySet[RuntimePoll]:
     return agent.runtime_polls.select_related("token", "environment")
 

@@ -162,7 +162,7 @@ def kill_switch(request, slug):
         "may_resume": rules.may_resume(request.user, agent),
         "needs_compliance": rules.resume_needs_compliance(agent),
         "suspensions": selectors.suspensions(agent)[:50],
-        "polls": selectors.runtime_polls(agent)[:50],
+        "polls": selectors.runtime_polls(agent)[:selectors.RECENT_POLLS],
     })
 
 
