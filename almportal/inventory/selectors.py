@@ -16,9 +16,15 @@ from .models import COMPONENT_MODELS, Agent, ComponentVersion
 from .rules import SERVICE_RIGHTS
 
 
+def sees_every_agent(user: User, perm: str = "view_agent") -> bool:
+    """Whether the user holds `perm` over the whole fleet (the oversight roles), not agent by
+    agent."""
+    return can(user, f"inventory.{perm}")
+
+
 def agents_visible_to(user: User, perm: str = "view_agent") -> QuerySet[Agent]:
     agents = Agent.objects.select_related("business_owner", "technical_owner")
-    if can(user, f"inventory.{perm}"):
+    if sees_every_agent(user, perm):
         return agents
     if not (user.is_authenticated and user.is_active):
         return agents.none()
@@ -28,7 +34,7 @@ def agents_visible_to(user: User, perm: str = "view_agent") -> QuerySet[Agent]:
 def visible_through(user: User, path: str = "agent", perm: str = "view_agent") -> Q:
     """Rows whose agent (reached through `path`) the user may see. No condition at all for
     those who see every agent, so that counting over the fleet reads one table, not two."""
-    if can(user, f"inventory.{perm}"):
+    if sees_every_agent(user, perm):
         return Q()
     return Q(**{f"{path}__in": agents_visible_to(user, perm)})
 

@@ -10,12 +10,11 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.utils import timezone
 
 from ..accounts.models import User
-from ..accounts.permissions import can
 from ..core.charts import Bar, BarChart, bar_chart
 from ..core.lists import Shortlist
 from ..inventory.choices import RiskTier, Stage
 from ..inventory.models import Agent
-from ..inventory.selectors import agents_visible_to
+from ..inventory.selectors import agents_visible_to, sees_every_agent
 from ..operations.choices import Severity
 from ..operations.models import MetricSample, MonitoringSettings
 from ..operations.selectors import incidents_visible_to
@@ -242,7 +241,7 @@ def portfolio(user: User) -> dict:
     counts = release_counts(user, now)
     return {
         # Whom the figures cover: the fleet for the oversight roles, else the user's own agents.
-        "scope": "fleet" if can(user, "inventory.view_agent") else "own",
+        "scope": "fleet" if sees_every_agent(user) else "own",
         "charts": [*agent_charts(user), releases_per_month(counts, now),
                    incidents_by_severity(user)],
         "cost": cost_against_budget(user, now=now),

@@ -154,7 +154,7 @@ class RevocationTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
 
 class ReadsOwnerlessQueue(permissions.BasePermission):
-    message = "The ownerless queue is for compliance officers."
+    message = rules.QUEUE_READERS
 
     def has_permission(self, request, view) -> bool:
         return rules.may_read_queue(request.user)

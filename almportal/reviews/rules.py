@@ -31,3 +31,13 @@ def is_compliance(user: User) -> bool:
 def may_read_queue(user: User) -> bool:
     """The ownerless queue: compliance officers and admins work it, auditors read it."""
     return is_compliance(user) or user.has_role(Role.AUDITOR)
+
+
+QUEUE_READERS = "The ownerless queue is for compliance officers, admins and auditors."
+
+
+def reassign_refusal(user: User) -> NotPermitted | None:
+    """Who hands an ownerless agent to a new owner: compliance officers and admins."""
+    if is_compliance(user):
+        return None
+    return NotPermitted("Only compliance officers and admins reassign ownerless agents.")

@@ -272,8 +272,9 @@ def revocation_task_complete(*, actor: User, task: RevocationTask, note: str,
 @transaction.atomic
 def ownerless_reassign(*, actor: User, agent: Agent, new_owner: User, reason: str) -> Agent:
     """Hand an ownerless agent (its owner deactivated) to a new owner."""
-    if not (actor.has_role(Role.COMPLIANCE) or actor.has_role(Role.ADMIN)):
-        raise NotPermitted("Only compliance officers and admins reassign ownerless agents.")
+    refusal = rules.reassign_refusal(actor)
+    if refusal is not None:
+        raise refusal
     if not selectors.ownerless_agents().filter(pk=agent.pk).exists():
         raise Conflict(f"{agent} has an active owner.")
     return inventory.agent_transfer_ownership(actor=actor, agent=agent, new_owner=new_owner,

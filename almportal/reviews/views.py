@@ -32,7 +32,7 @@ def _task_for(user: User, pk: int) -> RevocationTask:
 
 def _require_queue_reader(user: User) -> None:
     if not rules.may_read_queue(user):
-        raise PermissionDenied("The ownerless queue is for compliance officers.")
+        raise PermissionDenied(rules.QUEUE_READERS)
 
 
 @login_required
@@ -132,7 +132,7 @@ def _queue(request, form: ReassignForm, failed: Agent | None = None, status: int
     return render(request, "reviews/ownerless.html", {
         "agents": selectors.ownerless_agents(), "form": form, "failed": failed,
         "owners": list(owners),
-        "may_reassign": rules.is_compliance(request.user)}, status=status)
+        "may_reassign": rules.reassign_refusal(request.user) is None}, status=status)
 
 
 @login_required
