@@ -6,23 +6,16 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from almportal.accounts.models import TokenScope
 from almportal.audit.services import ledger_catch_up
 from almportal.inventory import services as inventory
 
 from ..api.test_token_scopes import client_with
+from ..clients import api
 from .test_tampering import edit_history_row
 
 pytestmark = pytest.mark.django_db
-
-
-def api(user=None) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
 
 
 def as_of_url(agent) -> str:

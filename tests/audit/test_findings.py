@@ -13,7 +13,6 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from almportal.accounts.roles import GROUP_NAMES, Role
 from almportal.audit import findings, rules
@@ -23,6 +22,7 @@ from almportal.audit.verify import verify_pack
 from almportal.core.errors import Conflict, DomainError, NotPermitted
 from almportal.operations import services as operations
 
+from ..clients import api
 from ..conftest import client_for
 from ..factories import make_agent, make_user
 from .test_pack_and_as_of import pack_of
@@ -161,11 +161,6 @@ def test_who_assigns_and_owns_actions(finding, owner, other_owner, auditor, comp
 
 
 # --- API -----------------------------------------------------------------------------------
-
-def api(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def test_the_api_flow_and_its_refusals(audit, agent, auditor, owner, other_owner, compliance,

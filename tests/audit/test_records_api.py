@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from almportal.accounts.models import TokenScope
 from almportal.audit import api_records, services
@@ -21,6 +20,7 @@ from almportal.audit.models import (
 from almportal.audit.selectors import agent_holds, recent_exports, recent_verifications
 
 from ..api.test_token_scopes import client_with
+from ..clients import api
 from ..conftest import client_for
 from ..factories import make_agent
 
@@ -29,12 +29,6 @@ pytestmark = pytest.mark.django_db
 HOLDS = "/api/v1/audit/retention-holds/"
 RUNS = "/api/v1/audit/verifications/"
 EXPORTS = "/api/v1/audit/exports/"
-
-
-def api(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def in_a_month() -> str:

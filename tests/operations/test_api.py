@@ -4,21 +4,15 @@ the pages."""
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from almportal.accounts.models import TokenScope
 from almportal.inventory.choices import Stage
 from almportal.operations.models import Deployment, Incident
 
+from ..clients import api
 from .helpers import token_client
 
 pytestmark = pytest.mark.django_db
-
-
-def api(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def deploy(client, agent, release, **extra):

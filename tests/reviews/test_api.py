@@ -1,10 +1,10 @@
 import pytest
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from almportal.accounts.notifications import notify
 from almportal.reviews.models import Decision, RevocationTask
 
+from ..clients import api
 from .conftest import later, open_reviews
 
 pytestmark = pytest.mark.django_db
@@ -14,12 +14,6 @@ pytestmark = pytest.mark.django_db
 def review(live):
     [review] = open_reviews(now=later(400))
     return review
-
-
-def api(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def certify_url(review):

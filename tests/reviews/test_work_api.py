@@ -11,17 +11,12 @@ from almportal.accounts.services import system_user
 from almportal.reviews import services, work
 
 from ..api.test_token_scopes import client_with
+from ..clients import api
 from .conftest import later, live_agent, open_reviews
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/work/"
 PAGE = "/reviews/my-work/"
-
-
-def api(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def escalated_reviews(owner, agents: int) -> None:
